@@ -1,0 +1,4 @@
+"""fwclaims knowledge graph: vocabulary, loading, validation, named queries, graph views, exports.
+
+Never imports torch, tensorflow, keras or jax.
+"""

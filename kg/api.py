@@ -1,0 +1,283 @@
+"""The one read API: named queries over the corpus that return plain rows (dicts of str/float/int).
+
+The CLI, the site and the server read the graph only through these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kg import ns
+from kg.errors import UnknownClaim, UnknownSource
+from kg.load import Corpus
+
+KIND_OF = {iri: kind for kind, iri in ns.KINDS.items()}
+_KIND_VALUES = " ".join(f"<{iri}>" for iri in ns.KINDS.values())
+
+
+def _short(iri: str | None, base: str = ns.FWC) -> str | None:
+    return iri[len(base) :] if iri and iri.startswith(base) else iri
+
+
+def claim_ids(corpus: Corpus) -> list[str]:
+    """Every claim id, sorted."""
+    rows = corpus.query(
+        "SELECT ?id WHERE { ?c a ?k ; schema:identifier ?id . VALUES ?k { %s } }" % _KIND_VALUES
+    )
+    return sorted({r["id"] for r in rows})
+
+
+def list_claims(corpus: Corpus, category: str | None = None, kind: str | None = None) -> list[dict]:
+    """One row per claim: id, kind, category, text, favours, check, appearances, sources."""
+    rows = corpus.query(
+        """SELECT ?id ?k ?text ?cat ?catLabel ?fav ?bench
+                  (COUNT(DISTINCT ?app) AS ?appearances)
+                  (GROUP_CONCAT(DISTINCT ?docId; separator=" ") AS ?docs)
+           WHERE {
+             ?c a ?k ; schema:identifier ?id ; schema:text ?text ; fwc:category ?cat .
+             VALUES ?k { %s }
+             ?cat skos:notation ?catLabel .
+             OPTIONAL { ?c fwc:favours ?fav }
+             OPTIONAL { ?c fwc:checkedBy/fwc:benchmark/schema:identifier ?bench }
+             OPTIONAL { ?c schema:appearance ?app . ?app schema:isPartOf/schema:identifier ?docId }
+           }
+           GROUP BY ?id ?k ?text ?cat ?catLabel ?fav ?bench
+           ORDER BY ?catLabel ?id"""
+        % _KIND_VALUES
+    )
+    out = []
+    for r in rows:
+        row = {
+            "id": r["id"],
+            "kind": KIND_OF[r["k"]],
+            "category": r["catLabel"],
+            "text": r["text"],
+            "favours": r["fav"],
+            "check": r["bench"],
+            "checkable": r["bench"] is not None,
+            "appearances": r["appearances"],
+            "documents": sorted(set(r["docs"].split())) if r["docs"] else [],
+        }
+        if (category is None or row["category"] == category) and (kind is None or row["kind"] == kind):
+            out.append(row)
+    return out
+
+
+def categories(corpus: Corpus) -> list[dict]:
+    """The category concepts: notation, label, definition."""
+    return _concepts(corpus, "categories")
+
+
+def verdict_labels(corpus: Corpus) -> list[dict]:
+    """The verdict concepts: notation, label, definition."""
+    return _concepts(corpus, "verdicts")
+
+
+def _concepts(corpus: Corpus, scheme: str) -> list[dict]:
+    return corpus.query(
+        """SELECT ?notation ?label ?definition WHERE {
+             ?c skos:inScheme ?scheme ; skos:notation ?notation ; skos:prefLabel ?label ;
+                skos:definition ?definition } ORDER BY ?notation""",
+        scheme=ns.FWC + scheme,
+    )
+
+
+def _require(corpus: Corpus, claim_id: str) -> str:
+    iri = ns.CLAIM + claim_id
+    # ids are kebab-case; anything else cannot name a claim and must not reach a query string
+    if not _safe_id(claim_id) or not corpus.ask("ASK { <%s> schema:identifier ?id }" % iri):
+        raise UnknownClaim(claim_id, claim_ids(corpus))
+    return iri
+
+
+def _safe_id(claim_id: str) -> bool:
+    return all(ch.isalnum() or ch == "-" for ch in claim_id) and bool(claim_id)
+
+
+def claim(corpus: Corpus, claim_id: str) -> dict:
+    """Everything about one claim: statement, appearances, sources, conditions, check, links."""
+    iri = _require(corpus, claim_id)
+    base = corpus.query(
+        """SELECT ?k ?text ?catLabel ?fav ?restsOn ?why WHERE {
+             ?c a ?k ; schema:text ?text ; fwc:category/skos:notation ?catLabel .
+             VALUES ?k { %s }
+             OPTIONAL { ?c fwc:favours ?fav } OPTIONAL { ?c fwc:restsOn ?restsOn }
+             OPTIONAL { ?c fwc:notCheckableBecause ?why } }"""
+        % _KIND_VALUES,
+        c=iri,
+    )[0]
+    appearances = corpus.query(
+        """SELECT ?doc ?docName ?role ?locator ?wording WHERE {
+             ?c schema:appearance ?a . ?a schema:isPartOf ?d ; fwc:locator ?locator .
+             ?d schema:identifier ?doc ; schema:name ?docName ; fwc:role/skos:notation ?role .
+             OPTIONAL { ?a fwc:wording ?wording } } ORDER BY ?doc""",
+        c=iri,
+    )
+    derived = corpus.query(
+        """SELECT ?id ?name ?role ?url ?date WHERE {
+             ?c prov:wasDerivedFrom ?s . ?s schema:identifier ?id ; schema:name ?name ;
+             fwc:role/skos:notation ?role .
+             OPTIONAL { ?s schema:sameAs ?url } OPTIONAL { ?s schema:url ?url }
+             OPTIONAL { ?s schema:datePublished ?date } } ORDER BY ?id""",
+        c=iri,
+    )
+    contradicts = corpus.query(
+        """SELECT DISTINCT ?id WHERE { { ?c fwc:contradicts ?o } UNION { ?o fwc:contradicts ?c }
+             ?o schema:identifier ?id } ORDER BY ?id""",
+        c=iri,
+    )
+    return {
+        "id": claim_id,
+        "iri": iri,
+        "kind": KIND_OF[base["k"]],
+        "category": base["catLabel"],
+        "text": base["text"],
+        "favours": base["fav"],
+        "rests_on": base["restsOn"],
+        "not_checkable_because": base["why"],
+        "appearances": appearances,
+        "derived_from": _dedupe(derived, "id"),
+        "conditions": conditions(corpus, iri),
+        "check": _check(corpus, iri),
+        "contradicts": [r["id"] for r in contradicts],
+    }
+
+
+def _dedupe(rows: list[dict], key: str) -> list[dict]:
+    seen: dict[Any, dict] = {}
+    for r in rows:
+        seen.setdefault(r[key], r)
+    return list(seen.values())
+
+
+def conditions(corpus: Corpus, iri: str) -> dict:
+    """A claim's conditions as {name: value}; concept values as their notation."""
+    rows = corpus.query(
+        """SELECT ?p ?v ?notation WHERE { ?c fwc:condition ?k . ?k ?p ?v .
+             FILTER(?p != rdf:type) OPTIONAL { ?v skos:notation ?notation } }""",
+        c=iri,
+    )
+    return {_short(r["p"]): r["notation"] or r["v"] for r in rows}
+
+
+def _check(corpus: Corpus, iri: str) -> dict | None:
+    rows = corpus.query(
+        """SELECT ?bench ?module ?btype ?params ?metric ?better ?subject ?baseline ?threshold
+                  ?tolerance ?quant WHERE {
+             ?c fwc:checkedBy ?k . ?k fwc:benchmark ?b ; fwc:rule ?r .
+             ?b schema:identifier ?bench ; fwc:module ?module ; a ?btype .
+             VALUES ?btype { fwc:Benchmark fwc:Probe fwc:DataCheck }
+             OPTIONAL { ?k fwc:parameters ?params }
+             ?r fwc:metric ?metric ; fwc:better ?better ; fwc:subject ?subject ;
+                fwc:threshold ?threshold ; fwc:tolerance ?tolerance ; fwc:quantifier/skos:notation ?quant .
+             OPTIONAL { ?r fwc:baseline ?baseline } }""",
+        c=iri,
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    return {
+        "benchmark": r["bench"],
+        "module": r["module"],
+        "benchmark_type": {"Benchmark": "benchmark", "Probe": "probe", "DataCheck": "datacheck"}[
+            _short(r["btype"])
+        ],
+        "parameters": json.loads(r["params"]) if r["params"] else {},
+        "rule": {
+            "metric": r["metric"],
+            "better": r["better"],
+            "subject": r["subject"],
+            "baseline": r["baseline"],
+            "threshold": float(r["threshold"]),
+            "tolerance": float(r["tolerance"]),
+            "quantifier": r["quant"],
+        },
+    }
+
+
+def claim_check(corpus: Corpus, claim_id: str) -> dict | None:
+    """What `verify run` needs: the claim's check, kind and conditions (None if it has no check)."""
+    iri = _require(corpus, claim_id)
+    check = _check(corpus, iri)
+    if check is None:
+        return None
+    kind = corpus.query("SELECT ?k WHERE { ?c a ?k VALUES ?k { %s } }" % _KIND_VALUES, c=iri)
+    return {"claim_id": claim_id, "kind": KIND_OF[kind[0]["k"]], **check,
+            "conditions": conditions(corpus, iri)}
+
+
+def checkable_claim_ids(corpus: Corpus) -> list[str]:
+    """Ids of the claims that carry a check."""
+    rows = corpus.query("SELECT DISTINCT ?id WHERE { ?c fwc:checkedBy ?k ; schema:identifier ?id }")
+    return sorted(r["id"] for r in rows)
+
+
+def sources(corpus: Corpus) -> list[dict]:
+    """Every source: id, name, role, date, url, and how many claims appear in or rest on it."""
+    rows = corpus.query(
+        """SELECT ?id ?name ?role ?date ?url
+                  (COUNT(DISTINCT ?ca) AS ?appears) (COUNT(DISTINCT ?cd) AS ?supports) WHERE {
+             ?s fwc:role/skos:notation ?role ; schema:identifier ?id ; schema:name ?name .
+             OPTIONAL { ?s schema:datePublished ?date }
+             OPTIONAL { { ?s schema:sameAs ?url } UNION { ?s schema:url ?url } }
+             OPTIONAL { ?ca schema:appearance/schema:isPartOf ?s }
+             OPTIONAL { ?cd prov:wasDerivedFrom ?s }
+           } GROUP BY ?id ?name ?role ?date ?url ORDER BY ?role ?id"""
+    )
+    return _dedupe(rows, "id")
+
+
+def source(corpus: Corpus, source_id: str) -> dict:
+    """One source with the claims that appear in it or rest on it."""
+    match = [s for s in sources(corpus) if s["id"] == source_id]
+    if not match:
+        raise UnknownSource(source_id, [s["id"] for s in sources(corpus)])
+    iri = ns.SRC + source_id
+    rows = corpus.query(
+        """SELECT DISTINCT ?id ?how WHERE {
+             { ?c schema:appearance/schema:isPartOf ?s . BIND("appears" AS ?how) }
+             UNION { ?c prov:wasDerivedFrom ?s . BIND("rests-on" AS ?how) }
+             ?c schema:identifier ?id } ORDER BY ?id""",
+        s=iri,
+    )
+    return {**match[0], "claims": rows}
+
+
+def benchmarks(corpus: Corpus) -> list[dict]:
+    """Every benchmark, probe and data check with its module and parameter names."""
+    rows = corpus.query(
+        """SELECT ?id ?label ?type ?module (GROUP_CONCAT(?p; separator=" ") AS ?params) WHERE {
+             ?b a ?type ; schema:identifier ?id ; rdfs:label ?label ; fwc:module ?module .
+             VALUES ?type { fwc:Benchmark fwc:Probe fwc:DataCheck }
+             OPTIONAL { ?b fwc:parameterName ?p } } GROUP BY ?id ?label ?type ?module ORDER BY ?id"""
+    )
+    for r in rows:
+        r["type"] = _short(r["type"])
+        r["params"] = sorted(r["params"].split()) if r["params"] else []
+    return rows
+
+
+def citation_edges(corpus: Corpus) -> list[dict]:
+    """Edges of the evidence graph: claim -> document it appears in / study it rests on, and
+    document -> document it cites or reviews. Nodes are ids; kinds say claim or source role."""
+    return corpus.query(
+        """SELECT ?from ?fromKind ?to ?toKind ?rel WHERE {
+             { ?a schema:appearance/schema:isPartOf ?b . BIND("appears-in" AS ?rel) }
+             UNION { ?a prov:wasDerivedFrom ?b . BIND("rests-on" AS ?rel) }
+             UNION { ?a cito:citesAsEvidence ?b . BIND("cites" AS ?rel) }
+             UNION { ?a cito:reviews ?b . BIND("reviews" AS ?rel) }
+             ?a schema:identifier ?from . ?b schema:identifier ?to ; fwc:role/skos:notation ?toKind .
+             OPTIONAL { ?a fwc:role/skos:notation ?role }
+             BIND(COALESCE(?role, "claim") AS ?fromKind) }"""
+    )
+
+
+def contradiction_pairs(corpus: Corpus) -> list[dict]:
+    """Pairs of claims linked by fwc:contradicts, each pair once."""
+    rows = corpus.query(
+        """SELECT ?a ?b WHERE { ?x fwc:contradicts ?y .
+             ?x schema:identifier ?a . ?y schema:identifier ?b }"""
+    )
+    pairs = sorted({tuple(sorted((r["a"], r["b"]))) for r in rows})
+    return [{"a": a, "b": b} for a, b in pairs]

@@ -1,0 +1,254 @@
+"""Validate a loaded corpus: SHACL shapes (pyshacl) plus checks that span files.
+
+Every problem becomes one line naming the file and line, the claim id, the property and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from difflib import get_close_matches
+from functools import lru_cache
+from pathlib import Path
+
+from kg import ns
+from kg.errors import Problem
+from kg.load import SHAPES_FILE, Corpus, display_path
+
+SH = "http://www.w3.org/ns/shacl#"
+
+
+def validate(corpus: Corpus) -> list[Problem]:
+    """All problems in the corpus; an empty list means it is valid."""
+    locator = Locator(corpus)
+    problems = cross_file_problems(corpus, locator)
+    problems += shacl_problems(corpus, locator)
+    return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.subject, p.message))
+
+
+class Locator:
+    """Maps graph nodes to the claim that owns them and to a file and line."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+        rows = corpus.store.query(
+            "SELECT ?s ?g ?id WHERE { GRAPH ?g { ?s a ?t . OPTIONAL { ?s <%sidentifier> ?id } } "
+            "FILTER(isIRI(?s)) }" % ns.SCHEMA
+        )
+        self.home: dict[str, tuple[str, str | None]] = {}
+        for r in rows:
+            self.home.setdefault(r["s"].value, (r["g"].value, r["id"].value if r["id"] else None))
+        self.parent: dict[str, tuple[str, str]] = {}
+        for q in corpus.store.quads_for_pattern(None, None, None, None):
+            if q.object.__class__.__name__ == "BlankNode":
+                self.parent[q.object.value] = (_node_key(q.subject), q.predicate.value)
+
+    def owner(self, node: str) -> tuple[str, list[str]]:
+        """The IRI that owns a (possibly blank) node, and the property path down to it."""
+        path: list[str] = []
+        seen = set()
+        while node.startswith("_:") and node not in seen:
+            seen.add(node)
+            up = self.parent.get(node[2:])
+            if not up:
+                break
+            node, pred = up
+            path.insert(0, pred)
+        return node, path
+
+    def file_of(self, iri: str) -> Path | None:
+        """The file that defines an IRI (types it), if any."""
+        g = self.home.get(iri, (None,))[0]
+        if not g:
+            return None
+        rel = g[len(ns.GRAPH) :]
+        return Path(__file__).with_name("fwc.ttl") if rel == "vocab" else self.corpus.root / rel
+
+    def where(self, iri: str, prop: str | None = None) -> tuple[str, int | None]:
+        """File and line of an IRI's definition, or of one of its properties within it."""
+        f = self.file_of(iri)
+        if f is None:
+            return "claims/", None
+        return display_path(self.corpus.root, f), find_line(f, iri, prop)
+
+    def label(self, iri: str) -> str:
+        """'claim ID' / 'source ID' / 'benchmark ID' for a defined IRI."""
+        ident = self.home.get(iri, (None, None))[1]
+        for base, word in ((ns.CLAIM, "claim"), (ns.SRC, "source"), (ns.BENCH, "benchmark")):
+            if iri.startswith(base):
+                return f"{word} '{ident or iri[len(base):]}'"
+        return f"<{iri}>"
+
+
+def _node_key(term) -> str:
+    return ("_:" + term.value) if term.__class__.__name__ == "BlankNode" else term.value
+
+
+@lru_cache(maxsize=256)
+def _lines(path: Path, mtime: float) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def find_line(path: Path, iri: str, prop: str | None = None) -> int | None:
+    """Line of the statement block that defines `iri` (by prefixed or full name), or of `prop`
+    inside that block."""
+    lines = _lines(path, path.stat().st_mtime)
+    names = [f"<{iri}>"]
+    for p, base in ns.PREFIXES.items():
+        if iri.startswith(base):
+            names.append(f"{p}:{iri[len(base):]}")
+    start = next(
+        (i for i, ln in enumerate(lines) if any(re.match(re.escape(n) + r"(\s|$)", ln) for n in names)),
+        None,
+    )
+    if start is None:
+        return None
+    if prop:
+        short = [f"<{prop}>"] + [
+            f"{p}:{prop[len(base):]}" for p, base in ns.PREFIXES.items() if prop.startswith(base)
+        ]
+        for i in range(start, len(lines)):
+            if i > start and lines[i][:1] not in (" ", "\t", ""):
+                break
+            if any(re.search(re.escape(s) + r"\b", lines[i]) for s in short):
+                return i + 1
+    return start + 1
+
+
+def prefixed(iri: str) -> str:
+    """A short name for an IRI (fwc:category) when a known prefix fits."""
+    for p, base in sorted(ns.PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(base):
+            return f"{p}:{iri[len(base):]}"
+    return f"<{iri}>"
+
+
+def cross_file_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
+    """Rules SHACL Core cannot state: unique ids and IRIs, JSON parameters, benchmark names."""
+    problems: list[Problem] = []
+    kinds = " ".join(f"<{k}>" for k in ns.KINDS.values())
+    rows = corpus.query(
+        "SELECT ?c ?g ?id WHERE { GRAPH ?g { ?c a ?k . VALUES ?k { %s } "
+        "OPTIONAL { ?c schema:identifier ?id } } }" % kinds
+    )
+    by_iri: dict[str, set[str]] = {}
+    by_id: dict[str, set[str]] = {}
+    for r in rows:
+        by_iri.setdefault(r["c"], set()).add(r["g"])
+        if r["id"]:
+            by_id.setdefault(r["id"], set()).add(r["c"])
+    for iri, graphs in by_iri.items():
+        if len(graphs) > 1:
+            files = sorted(g[len(ns.GRAPH) :] for g in graphs)
+            for g in files:
+                f = corpus.root / g
+                problems.append(
+                    Problem(g, find_line(f, iri), loc.label(iri),
+                            f"is defined in {len(files)} files ({', '.join(files)}): keep one definition")
+                )
+    for ident, iris in by_id.items():
+        if len(iris) > 1:
+            for iri in sorted(iris):
+                f, line = loc.where(iri)
+                others = ", ".join(sorted(i for i in iris if i != iri))
+                problems.append(Problem(f, line, f"claim '{ident}'",
+                                        f"id is also used by {others}: ids must be unique"))
+        for iri in iris:
+            if iri != ns.CLAIM + ident:
+                f, line = loc.where(iri)
+                problems.append(Problem(f, line, f"claim '{ident}'",
+                                        f"IRI must be claim:{ident} (built from its id), not {prefixed(iri)}"))
+    problems += _check_problems(corpus, loc)
+    return problems
+
+
+def _check_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
+    benches = corpus.query(
+        "SELECT ?b ?id ?p WHERE { ?b schema:identifier ?id . "
+        "{ ?b a fwc:Benchmark } UNION { ?b a fwc:Probe } UNION { ?b a fwc:DataCheck } "
+        "OPTIONAL { ?b fwc:parameterName ?p } }"
+    )
+    allowed: dict[str, set[str]] = {}
+    for r in benches:
+        allowed.setdefault(r["b"], set())
+        if r["p"]:
+            allowed[r["b"]].add(r["p"])
+    known_ids = sorted(b[len(ns.BENCH) :] for b in allowed)
+    rows = corpus.query(
+        "SELECT ?c ?b ?params WHERE { ?c fwc:checkedBy ?k . OPTIONAL { ?k fwc:benchmark ?b } "
+        "OPTIONAL { ?k fwc:parameters ?params } }"
+    )
+    problems = []
+    for r in rows:
+        f, _ = loc.where(r["c"])
+        who = loc.label(r["c"])
+        b = r["b"]
+        if b and b not in allowed:
+            name = b[len(ns.BENCH) :] if b.startswith(ns.BENCH) else b
+            close = get_close_matches(name, known_ids, n=2)
+            hint = f" (did you mean {', '.join('bench:' + c for c in close)}?)" if close else ""
+            problems.append(Problem(f, find_line(corpus.root / f, r["c"], ns.FWC + "benchmark"), who,
+                                    f"fwc:benchmark names unknown benchmark '{name}'{hint}:"
+                                    f" use one defined in claims/benchmarks.ttl ({', '.join(known_ids)})"))
+        if r["params"] is None:
+            continue
+        line = find_line(corpus.root / f, r["c"], ns.FWC + "parameters")
+        try:
+            params = json.loads(r["params"])
+        except json.JSONDecodeError as e:
+            problems.append(Problem(f, line, who, f"fwc:parameters is not valid JSON ({e.msg} at "
+                                    f"character {e.pos}): write a JSON object like {{\"batch_sizes\": [1, 8]}}"))
+            continue
+        if not isinstance(params, dict):
+            problems.append(Problem(f, line, who, "fwc:parameters must be a JSON object {...}"))
+        elif b in allowed:
+            unknown = sorted(set(params) - allowed[b])
+            if unknown:
+                problems.append(Problem(f, line, who,
+                                        f"fwc:parameters has {', '.join(map(repr, unknown))}, which "
+                                        f"bench:{b[len(ns.BENCH):]} does not take: use "
+                                        f"{', '.join(sorted(allowed[b])) or 'no parameters'}"))
+    return problems
+
+
+def shacl_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
+    """Run the SHACL shapes with pyshacl and phrase each violation as a Problem."""
+    import pyshacl
+    import rdflib
+
+    data = rdflib.Graph()
+    data.parse(data=_union_nt(corpus), format="nt")
+    shapes = rdflib.Graph().parse(SHAPES_FILE)
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, advanced=False, inference="none")
+    if conforms:
+        return []
+    SHN = rdflib.Namespace(SH)
+    problems = []
+    for res in report.subjects(rdflib.RDF.type, SHN.ValidationResult):
+        focus = report.value(res, SHN.focusNode)
+        path = report.value(res, SHN.resultPath)
+        msg = str(report.value(res, SHN.resultMessage) or "does not conform")
+        value = report.value(res, SHN.value)
+        node = ("_:" + str(focus)) if isinstance(focus, rdflib.BNode) else str(focus)
+        owner, via = loc.owner(node)
+        where_prop = via[0] if via else (str(path) if path is not None else None)
+        f, line = loc.where(owner, where_prop)
+        steps = [prefixed(p) for p in via]
+        if path is not None and isinstance(path, rdflib.URIRef):
+            steps.append(prefixed(str(path)))
+        detail = f"{' / '.join(steps)}: " if steps else ""
+        got = ""
+        if value is not None and not isinstance(value, rdflib.BNode) and "minCount" not in str(
+            report.value(res, SHN.sourceConstraintComponent)
+        ):
+            got = f" (found {prefixed(str(value)) if isinstance(value, rdflib.URIRef) else repr(str(value))})"
+        problems.append(Problem(f, line, loc.label(owner), f"{detail}{msg}{got}"))
+    return problems
+
+
+def _union_nt(corpus: Corpus) -> str:
+    """All graphs' triples as N-Triples (SHACL sees the union)."""
+    rows = corpus.store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    import pyoxigraph as ox
+
+    return ox.serialize(rows, format=ox.RdfFormat.N_TRIPLES).decode()

@@ -1,0 +1,3 @@
+"""fwclaims verification: the `verify` CLI, benchmark runner, statistics, verdicts, records, site."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""`python -m verify` runs the CLI."""
+
+from verify.app import main
+
+main()

@@ -1,0 +1,55 @@
+"""The context a benchmark runs in, passed from the runner to the worker process."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where and how a benchmark runs: device, thread count, seed, scratch folder."""
+
+    device: str = "cpu"  # "cpu" or "cuda"
+    threads: int = 1
+    seed: int = 0
+    scratch: str = ""  # a private temporary folder for files the benchmark writes
+
+    def to_dict(self) -> dict:
+        """Plain dict for JSON transport."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Context:
+        """Inverse of to_dict."""
+        return cls(**d)
+
+
+class NotCheckable(Exception):
+    """The framework or device a benchmark needs is missing here; the check is not checkable."""
+
+
+def cpu_name() -> str:
+    """The CPU model name from /proc/cpuinfo (cheap; py-cpuinfo takes a second), or ''."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+_BACKENDS = {"torch": "verify.benchmarks.torch_models", "tensorflow": "verify.benchmarks.keras_models"}
+
+
+def framework_module(framework: str):
+    """Import the model module of ``framework``; NotCheckable when the framework is not installed."""
+    import importlib
+
+    if framework not in _BACKENDS:
+        raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(_BACKENDS)}")
+    try:
+        return importlib.import_module(_BACKENDS[framework])
+    except ImportError as exc:
+        raise NotCheckable(f"{framework} is not installed here ({exc})") from exc

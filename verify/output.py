@@ -1,0 +1,55 @@
+"""Printing helpers shared by the commands: JSON for scripts, compact tables for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout (stable key order, UTF-8)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def console(stderr: bool = False):
+    """A rich console; rich is imported only when something is printed for people."""
+    from rich.console import Console
+
+    import shutil
+
+    # Piped output gets a wide page rather than rich's 80-column default.
+    width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((140, 24)).columns, 140)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def table(columns: list[str], rows: list[list[Any]], title: str | None = None):
+    """A borderless rich table with the given columns (the last one wraps)."""
+    from rich import box
+    from rich.table import Table
+
+    t = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for i, c in enumerate(columns):
+        last = i == len(columns) - 1
+        t.add_column(c, overflow="fold", no_wrap=not last, min_width=24 if last else None, ratio=1 if last else None)
+    for r in rows:
+        t.add_row(*("" if v is None else str(v) for v in r))
+    return t
+
+
+def write_atomic(path, text: str) -> None:
+    """Write a text file so that readers never see it half-written."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
