@@ -59,7 +59,9 @@ def list_claims(corpus: Corpus, category: str | None = None, kind: str | None = 
             "appearances": r["appearances"],
             "documents": sorted(set(r["docs"].split())) if r["docs"] else [],
         }
-        if (category is None or row["category"] == category) and (kind is None or row["kind"] == kind):
+        if (category is None or row["category"] == category) and (
+            kind is None or row["kind"] == kind
+        ):
             out.append(row)
     return out
 
@@ -203,8 +205,12 @@ def claim_check(corpus: Corpus, claim_id: str) -> dict | None:
     if check is None:
         return None
     kind = corpus.query("SELECT ?k WHERE { ?c a ?k VALUES ?k { %s } }" % _KIND_VALUES, c=iri)
-    return {"claim_id": claim_id, "kind": KIND_OF[kind[0]["k"]], **check,
-            "conditions": conditions(corpus, iri)}
+    return {
+        "claim_id": claim_id,
+        "kind": KIND_OF[kind[0]["k"]],
+        **check,
+        "conditions": conditions(corpus, iri),
+    }
 
 
 def checkable_claim_ids(corpus: Corpus) -> list[str]:

@@ -1,13 +1,13 @@
 """The project's exceptions. The CLI turns any FwcError into a message and exit code 2.
 
-    FwcError                      base: message names the file, the field and the fix
-    ├── CorpusError               the claims corpus cannot be used as it is
-    │   ├── TurtleSyntaxError     a file does not parse (file:line:column)
-    │   └── ValidationFailed      one or more Problems (SHACL or cross-file checks)
-    ├── UnknownClaim              an id that no claim has (with the closest ids)
-    ├── UnknownSource             an id that no source has
-    ├── RecordError               a run record that cannot be read
-    └── UsageError                bad arguments that the parser could not catch
+FwcError                      base: message names the file, the field and the fix
+├── CorpusError               the claims corpus cannot be used as it is
+│   ├── TurtleSyntaxError     a file does not parse (file:line:column)
+│   └── ValidationFailed      one or more Problems (SHACL or cross-file checks)
+├── UnknownClaim              an id that no claim has (with the closest ids)
+├── UnknownSource             an id that no source has
+├── RecordError               a run record that cannot be read
+└── UsageError                bad arguments that the parser could not catch
 """
 
 from __future__ import annotations

@@ -138,12 +138,16 @@ def parse_turtle(store: ox.Store, root: Path, files: list[Path]) -> list[Problem
     problems = []
     for f in files:
         try:
-            store.load(path=str(f), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph_iri(root, f)))
+            store.load(
+                path=str(f), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph_iri(root, f))
+            )
         except SyntaxError as e:
             msg = str(e.msg if hasattr(e, "msg") else e)
             msg = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
             problems.append(
-                Problem(display_path(root, f), e.lineno, "Turtle syntax", f"{msg}; fix the Turtle there")
+                Problem(
+                    display_path(root, f), e.lineno, "Turtle syntax", f"{msg}; fix the Turtle there"
+                )
             )
         except OSError as e:
             problems.append(Problem(display_path(root, f), None, "file", f"cannot be read: {e}"))

@@ -39,22 +39,31 @@ class Locator:
         for r in rows:
             self.home.setdefault(r["s"].value, (r["g"].value, r["id"].value if r["id"] else None))
         self.parent: dict[str, tuple[str, str]] = {}
+        self.subjects: set[str] = set()
         for q in corpus.store.quads_for_pattern(None, None, None, None):
-            if q.object.__class__.__name__ == "BlankNode":
-                self.parent[q.object.value] = (_node_key(q.subject), q.predicate.value)
+            self.subjects.add(_node_key(q.subject))
+            if q.object.__class__.__name__ != "Literal":
+                # first referrer wins: enough to trace a blank node or a dangling IRI to its claim
+                self.parent.setdefault(
+                    _node_key(q.object), (_node_key(q.subject), q.predicate.value)
+                )
 
     def owner(self, node: str) -> tuple[str, list[str]]:
         """The IRI that owns a (possibly blank) node, and the property path down to it."""
         path: list[str] = []
         seen = set()
-        while node.startswith("_:") and node not in seen:
+        while (node.startswith("_:") or self.dangling(node)) and node not in seen:
             seen.add(node)
-            up = self.parent.get(node[2:])
+            up = self.parent.get(node)
             if not up:
                 break
             node, pred = up
             path.insert(0, pred)
         return node, path
+
+    def dangling(self, iri: str) -> bool:
+        """True for an IRI that is pointed at but never described (a typo, a missing source)."""
+        return not iri.startswith("_:") and iri not in self.subjects and iri in self.parent
 
     def file_of(self, iri: str) -> Path | None:
         """The file that defines an IRI (types it), if any."""
@@ -76,7 +85,7 @@ class Locator:
         ident = self.home.get(iri, (None, None))[1]
         for base, word in ((ns.CLAIM, "claim"), (ns.SRC, "source"), (ns.BENCH, "benchmark")):
             if iri.startswith(base):
-                return f"{word} '{ident or iri[len(base):]}'"
+                return f"{word} '{ident or iri[len(base) :]}'"
         return f"<{iri}>"
 
 
@@ -96,16 +105,20 @@ def find_line(path: Path, iri: str, prop: str | None = None) -> int | None:
     names = [f"<{iri}>"]
     for p, base in ns.PREFIXES.items():
         if iri.startswith(base):
-            names.append(f"{p}:{iri[len(base):]}")
+            names.append(f"{p}:{iri[len(base) :]}")
     start = next(
-        (i for i, ln in enumerate(lines) if any(re.match(re.escape(n) + r"(\s|$)", ln) for n in names)),
+        (
+            i
+            for i, ln in enumerate(lines)
+            if any(re.match(re.escape(n) + r"(\s|$)", ln) for n in names)
+        ),
         None,
     )
     if start is None:
         return None
     if prop:
         short = [f"<{prop}>"] + [
-            f"{p}:{prop[len(base):]}" for p, base in ns.PREFIXES.items() if prop.startswith(base)
+            f"{p}:{prop[len(base) :]}" for p, base in ns.PREFIXES.items() if prop.startswith(base)
         ]
         for i in range(start, len(lines)):
             if i > start and lines[i][:1] not in (" ", "\t", ""):
@@ -119,7 +132,7 @@ def prefixed(iri: str) -> str:
     """A short name for an IRI (fwc:category) when a known prefix fits."""
     for p, base in sorted(ns.PREFIXES.items(), key=lambda kv: -len(kv[1])):
         if iri.startswith(base):
-            return f"{p}:{iri[len(base):]}"
+            return f"{p}:{iri[len(base) :]}"
     return f"<{iri}>"
 
 
@@ -143,21 +156,37 @@ def cross_file_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
             for g in files:
                 f = corpus.root / g
                 problems.append(
-                    Problem(g, find_line(f, iri), loc.label(iri),
-                            f"is defined in {len(files)} files ({', '.join(files)}): keep one definition")
+                    Problem(
+                        g,
+                        find_line(f, iri),
+                        loc.label(iri),
+                        f"is defined in {len(files)} files ({', '.join(files)}): keep one definition",
+                    )
                 )
     for ident, iris in by_id.items():
         if len(iris) > 1:
             for iri in sorted(iris):
                 f, line = loc.where(iri)
                 others = ", ".join(sorted(i for i in iris if i != iri))
-                problems.append(Problem(f, line, f"claim '{ident}'",
-                                        f"id is also used by {others}: ids must be unique"))
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        f"claim '{ident}'",
+                        f"id is also used by {others}: ids must be unique",
+                    )
+                )
         for iri in iris:
             if iri != ns.CLAIM + ident:
                 f, line = loc.where(iri)
-                problems.append(Problem(f, line, f"claim '{ident}'",
-                                        f"IRI must be claim:{ident} (built from its id), not {prefixed(iri)}"))
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        f"claim '{ident}'",
+                        f"IRI must be claim:{ident} (built from its id), not {prefixed(iri)}",
+                    )
+                )
     problems += _check_problems(corpus, loc)
     return problems
 
@@ -187,27 +216,46 @@ def _check_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
             name = b[len(ns.BENCH) :] if b.startswith(ns.BENCH) else b
             close = get_close_matches(name, known_ids, n=2)
             hint = f" (did you mean {', '.join('bench:' + c for c in close)}?)" if close else ""
-            problems.append(Problem(f, find_line(corpus.root / f, r["c"], ns.FWC + "benchmark"), who,
-                                    f"fwc:benchmark names unknown benchmark '{name}'{hint}:"
-                                    f" use one defined in claims/benchmarks.ttl ({', '.join(known_ids)})"))
+            problems.append(
+                Problem(
+                    f,
+                    find_line(corpus.root / f, r["c"], ns.FWC + "benchmark"),
+                    who,
+                    f"fwc:benchmark names unknown benchmark '{name}'{hint}:"
+                    f" use one defined in claims/benchmarks.ttl ({', '.join(known_ids)})",
+                )
+            )
         if r["params"] is None:
             continue
         line = find_line(corpus.root / f, r["c"], ns.FWC + "parameters")
         try:
             params = json.loads(r["params"])
         except json.JSONDecodeError as e:
-            problems.append(Problem(f, line, who, f"fwc:parameters is not valid JSON ({e.msg} at "
-                                    f"character {e.pos}): write a JSON object like {{\"batch_sizes\": [1, 8]}}"))
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    who,
+                    f"fwc:parameters is not valid JSON ({e.msg} at "
+                    f'character {e.pos}): write a JSON object like {{"batch_sizes": [1, 8]}}',
+                )
+            )
             continue
         if not isinstance(params, dict):
             problems.append(Problem(f, line, who, "fwc:parameters must be a JSON object {...}"))
         elif b in allowed:
             unknown = sorted(set(params) - allowed[b])
             if unknown:
-                problems.append(Problem(f, line, who,
-                                        f"fwc:parameters has {', '.join(map(repr, unknown))}, which "
-                                        f"bench:{b[len(ns.BENCH):]} does not take: use "
-                                        f"{', '.join(sorted(allowed[b])) or 'no parameters'}"))
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        who,
+                        f"fwc:parameters has {', '.join(map(repr, unknown))}, which "
+                        f"bench:{b[len(ns.BENCH) :]} does not take: use "
+                        f"{', '.join(sorted(allowed[b])) or 'no parameters'}",
+                    )
+                )
     return problems
 
 
@@ -217,9 +265,12 @@ def shacl_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
     import rdflib
 
     data = rdflib.Graph()
-    data.parse(data=_union_nt(corpus), format="nt")
+    # keep Oxigraph's blank-node ids so violations can be traced back to their claim
+    data.parse(data=_union_nt(corpus), format="nt", bnode_context=_KeepIds())
     shapes = rdflib.Graph().parse(SHAPES_FILE)
-    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, advanced=False, inference="none")
+    conforms, report, _ = pyshacl.validate(
+        data, shacl_graph=shapes, advanced=False, inference="none"
+    )
     if conforms:
         return []
     SHN = rdflib.Namespace(SH)
@@ -230,6 +281,9 @@ def shacl_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
         msg = str(report.value(res, SHN.resultMessage) or "does not conform")
         value = report.value(res, SHN.value)
         node = ("_:" + str(focus)) if isinstance(focus, rdflib.BNode) else str(focus)
+        if loc.dangling(node):
+            problems.append(_dangling_problem(corpus, loc, node))
+            continue
         owner, via = loc.owner(node)
         where_prop = via[0] if via else (str(path) if path is not None else None)
         f, line = loc.where(owner, where_prop)
@@ -238,12 +292,41 @@ def shacl_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
             steps.append(prefixed(str(path)))
         detail = f"{' / '.join(steps)}: " if steps else ""
         got = ""
-        if value is not None and not isinstance(value, rdflib.BNode) and "minCount" not in str(
-            report.value(res, SHN.sourceConstraintComponent)
+        if (
+            value is not None
+            and not isinstance(value, rdflib.BNode)
+            and "minCount" not in str(report.value(res, SHN.sourceConstraintComponent))
         ):
             got = f" (found {prefixed(str(value)) if isinstance(value, rdflib.URIRef) else repr(str(value))})"
         problems.append(Problem(f, line, loc.label(owner), f"{detail}{msg}{got}"))
     return problems
+
+
+def _dangling_problem(corpus: Corpus, loc: Locator, node: str) -> Problem:
+    """One line for a reference to something defined nowhere, with the closest defined names."""
+    owner, via = loc.owner(node)
+    f, line = loc.where(owner, via[0] if via else None)
+    base = node.rsplit("/", 1)[0] + "/"
+    known = [i[len(base) :] for i in loc.home if i.startswith(base)]
+    close = get_close_matches(node[len(base) :], known, n=2)
+    hint = f" (did you mean {', '.join(prefixed(base + c) for c in close)}?)" if close else ""
+    steps = " / ".join(prefixed(p) for p in via)
+    return Problem(
+        f,
+        line,
+        loc.label(owner),
+        f"{steps}: {prefixed(node)} is not defined anywhere{hint}: define it (sources go in "
+        "claims/sources.ttl) or fix the name",
+    )
+
+
+class _KeepIds(dict):
+    """A bnode context for rdflib's N-Triples parser that keeps the labels it is given."""
+
+    def get(self, key, default=None):
+        from rdflib import BNode
+
+        return self.setdefault(key, BNode(key))
 
 
 def _union_nt(corpus: Corpus) -> str:

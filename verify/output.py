@@ -14,9 +14,9 @@ def print_json(data: Any) -> None:
 
 def console(stderr: bool = False):
     """A rich console; rich is imported only when something is printed for people."""
-    from rich.console import Console
-
     import shutil
+
+    from rich.console import Console
 
     # Piped output gets a wide page rather than rich's 80-column default.
     width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((140, 24)).columns, 140)
@@ -31,7 +31,13 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None):
     t = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for i, c in enumerate(columns):
         last = i == len(columns) - 1
-        t.add_column(c, overflow="fold", no_wrap=not last, min_width=24 if last else None, ratio=1 if last else None)
+        t.add_column(
+            c,
+            overflow="fold",
+            no_wrap=not last,
+            min_width=24 if last else None,
+            ratio=1 if last else None,
+        )
     for r in rows:
         t.add_row(*("" if v is None else str(v) for v in r))
     return t

@@ -50,7 +50,9 @@ def check(json_out: bool = typer.Option(False, "--json", help="Print a JSON summ
 
 @app.command("list")
 def list_(
-    category: str = typer.Option(None, "--category", "-c", help="Only this category (e.g. inference-latency)."),
+    category: str = typer.Option(
+        None, "--category", "-c", help="Only this category (e.g. inference-latency)."
+    ),
     kind: str = typer.Option(None, "--kind", "-k", help=f"Only this kind: {', '.join(KINDS)}."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON rows instead of a table."),
 ) -> None:
@@ -76,12 +78,16 @@ def list_(
             [[r["id"], r["kind"], r["category"], r["check"] or "-", r["text"]] for r in rows],
         )
     )
-    out.print(f"{len(rows)} claims. `verify show ID` for one; `verify run --claim ID` to check one.")
+    out.print(
+        f"{len(rows)} claims. `verify show ID` for one; `verify run --claim ID` to check one."
+    )
 
 
 @app.command()
 def show(
-    claim_id: str = typer.Argument(..., metavar="ID", help="A claim id, as listed by `verify list`."),
+    claim_id: str = typer.Argument(
+        ..., metavar="ID", help="A claim id, as listed by `verify list`."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the claim as JSON."),
 ) -> None:
     """Show one claim: statement, where it appears, what it rests on, conditions, check."""
@@ -144,7 +150,10 @@ def sources(
             print_json(s)
             return
         out = console()
-        out.print(f"[bold]{s['id']}[/bold] ({s['role']}) {s['name']}" + (f" <{s['url']}>" if s["url"] else ""))
+        out.print(
+            f"[bold]{s['id']}[/bold] ({s['role']}) {s['name']}"
+            + (f" <{s['url']}>" if s["url"] else "")
+        )
         for r in s["claims"]:
             out.print(f"  {r['how']:<9} {r['id']}")
         return
@@ -158,8 +167,18 @@ def sources(
     console().print(
         table(
             ["id", "role", "date", "appears", "rests-on", "cited by", "title"],
-            [[r["id"], r["role"], r["date"], r["appears"], r["supports"], r["cited_by"] or "", r["name"]]
-             for r in rows],
+            [
+                [
+                    r["id"],
+                    r["role"],
+                    r["date"],
+                    r["appears"],
+                    r["supports"],
+                    r["cited_by"] or "",
+                    r["name"],
+                ]
+                for r in rows
+            ],
         )
     )
 
@@ -181,7 +200,9 @@ def audit(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         return
     out = console()
     weak = report["single_secondary_source"]
-    out.print(f"[bold]Claims resting on one secondary source and no primary study ({len(weak)})[/bold]")
+    out.print(
+        f"[bold]Claims resting on one secondary source and no primary study ({len(weak)})[/bold]"
+    )
     for c in weak:
         out.print(f"  {c}")
     out.print(f"[bold]Groups of contradicting claims ({len(report['contradictions'])})[/bold]")
@@ -195,7 +216,9 @@ def audit(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 @app.command()
 def export(
     fmt: str = typer.Option("turtle", "--format", "-f", help="turtle, jsonld or nquads."),
-    output: Path = typer.Option(None, "--output", "-o", help="Write to this file (default: stdout).", dir_okay=False),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write to this file (default: stdout).", dir_okay=False
+    ),
 ) -> None:
     """Export the whole graph (claims, sources, benchmarks, runs) as Turtle, JSON-LD or N-Quads."""
     import sys
