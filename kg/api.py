@@ -287,3 +287,7 @@ def contradiction_pairs(corpus: Corpus) -> list[dict]:
     )
     pairs = sorted({tuple(sorted((r["a"], r["b"]))) for r in rows})
     return [{"a": a, "b": b} for a, b in pairs]
+
+
+# Run records: named queries kept in kg.runs, part of this API.
+from kg.runs import environments, latest_verdicts, measurements, runs  # noqa: E402,F401

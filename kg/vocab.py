@@ -82,6 +82,36 @@ class FWC(DefinedNamespace):
     framework: URIRef
     module: URIRef
     role: URIRef
+    verdict: URIRef
+    status: URIRef
+    rawRecord: URIRef
+    codeHash: URIRef
+    gitCommit: URIRef
+    budgetSeconds: URIRef
+    cell: URIRef
+    ciLow: URIRef
+    ciHigh: URIRef
+    confidence: URIRef
+    method: URIRef
+    sampleSize: URIRef
+    processes: URIRef
+    subjectValue: URIRef
+    baselineValue: URIRef
+    deprecated: URIRef
+    successor: URIRef
+    cpuModel: URIRef
+    cores: URIRef
+    memoryGiB: URIRef
+    gpuModel: URIRef
+    gpuDriver: URIRef
+    cudaVersion: URIRef
+    operatingSystem: URIRef
+    pythonVersion: URIRef
+    torchVersion: URIRef
+    tensorflowVersion: URIRef
+    kerasVersion: URIRef
+    jaxVersion: URIRef
+    numpyVersion: URIRef
     # concept schemes
     categories: URIRef
     verdicts: URIRef

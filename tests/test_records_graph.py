@@ -1,0 +1,77 @@
+"""Run records load into the graph as PROV-O activities and come back through the read API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg import api
+from kg.errors import ValidationFailed
+from kg.load import load_corpus
+
+FIXTURE = Path(__file__).with_name("fixtures") / "record-v1.json"
+ENV = "x86-2core-cpu-torch2.13.0-tf2.21.0-abc123"
+
+
+def _add_record(
+    project: Path, name: str = "20261121T180000Z-fixture-latency-0f3c2a9b.json"
+) -> Path:
+    folder = project / "data" / "results" / ENV
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(FIXTURE, folder / name))
+
+
+def test_records_become_runs_with_verdict_and_environment(project):
+    _add_record(project)
+    corpus = load_corpus(project, use_cache=False)
+    [run] = api.runs(corpus, "fixture-latency")
+    assert run["verdict"] == "holds" and run["environment"] == ENV
+    assert run["environment_label"] == "2-core x86 CPU, torch 2.13.0 / TF 2.21.0"
+    assert run["record"].startswith("data/results/") and run["benchmark"] == "inference-latency"
+    [cell] = api.measurements(corpus, run["run"])
+    assert (cell["value"], cell["ciLow"], cell["ciHigh"], cell["n"]) == (9.1, 8.7, 9.6, 60)
+
+
+def test_records_are_prov_activities(project):
+    _add_record(project)
+    corpus = load_corpus(project, use_cache=False)
+    assert corpus.ask(
+        "ASK { ?r a prov:Activity ; prov:used ?e ; prov:startedAtTime ?t . ?e a prov:Entity ."
+        " ?v a schema:ClaimReview ; schema:itemReviewed claim:fixture-latency ; prov:wasGeneratedBy ?r }"
+    )
+
+
+def test_latest_verdict_per_claim_and_environment(project):
+    _add_record(project)
+    newer = json.loads(FIXTURE.read_text())
+    newer.update(record_id="1" * 32, ended="2026-11-22T00:00:00Z")
+    newer["verdict"] = {"label": "inconclusive", "explanation": "The interval straddles 2x."}
+    path = project / "data" / "results" / ENV / "20261122T000000Z-fixture-latency-11111111.json"
+    path.write_text(json.dumps(newer))
+    corpus = load_corpus(project, use_cache=False)
+    [latest] = api.latest_verdicts(corpus)
+    assert latest["verdict"] == "inconclusive"
+    [env] = api.environments(corpus)
+    assert env["runs"] == 2 and env["torch"] == "2.13.0+cpu"
+
+
+def test_truncated_record_is_reported_with_file_and_line(project):
+    path = _add_record(project)
+    path.write_text(path.read_text()[:200])
+    with pytest.raises(ValidationFailed) as e:
+        load_corpus(project, use_cache=False)
+    [problem] = e.value.problems
+    assert problem.file.startswith("data/results/") and "not valid JSON" in problem.message
+
+
+def test_record_from_newer_fwclaims_is_refused(project):
+    path = _add_record(project)
+    rec = json.loads(path.read_text())
+    rec["schema_version"] = 99
+    path.write_text(json.dumps(rec))
+    with pytest.raises(ValidationFailed) as e:
+        load_corpus(project, use_cache=False)
+    assert "upgrade fwclaims" in str(e.value)
