@@ -1,0 +1,46 @@
+# One entry point for people and CI.
+#   make run    set up, validate the claims, check every checkable claim here, publish the site
+#   make test   set up and run the whole test suite (real torch, TensorFlow and Chromium)
+PY      ?= python3
+VENV    ?= .venv
+BIN      = $(VENV)/bin
+BUDGET  ?= 45
+SITE    ?= _site
+PYTEST_ARGS ?=
+
+.PHONY: run test setup browser lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch==2.13.0 (CPU) is pinned in the `verify` extra: an unpinned torch would pull GBs of CUDA wheels.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Debian's Chromium for the page tests (root on these machines; skipped where it is present).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "warning: could not install chromium; browser tests will be skipped"; }
+
+run: setup
+	$(BIN)/verify check
+	$(BIN)/verify run --all --budget $(BUDGET)
+	$(BIN)/verify publish --out $(SITE)
+
+test: setup browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check kg verify tests
+	$(BIN)/ruff format --check kg verify tests
+
+bench: setup
+	$(BIN)/python -m pytest tests/benchmarks --benchmark-only --benchmark-enable
+
+clean:
+	rm -rf .fwclaims-cache .pytest_cache .benchmarks
