@@ -69,4 +69,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m verify.app`: command modules register on the importable module's `app`,
+    # not on this __main__ copy, so run that one.
+    from verify.app import main as _main
+
+    _main()
