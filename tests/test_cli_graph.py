@@ -1,0 +1,146 @@
+"""The graph commands as a user runs them: list, show, sources, audit, check, export."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from kg import api, views
+from kg.export import export
+from kg.load import load_corpus
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ("torch", "tensorflow", "keras", "jax")
+
+
+def verify(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """Run the real console entry point in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "verify", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(REPO)
+
+
+def test_list_json_has_every_claim_with_required_ids():
+    out = verify("list", "--json")
+    assert out.returncode == 0, out.stderr
+    ids = {row["id"] for row in json.loads(out.stdout)}
+    assert len(ids) >= 40
+    assert {
+        "inference-latency-3x",
+        "training-cnn-25pct",
+        "tf-gpu-memory-prealloc",
+        "neurips-2023-pytorch-80pct",
+    } <= ids
+
+
+def test_list_filters_by_category_and_kind():
+    out = verify("list", "--category", "adoption", "--kind", "adoption", "--json")
+    rows = json.loads(out.stdout)
+    assert rows and all(r["category"] == "adoption" and r["kind"] == "adoption" for r in rows)
+
+
+def test_list_unknown_category_exits_2_with_choices():
+    out = verify("list", "--category", "speed")
+    assert out.returncode == 2
+    assert "unknown category 'speed'" in out.stderr and "inference-latency" in out.stderr
+
+
+def test_show_unknown_id_suggests_closest():
+    out = verify("show", "inference-latency-3")
+    assert out.returncode == 2
+    assert "Did you mean: inference-latency-3x" in out.stderr
+
+
+def test_show_json_has_check_and_citation_chain():
+    c = json.loads(verify("show", "inference-latency-3x", "--json").stdout)
+    assert c["check"]["rule"]["quantifier"] == "up-to" and c["check"]["rule"]["threshold"] == 3.0
+    assert ["inference-latency-3x", "survey-patterns-article", "becirovic-2025"] in c[
+        "citation_chains"
+    ]
+
+
+def test_graph_commands_never_import_frameworks():
+    code = (
+        "import sys; from verify.app import main; sys.argv=['verify','list','--json'];\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try: main()\n"
+        "    except SystemExit: pass\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
+
+
+def test_check_on_broken_project_prints_one_line_per_problem_and_exits_2(project):
+    path = project / "claims" / "two-claims.ttl"
+    path.write_text(path.read_text().replace('fwc:favours "pytorch"', 'fwc:favours "PyTorch"'))
+    out = verify("--root", str(project), "check")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert lines[0] == "error: 1 problem in the claims corpus:"
+    assert (
+        lines[1].startswith("claims/two-claims.ttl:") and "fwc:favours must be one of" in lines[1]
+    )
+
+
+def _canonical_numbers(g: rdflib.Graph) -> rdflib.Graph:
+    """Same values, one lexical form: JSON-LD writes decimal 0.0 as "0", which is the same value."""
+    out = rdflib.Graph()
+    for s, p, o in g:
+        if isinstance(o, rdflib.Literal) and o.datatype and o.datatype.endswith("#decimal"):
+            o = rdflib.Literal(format(o.toPython().normalize(), "f"), datatype=o.datatype)
+        out.add((s, p, o))
+    return out
+
+
+def test_export_turtle_and_jsonld_round_trip_to_the_same_graph(corpus):
+    ttl = rdflib.Graph().parse(data=export(corpus, "turtle"), format="turtle")
+    jsonld = rdflib.Graph().parse(data=export(corpus, "jsonld"), format="json-ld")
+    assert len(ttl) == len(jsonld) > 2000
+    assert isomorphic(_canonical_numbers(ttl), _canonical_numbers(jsonld))
+
+
+def test_export_nquads_keeps_files_as_named_graphs(corpus):
+    ds = ox.Dataset(ox.parse(export(corpus, "nquads"), format=ox.RdfFormat.N_QUADS))
+    graphs = {q.graph_name.value for q in ds}
+    assert any(g.endswith("claims/performance.ttl") for g in graphs)
+
+
+def test_export_is_deterministic(corpus):
+    assert export(corpus, "nquads") == export(corpus, "nquads")
+
+
+def test_export_to_file_writes_it(tmp_path):
+    out = verify("export", "--format", "jsonld", "--output", str(tmp_path / "g.jsonld"))
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "g.jsonld").read_text())
+
+
+def test_views_chain_single_source_and_contradictions(corpus):
+    assert "performance-tie" in views.single_secondary_claims(corpus)
+    groups = views.contradiction_groups(corpus)
+    assert ["tf-static-graph-default", "tf2-eager-default"] in groups
+    degree = views.primary_in_degree(corpus)
+    assert degree["novac-2022"] >= 2 and degree["becirovic-2025"] >= 2
+
+
+def test_sources_unknown_id_suggests(corpus):
+    with pytest.raises(Exception, match="Did you mean: novac-2022"):
+        api.source(corpus, "novak-2022")
