@@ -20,7 +20,7 @@ def console(stderr: bool = False):
 
     # Piped output gets a wide page rather than rich's 80-column default.
     width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((140, 24)).columns, 140)
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None):

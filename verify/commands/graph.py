@@ -122,7 +122,9 @@ def show(
     out.print("[bold]Check[/bold]")
     if c["check"]:
         ck, rule = c["check"], c["check"]["rule"]
-        out.print(f"  {ck['benchmark_type']} {ck['benchmark']} with {ck['parameters']}")
+        import json
+
+        out.print(f"  {ck['benchmark_type']} {ck['benchmark']} with {json.dumps(ck['parameters'])}")
         vs = f" vs {rule['baseline']}" if rule["baseline"] else ""
         out.print(
             f"  rule: {rule['metric']} ({rule['better']} is better), {rule['subject']}{vs}, "
