@@ -291,3 +291,43 @@ def contradiction_pairs(corpus: Corpus) -> list[dict]:
 
 # Run records: named queries kept in kg.runs, part of this API.
 from kg.runs import environments, latest_verdicts, measurements, runs  # noqa: E402,F401
+
+
+def evidence(corpus: Corpus, claim_id: str | None = None) -> list[dict]:
+    """Published measurements (a primary source's own numbers, not our runs), optionally only those
+    bearing on one claim: what was measured, value and unit, framework, hardware, conditions,
+    source and the claims each bears on."""
+    where = ""
+    if claim_id is not None:
+        where = "?m fwc:bearsOn <%s> ." % _require(corpus, claim_id)
+    rows = corpus.query(
+        """SELECT ?m ?name ?description ?metric ?value ?unit ?technique ?framework ?version
+                  ?hardware ?device ?phase ?model ?batch ?input ?date ?source ?url
+                  (GROUP_CONCAT(DISTINCT ?cid; separator=" ") AS ?claims) WHERE {
+             ?m a fwc:Measurement ; prov:hadPrimarySource ?s ; schema:value ?value .
+             ?s schema:identifier ?source .
+             %s
+             OPTIONAL { ?m schema:name ?name } OPTIONAL { ?m dcterms:description ?description }
+             OPTIONAL { ?m schema:variableMeasured ?metric } OPTIONAL { ?m schema:unitText ?unit }
+             OPTIONAL { ?m schema:measurementTechnique ?technique }
+             OPTIONAL { ?m fwc:framework ?framework } OPTIONAL { ?m schema:softwareVersion ?version }
+             OPTIONAL { ?m fwc:hardware ?hardware } OPTIONAL { ?m dcterms:date ?date }
+             OPTIONAL { ?m dcterms:source ?url }
+             OPTIONAL { ?m fwc:measuredUnder ?k .
+               OPTIONAL { ?k fwc:device/skos:notation ?device }
+               OPTIONAL { ?k fwc:phase/skos:notation ?phase }
+               OPTIONAL { ?k fwc:modelFamily ?model } OPTIONAL { ?k fwc:batchRegime ?batch }
+               OPTIONAL { ?k fwc:inputRegime ?input } }
+             OPTIONAL { ?m fwc:bearsOn/schema:identifier ?cid }
+           } GROUP BY ?m ?name ?description ?metric ?value ?unit ?technique ?framework ?version
+                      ?hardware ?device ?phase ?model ?batch ?input ?date ?source ?url"""
+        % where
+    )
+    base, out = ns.BASE + "evidence/", []
+    for r in rows:
+        m = r.pop("m")
+        r["id"] = m[len(base) :] if m.startswith(base) else m
+        r["claims"] = sorted(set(r["claims"].split())) if r["claims"] else []
+        out.append(r)
+    out = _dedupe(sorted(out, key=lambda r: (r["phase"] or "", r["model"] or "", r["id"])), "id")
+    return out

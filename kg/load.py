@@ -115,7 +115,7 @@ def display_path(root: Path, path: Path) -> str:
 
 def turtle_files(root: Path) -> list[Path]:
     """The vocabulary and the hand-edited claim files, in a stable order."""
-    return [VOCAB_FILE, *sorted(paths.claims_dir(root).glob("*.ttl"))]
+    return [VOCAB_FILE, *sorted(paths.claims_dir(root).glob("*.ttl")), *sorted(paths.snapshots_dir(root).glob("*.ttl"))]
 
 
 def record_files(root: Path) -> list[Path]:

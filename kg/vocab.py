@@ -82,6 +82,9 @@ class FWC(DefinedNamespace):
     framework: URIRef
     module: URIRef
     role: URIRef
+    bearsOn: URIRef
+    measuredUnder: URIRef
+    hardware: URIRef
     verdict: URIRef
     status: URIRef
     rawRecord: URIRef
