@@ -40,7 +40,10 @@ def cpu_name() -> str:
     return ""
 
 
-_BACKENDS = {"torch": "verify.benchmarks.torch_models", "tensorflow": "verify.benchmarks.keras_models"}
+_BACKENDS = {
+    "torch": "verify.benchmarks.torch_models",
+    "tensorflow": "verify.benchmarks.keras_models",
+}
 
 
 def framework_module(framework: str):
