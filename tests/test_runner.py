@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from verify.runner import DATACHECK_REASON, run_check
+from verify.runner import run_check
 from verify.runstate import RunOptions
 from verify.verdicts import HOLDS, INCONCLUSIVE, NOT_CHECKABLE
 
@@ -140,9 +140,37 @@ def test_a_tier_the_module_lacks_is_an_error(opts):
     assert result.status == "error" and "tier 'numpy-z'" in result.reason
 
 
-def test_data_checks_are_skipped_with_a_reason(opts):
-    result = run_check({**check(), "benchmark_type": "datacheck"}, opts, environment=ENV)
-    assert (result.status, result.reason, result.path) == ("skipped", DATACHECK_REASON, None)
+def test_data_checks_are_judged_against_snapshots_and_recorded(opts):
+    data_check = {
+        "claim_id": "iclr-share",
+        "kind": "adoption",
+        "benchmark": "adoption-share",
+        "module": "verify.adoption",
+        "benchmark_type": "datacheck",
+        "parameters": {
+            "dataset": "conference-framework-mentions",
+            "conference": "ICLR",
+            "year": 2022,
+            "framework": "pytorch",
+            "other": "tensorflow",
+            "population": "papers mentioning either framework",
+        },
+        "rule": {
+            "metric": "share",
+            "better": "higher",
+            "subject": "pytorch",
+            "baseline": "tensorflow",
+            "threshold": 0.8,
+            "tolerance": 0.05,
+            "quantifier": "about",
+        },
+        "conditions": {},
+    }
+    result = run_check(data_check, opts, environment=ENV)
+    assert result.status == "ok" and result.verdict.label == "holds"
+    assert "1,091" in result.verdict.explanation
+    assert result.record["data"]["source"] == "he-conference-mentions"
+    assert result.path is not None and result.path.is_file()
 
 
 def test_a_killed_run_leaves_no_partial_record_and_no_workers(tmp_path):

@@ -34,10 +34,9 @@ from verify.runstate import (
     cell_title,
 )
 from verify.spawn import WorkerFailed, WorkerProcess, default_mem_cap_mb
-from verify.verdicts import Verdict
+from verify.verdicts import NOT_CHECKABLE, Verdict
 
 Progress = Callable[[float, str], None]
-DATACHECK_REASON = "adoption data checks are not implemented yet"
 
 
 def spawn(state: CheckState, side: str, pair: int) -> WorkerProcess:
@@ -258,22 +257,29 @@ def run_check(
 
     options = options or RunOptions()
     claim_id = str(check["claim_id"])
-    if check.get("benchmark_type") == "datacheck":
-        return RunResult(claim_id, "skipped", None, reason=DATACHECK_REASON)
     progress = on_progress or (lambda fraction, message: None)
     state = CheckState(check, options)
     status = "ok"
-    with tempfile.TemporaryDirectory(prefix="fwclaims-") as scratch:
-        try:
-            verdict = _run(state, scratch, progress)
-        except CheckFailed as e:
-            status = "not-checkable" if e.kind == "not-checkable" else "error"
-            verdict = state.failed(e)
+    data = None
+    if check.get("benchmark_type") == "datacheck":
+        # Adoption claims are judged against cited snapshots, not measured; the record keeps the rows.
+        data = _judge_data(check)
+        verdict = Verdict(data["label"], data["explanation"])
+        status = "not-checkable" if data["label"] == NOT_CHECKABLE else "ok"
+    else:
+        with tempfile.TemporaryDirectory(prefix="fwclaims-") as scratch:
+            try:
+                verdict = _run(state, scratch, progress)
+            except CheckFailed as e:
+                status = "not-checkable" if e.kind == "not-checkable" else "error"
+                verdict = state.failed(e)
     progress(1.0, verdict.label)
     env = environment if environment is not None else env_mod.collect()
     env = env_mod.with_worker_versions(env, state.frameworks)
     env_id = env_mod.environment_id(env)
     record = state.to_record(verdict, status, env, env_id)
+    if data is not None:
+        record["data"] = {k: data[k] for k in ("value", "data", "source")}
     path = None
     if options.write:
         results = options.results_dir or _default_results_dir()
@@ -282,6 +288,14 @@ def run_check(
         records.write_record(record, path)
     reason = state.errors[-1]["reason"] if state.errors else ""
     return RunResult(claim_id, status, verdict, record, path, reason)
+
+
+def _judge_data(check: dict) -> dict:
+    """An adoption check judged against the project's cited snapshots."""
+    from kg.paths import find_root, snapshots_dir
+    from verify.adoption import judge_adoption
+
+    return judge_adoption(check, snapshots_dir(find_root()))
 
 
 def _default_results_dir():
