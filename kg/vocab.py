@@ -50,6 +50,7 @@ class FWC(DefinedNamespace):
     Environment: URIRef
     Measurement: URIRef
     SourceRole: URIRef
+    LifecycleNote: URIRef
     # properties
     category: URIRef
     favours: URIRef
@@ -58,6 +59,8 @@ class FWC(DefinedNamespace):
     notCheckableBecause: URIRef
     contradicts: URIRef
     restsOn: URIRef
+    lifecycle: URIRef
+    lifecycleStatus: URIRef
     locator: URIRef
     wording: URIRef
     device: URIRef
@@ -122,6 +125,7 @@ class FWC(DefinedNamespace):
     phases: URIRef
     quantifiers: URIRef
     roles: URIRef
+    lifecycleStatuses: URIRef
     # concepts
     TrainingThroughput: URIRef
     InferenceLatency: URIRef
@@ -153,6 +157,9 @@ class FWC(DefinedNamespace):
     PrimaryStudy: URIRef
     DataSet: URIRef
     Documentation: URIRef
+    DeprecatedFeature: URIRef
+    Superseded: URIRef
+    LimitedMaintenance: URIRef
 
 
 KIND_CLASSES = {

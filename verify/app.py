@@ -48,7 +48,7 @@ def _register() -> None:
     """Import the command modules so their commands attach to `app`."""
     import importlib
 
-    for name in ("graph", "runs", "site", "survey"):
+    for name in ("graph", "runs", "site", "survey", "upkeep"):
         try:
             importlib.import_module(f"verify.commands.{name}")
         except ModuleNotFoundError as e:
