@@ -53,9 +53,14 @@ def warm_until_steady(
     window: int = 3,
     spread: float = 0.10,
     max_calls: int = 100,
-    max_seconds: float = 20.0,
+    max_seconds: float = 5.0,
 ) -> dict:
-    """Repeat ``call`` until the last ``window`` timings lie within ``spread`` of each other."""
+    """Repeat ``call`` until the median of the last ``window`` timings is within ``spread`` of the
+    median of the ``window`` before (steady), or the call or time cap is reached.
+
+    Comparing medians of windows rather than demanding ``window`` calls in a row within the
+    spread keeps one noisy call (common for Keras ``predict``) from prolonging the warm-up
+    without letting a still-falling series pass as steady."""
     times: list[float] = []
     start = perf_counter()
     steady = False
@@ -63,10 +68,12 @@ def warm_until_steady(
         t0 = perf_counter()
         call()
         times.append(perf_counter() - t0)
-        last = times[-window:]
-        if len(last) == window and max(last) <= min(last) * (1 + spread):
-            steady = True
-            break
+        if len(times) >= 2 * window:
+            last = statistics.median(times[-window:])
+            before = statistics.median(times[-2 * window : -window])
+            if abs(last - before) <= spread * before:
+                steady = True
+                break
     steady_s = statistics.median(times[-window:]) if times else first_call_s
     return {
         "first_call_s": first_call_s,
