@@ -11,8 +11,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,9 @@ class Corpus:
         if bindings:
             sparql = bind_values(sparql, bindings)
         result = self.store.query(ns.SPARQL_PREFIXES + sparql, use_default_graph_as_union=True)
-        names = [v.value for v in result.variables]
-        return [{n: to_python(sol[n]) for n in names} for sol in result]
+        # by position: looking a variable up by name costs more than converting its value
+        names = list(enumerate(v.value for v in result.variables))
+        return [{n: to_python(sol[i]) for i, n in names} for sol in result]
 
     def ask(self, sparql: str) -> bool:
         """Run an ASK over the union of all graphs."""
@@ -78,20 +80,29 @@ def _term(value: str) -> ox.NamedNode | ox.Literal:
 
 def to_python(term: Any) -> Any:
     """An Oxigraph term as a plain Python value (IRIs and blank nodes as strings)."""
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return term.value
+    if kind is ox.Literal:
+        dt = term.datatype
+        return _converter(dt.value if dt else "")(term.value)
     if term is None:
         return None
-    if isinstance(term, ox.Literal):
-        dt = term.datatype.value if term.datatype else ""
-        if dt.endswith(("#integer", "#int", "#long")):
-            return int(term.value)
-        if dt.endswith(("#decimal", "#double", "#float")):
-            return float(term.value)
-        if dt.endswith("#boolean"):
-            return term.value == "true"
-        return term.value
-    if isinstance(term, ox.BlankNode):
+    if kind is ox.BlankNode:
         return "_:" + term.value
     return term.value
+
+
+@lru_cache(maxsize=64)
+def _converter(datatype: str) -> Callable[[str], Any]:
+    """How to turn a literal's text into a Python value, by datatype IRI (looked up once)."""
+    if datatype.endswith(("#integer", "#int", "#long")):
+        return int
+    if datatype.endswith(("#decimal", "#double", "#float")):
+        return float
+    if datatype.endswith("#boolean"):
+        return "true".__eq__
+    return str
 
 
 def graph_iri(root: Path, path: Path) -> str:
@@ -115,7 +126,11 @@ def display_path(root: Path, path: Path) -> str:
 
 def turtle_files(root: Path) -> list[Path]:
     """The vocabulary and the hand-edited claim files, in a stable order."""
-    return [VOCAB_FILE, *sorted(paths.claims_dir(root).glob("*.ttl")), *sorted(paths.snapshots_dir(root).glob("*.ttl"))]
+    return [
+        VOCAB_FILE,
+        *sorted(paths.claims_dir(root).glob("*.ttl")),
+        *sorted(paths.snapshots_dir(root).glob("*.ttl")),
+    ]
 
 
 def record_files(root: Path) -> list[Path]:
@@ -178,7 +193,7 @@ def load_corpus(root: Path | None = None, *, use_cache: bool = True) -> Corpus:
 
 def build_corpus(root: Path, files: list[Path], records: list[Path]) -> Corpus:
     """Parse and validate from scratch (no cache)."""
-    from kg import validate  # rdflib and pyshacl load only on this path
+    from kg import validate  # the validators load only on this path (pyshacl only if asked)
 
     store = ox.Store()
     problems = parse_turtle(store, root, files)

@@ -3,7 +3,8 @@
 `write_corpus(folder, claims=10_000)` writes a project folder (claims/sources.ttl, a copy of the real
 claims/benchmarks.ttl, and claim files) that passes `verify check`. The claims mix the four kinds,
 with appearances, conditions, checks whose parameters the named benchmark accepts, decision rules,
-reasons for unchecked claims and some contradictions. Output depends only on the arguments.
+reasons for unchecked claims and some contradictions. Output depends only on the arguments (and
+on the real claims/benchmarks.ttl).
 
     python -m kg.synth OUT --claims 10000 [--files 20] [--seed 0]
 """
@@ -30,6 +31,8 @@ PREFIXES = """@prefix fwc:    <https://w3id.org/fwclaims/ns#> .
 @prefix cito:   <http://purl.org/spar/cito/> .
 @prefix xsd:    <http://www.w3.org/2001/XMLSchema#> .
 """
+
+Benches = dict[str, list[tuple[str, list[str]]]]  # benchmark type -> [(id, parameter names)]
 
 # kind -> (categories it is filed under, benchmark type its checks use, share of claims)
 KINDS = {
@@ -110,7 +113,10 @@ VERBS = [
 def write_corpus(
     folder: Path, claims: int, files: int = 20, seed: int = 0, records: int = 0
 ) -> Path:
-    """Write a synthetic project folder with `claims` claims in `files` files; returns the folder."""
+    """Write a synthetic project folder with `claims` claims in `files` files; returns the folder.
+
+    `records` (synthetic run records under data/results/) is not implemented yet: any value
+    other than 0 raises NotImplementedError."""
     if records:
         raise NotImplementedError(
             "synthetic run records wait for the run record format (verify/records.py)"
@@ -137,7 +143,7 @@ def _real_claims_dir() -> Path:
     return dev if (dev / "benchmarks.ttl").is_file() else paths.PACKAGED / "claims"
 
 
-def _benchmarks(path: Path) -> dict[str, list[tuple[str, list[str]]]]:
+def _benchmarks(path: Path) -> Benches:
     """Benchmark type -> [(id, parameter names)], read from the real benchmarks file."""
     store = ox.Store()
     store.load(path=str(path), format=ox.RdfFormat.TURTLE)
@@ -195,7 +201,14 @@ def _pick_kind(rng: random.Random) -> str:
     return "Qualitative"
 
 
-def _claim(i, ids, benches, docs, studies, rng: random.Random) -> str:
+def _claim(
+    i: int,
+    ids: list[str],
+    benches: Benches,
+    docs: list[str],
+    studies: list[str],
+    rng: random.Random,
+) -> str:
     """One claim block in the hand-edited format."""
     kind = _pick_kind(rng)
     categories, btype, _ = KINDS[kind]
@@ -245,7 +258,7 @@ def _claim(i, ids, benches, docs, studies, rng: random.Random) -> str:
     return "\n".join(lines)
 
 
-def _check(btype: str, benches, rng: random.Random) -> str:
+def _check(btype: str, benches: Benches, rng: random.Random) -> str:
     """A check block: a benchmark of the right type, parameters it accepts, a decision rule."""
     choices = benches[btype]
     if btype == "Benchmark":

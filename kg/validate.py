@@ -1,4 +1,4 @@
-"""Validate a loaded corpus: SHACL shapes (pyshacl) plus checks that span files.
+"""Validate a loaded corpus: SHACL shapes (kg.shacl_fast, or pyshacl) plus checks that span files.
 
 Every problem becomes one line naming the file and line, the claim id, the property and the fix.
 """
@@ -6,14 +6,16 @@ Every problem becomes one line naming the file and line, the claim id, the prope
 from __future__ import annotations
 
 import json
+import os
 import re
 from difflib import get_close_matches
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from kg import ns
-from kg.errors import Problem
-from kg.load import SHAPES_FILE, Corpus, display_path
+from kg.errors import Problem, UsageError
+from kg.load import SHAPES_FILE, Corpus, display_path, to_python
+from kg.shacl_fast import Violation
 
 SH = "http://www.w3.org/ns/shacl#"
 
@@ -31,22 +33,41 @@ class Locator:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        rows = corpus.store.query(
+
+    # The maps are built on first use: a valid corpus never needs them, and at 10^5 triples
+    # walking every quad in Python costs more than validating.
+    @cached_property
+    def home(self) -> dict[str, tuple[str, str | None]]:
+        """Each typed IRI -> (its first graph, its schema:identifier if any)."""
+        rows = self.corpus.store.query(
             "SELECT ?s ?g ?id WHERE { GRAPH ?g { ?s a ?t . OPTIONAL { ?s <%sidentifier> ?id } } "
             "FILTER(isIRI(?s)) }" % ns.SCHEMA
         )
-        self.home: dict[str, tuple[str, str | None]] = {}
+        home: dict[str, tuple[str, str | None]] = {}
         for r in rows:
-            self.home.setdefault(r["s"].value, (r["g"].value, r["id"].value if r["id"] else None))
-        self.parent: dict[str, tuple[str, str]] = {}
-        self.subjects: set[str] = set()
-        for q in corpus.store.quads_for_pattern(None, None, None, None):
-            self.subjects.add(_node_key(q.subject))
+            home.setdefault(r["s"].value, (r["g"].value, r["id"].value if r["id"] else None))
+        return home
+
+    @property
+    def parent(self) -> dict[str, tuple[str, str]]:
+        """Each node that is an object -> (its first referrer, the predicate)."""
+        return self._links[0]
+
+    @property
+    def subjects(self) -> set[str]:
+        """Every node that is the subject of some triple."""
+        return self._links[1]
+
+    @cached_property
+    def _links(self) -> tuple[dict[str, tuple[str, str]], set[str]]:
+        parent: dict[str, tuple[str, str]] = {}
+        subjects: set[str] = set()
+        for q in self.corpus.store.quads_for_pattern(None, None, None, None):
+            subjects.add(_node_key(q.subject))
             if q.object.__class__.__name__ != "Literal":
                 # first referrer wins: enough to trace a blank node or a dangling IRI to its claim
-                self.parent.setdefault(
-                    _node_key(q.object), (_node_key(q.subject), q.predicate.value)
-                )
+                parent.setdefault(_node_key(q.object), (_node_key(q.subject), q.predicate.value))
+        return parent, subjects
 
     def owner(self, node: str) -> tuple[str, list[str]]:
         """The IRI that owns a (possibly blank) node, and the property path down to it."""
@@ -98,22 +119,28 @@ def _lines(path: Path, mtime: float) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
 
 
+@lru_cache(maxsize=256)
+def _starts(path: Path, mtime: float) -> dict[str, int]:
+    """The first line at which each name opens a statement (a name in column 0, then a space).
+    Built once per file version, so locating many problems does not rescan the file each time."""
+    first: dict[str, int] = {}
+    for i, ln in enumerate(_lines(path, mtime)):
+        if ln and not ln[0].isspace():
+            first.setdefault(ln.split(None, 1)[0], i)
+    return first
+
+
 def find_line(path: Path, iri: str, prop: str | None = None) -> int | None:
     """Line of the statement block that defines `iri` (by prefixed or full name), or of `prop`
     inside that block."""
-    lines = _lines(path, path.stat().st_mtime)
+    mtime = path.stat().st_mtime
+    lines = _lines(path, mtime)
     names = [f"<{iri}>"]
     for p, base in ns.PREFIXES.items():
         if iri.startswith(base):
             names.append(f"{p}:{iri[len(base) :]}")
-    start = next(
-        (
-            i
-            for i, ln in enumerate(lines)
-            if any(re.match(re.escape(n) + r"(\s|$)", ln) for n in names)
-        ),
-        None,
-    )
+    starts = _starts(path, mtime)
+    start = min((starts[n] for n in names if n in starts), default=None)
     if start is None:
         return None
     if prop:
@@ -140,16 +167,26 @@ def cross_file_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
     """Rules SHACL Core cannot state: unique ids and IRIs, JSON parameters, benchmark names."""
     problems: list[Problem] = []
     kinds = " ".join(f"<{k}>" for k in ns.KINDS.values())
+    # The queries return only the claims with something to report, so a valid corpus of 10^4
+    # claims costs two quick queries and no Python loop over every claim.
     rows = corpus.query(
-        "SELECT ?c ?g ?id WHERE { GRAPH ?g { ?c a ?k . VALUES ?k { %s } "
-        "OPTIONAL { ?c schema:identifier ?id } } }" % kinds
+        "SELECT ?c ?g WHERE { { SELECT ?c WHERE { GRAPH ?h { ?c a ?k . VALUES ?k { %s } } }"
+        " GROUP BY ?c HAVING (COUNT(DISTINCT ?h) > 1) }"
+        " GRAPH ?g { ?c a ?k2 . VALUES ?k2 { %s } } }" % (kinds, kinds)
     )
     by_iri: dict[str, set[str]] = {}
-    by_id: dict[str, set[str]] = {}
     for r in rows:
         by_iri.setdefault(r["c"], set()).add(r["g"])
-        if r["id"]:
-            by_id.setdefault(r["id"], set()).add(r["c"])
+    claim_ids = "GRAPH ?g { ?c a ?k . VALUES ?k { %s } ?c schema:identifier ?id }" % kinds
+    rows = corpus.query(
+        "SELECT DISTINCT ?c ?id WHERE {"
+        " { { SELECT ?id WHERE { %s } GROUP BY ?id HAVING (COUNT(DISTINCT ?c) > 1) } %s }"
+        ' UNION { %s FILTER(!isIRI(?c) || STR(?c) != CONCAT("%s", STR(?id))) }'
+        ' FILTER(STR(?id) != "") }' % (claim_ids, claim_ids, claim_ids, ns.CLAIM)
+    )
+    by_id: dict[str, set[str]] = {}
+    for r in rows:
+        by_id.setdefault(r["id"], set()).add(r["c"])
     for iri, graphs in by_iri.items():
         if len(graphs) > 1:
             files = sorted(g[len(ns.GRAPH) :] for g in graphs)
@@ -203,64 +240,113 @@ def _check_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
         if r["p"]:
             allowed[r["b"]].add(r["p"])
     known_ids = sorted(b[len(ns.BENCH) :] for b in allowed)
-    rows = corpus.query(
-        "SELECT ?c ?b ?params WHERE { ?c fwc:checkedBy ?k . OPTIONAL { ?k fwc:benchmark ?b } "
-        "OPTIONAL { ?k fwc:parameters ?params } }"
+    rows = corpus.store.query(
+        ns.SPARQL_PREFIXES + "SELECT ?c ?b ?params WHERE { ?c fwc:checkedBy ?k ."
+        " OPTIONAL { ?k fwc:benchmark ?b } OPTIONAL { ?k fwc:parameters ?params } }",
+        use_default_graph_as_union=True,
     )
+    # Many checks share a benchmark and parameters: judge each pair once, and locate a claim
+    # (a file scan) only when its pair has something to report.
+    findings: dict[tuple, list[tuple[str, str]]] = {}
     problems = []
-    for r in rows:
-        f, _ = loc.where(r["c"])
-        who = loc.label(r["c"])
-        b = r["b"]
-        if b and b not in allowed:
-            name = b[len(ns.BENCH) :] if b.startswith(ns.BENCH) else b
-            close = get_close_matches(name, known_ids, n=2)
-            hint = f" (did you mean {', '.join('bench:' + c for c in close)}?)" if close else ""
-            problems.append(
-                Problem(
-                    f,
-                    find_line(corpus.root / f, r["c"], ns.FWC + "benchmark"),
-                    who,
-                    f"fwc:benchmark names unknown benchmark '{name}'{hint}:"
-                    f" use one defined in claims/benchmarks.ttl ({', '.join(known_ids)})",
-                )
+    for sol in rows:
+        key = (sol["b"], sol["params"])
+        if key not in findings:
+            findings[key] = _check_findings(
+                to_python(key[0]), to_python(key[1]), allowed, known_ids
             )
-        if r["params"] is None:
-            continue
-        line = find_line(corpus.root / f, r["c"], ns.FWC + "parameters")
-        try:
-            params = json.loads(r["params"])
-        except json.JSONDecodeError as e:
-            problems.append(
-                Problem(
-                    f,
-                    line,
-                    who,
-                    f"fwc:parameters is not valid JSON ({e.msg} at "
-                    f'character {e.pos}): write a JSON object like {{"batch_sizes": [1, 8]}}',
-                )
-            )
-            continue
-        if not isinstance(params, dict):
-            problems.append(Problem(f, line, who, "fwc:parameters must be a JSON object {...}"))
-        elif b in allowed:
-            unknown = sorted(set(params) - allowed[b])
-            if unknown:
+        if findings[key]:
+            c = to_python(sol["c"])
+            f, _ = loc.where(c)
+            for prop, message in findings[key]:
                 problems.append(
-                    Problem(
-                        f,
-                        line,
-                        who,
-                        f"fwc:parameters has {', '.join(map(repr, unknown))}, which "
-                        f"bench:{b[len(ns.BENCH) :]} does not take: use "
-                        f"{', '.join(sorted(allowed[b])) or 'no parameters'}",
-                    )
+                    Problem(f, find_line(corpus.root / f, c, prop), loc.label(c), message)
                 )
     return problems
 
 
-def shacl_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
-    """Run the SHACL shapes with pyshacl and phrase each violation as a Problem."""
+def _check_findings(
+    b: str | None, raw_params, allowed: dict[str, set[str]], known_ids: list[str]
+) -> list[tuple[str, str]]:
+    """What is wrong with one (benchmark, parameters) pair, as (property, message) pairs."""
+    out = []
+    if b and b not in allowed:
+        name = b[len(ns.BENCH) :] if b.startswith(ns.BENCH) else b
+        close = get_close_matches(name, known_ids, n=2)
+        hint = f" (did you mean {', '.join('bench:' + c for c in close)}?)" if close else ""
+        out.append(
+            (
+                ns.FWC + "benchmark",
+                f"fwc:benchmark names unknown benchmark '{name}'{hint}:"
+                f" use one defined in claims/benchmarks.ttl ({', '.join(known_ids)})",
+            )
+        )
+    if raw_params is None:
+        return out
+    at = ns.FWC + "parameters"
+    try:
+        params = json.loads(raw_params)
+    except json.JSONDecodeError as e:
+        out.append(
+            (
+                at,
+                f"fwc:parameters is not valid JSON ({e.msg} at "
+                f'character {e.pos}): write a JSON object like {{"batch_sizes": [1, 8]}}',
+            )
+        )
+        return out
+    if not isinstance(params, dict):
+        out.append((at, "fwc:parameters must be a JSON object {...}"))
+    elif b in allowed:
+        unknown = sorted(set(params) - allowed[b])
+        if unknown:
+            out.append(
+                (
+                    at,
+                    f"fwc:parameters has {', '.join(map(repr, unknown))}, which "
+                    f"bench:{b[len(ns.BENCH) :]} does not take: use "
+                    f"{', '.join(sorted(allowed[b])) or 'no parameters'}",
+                )
+            )
+    return out
+
+
+def shacl_problems(corpus: Corpus, loc: Locator, engine: str | None = None) -> list[Problem]:
+    """Check the SHACL shapes and phrase each violation as a Problem. `engine` is "fast"
+    (kg.shacl_fast: SPARQL on the Oxigraph store, no rdflib) or "pyshacl"; when None,
+    $FWCLAIMS_SHACL decides, else "fast"."""
+    problems = []
+    for v in shacl_violations(corpus, engine):
+        if loc.dangling(v.focus):
+            problems.append(_dangling_problem(corpus, loc, v.focus))
+            continue
+        owner, via = loc.owner(v.focus)
+        f, line = loc.where(owner, via[0] if via else v.path)
+        steps = [prefixed(p) for p in via]
+        if v.path is not None:
+            steps.append(prefixed(v.path))
+        detail = f"{' / '.join(steps)}: " if steps else ""
+        got = ""
+        if v.value is not None and v.value_kind != "bnode":
+            got = f" (found {prefixed(v.value) if v.value_kind == 'iri' else repr(v.value)})"
+        problems.append(Problem(f, line, loc.label(owner), f"{detail}{v.message}{got}"))
+    return problems
+
+
+def shacl_violations(corpus: Corpus, engine: str | None = None) -> list[Violation]:
+    """The SHACL validation results for the corpus, from the chosen engine."""
+    engine = engine or os.environ.get("FWCLAIMS_SHACL") or "fast"
+    if engine == "fast":
+        from kg import shacl_fast
+
+        return shacl_fast.validate(corpus.store, SHAPES_FILE)
+    if engine == "pyshacl":
+        return _pyshacl_violations(corpus)
+    raise UsageError(f"unknown SHACL engine '{engine}': set FWCLAIMS_SHACL to fast or pyshacl")
+
+
+def _pyshacl_violations(corpus: Corpus) -> list[Violation]:
+    """Run pyshacl over an rdflib copy of the union graph (slow: the reference implementation)."""
     import pyshacl
     import rdflib
 
@@ -274,32 +360,29 @@ def shacl_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
     if conforms:
         return []
     SHN = rdflib.Namespace(SH)
-    problems = []
+
+    def node(term) -> tuple[str, str]:
+        if isinstance(term, rdflib.BNode):
+            return "_:" + str(term), "bnode"
+        return str(term), "iri" if isinstance(term, rdflib.URIRef) else "literal"
+
+    found = set()
     for res in report.subjects(rdflib.RDF.type, SHN.ValidationResult):
-        focus = report.value(res, SHN.focusNode)
         path = report.value(res, SHN.resultPath)
-        msg = str(report.value(res, SHN.resultMessage) or "does not conform")
         value = report.value(res, SHN.value)
-        node = ("_:" + str(focus)) if isinstance(focus, rdflib.BNode) else str(focus)
-        if loc.dangling(node):
-            problems.append(_dangling_problem(corpus, loc, node))
-            continue
-        owner, via = loc.owner(node)
-        where_prop = via[0] if via else (str(path) if path is not None else None)
-        f, line = loc.where(owner, where_prop)
-        steps = [prefixed(p) for p in via]
-        if path is not None and isinstance(path, rdflib.URIRef):
-            steps.append(prefixed(str(path)))
-        detail = f"{' / '.join(steps)}: " if steps else ""
-        got = ""
-        if (
-            value is not None
-            and not isinstance(value, rdflib.BNode)
-            and "minCount" not in str(report.value(res, SHN.sourceConstraintComponent))
-        ):
-            got = f" (found {prefixed(str(value)) if isinstance(value, rdflib.URIRef) else repr(str(value))})"
-        problems.append(Problem(f, line, loc.label(owner), f"{detail}{msg}{got}"))
-    return problems
+        val, kind = node(value) if value is not None else (None, None)
+        component = str(report.value(res, SHN.sourceConstraintComponent))
+        found.add(
+            Violation(
+                node(report.value(res, SHN.focusNode))[0],
+                str(path) if isinstance(path, rdflib.URIRef) else None,
+                str(report.value(res, SHN.resultMessage) or "does not conform"),
+                val,
+                kind,
+                component[len(SH) :] if component.startswith(SH) else component,
+            )
+        )
+    return sorted(found, key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
 
 
 def _dangling_problem(corpus: Corpus, loc: Locator, node: str) -> Problem:
