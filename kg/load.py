@@ -140,9 +140,11 @@ def record_files(root: Path) -> list[Path]:
 
 
 def fingerprint(files: Iterable[Path]) -> str:
-    """A key that changes when any file is added, removed or modified."""
+    """A key that changes when any input file, or the kg code that turns files into triples and
+    validates them, is added, removed or modified."""
     h = hashlib.sha256(CACHE_VERSION.encode())
-    for f in [*files, SHAPES_FILE, Path(__file__)]:
+    code = sorted(Path(__file__).parent.glob("*.py"))
+    for f in [*files, SHAPES_FILE, *code]:
         st = f.stat()
         h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()

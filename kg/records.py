@@ -16,6 +16,7 @@ Triples are written as N-Quads text and loaded in one call, which keeps 10^4 rec
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -40,7 +41,8 @@ def _lit(value: object) -> str:
     if isinstance(value, int):
         return f'"{value}"^^<{XSD}integer>'
     if isinstance(value, float):
-        return f'"{value!r}"^^<{XSD}double>'
+        # xsd:decimal, written out in full: Turtle writers shorten doubles to a few digits
+        return f'"{format(Decimal(repr(value)), "f")}"^^<{XSD}decimal>'
     return json.dumps(str(value), ensure_ascii=False)  # JSON string escapes are valid N-Triples
 
 
