@@ -29,40 +29,53 @@ def claim_ids(corpus: Corpus) -> list[str]:
 
 
 def list_claims(corpus: Corpus, category: str | None = None, kind: str | None = None) -> list[dict]:
-    """One row per claim: id, kind, category, text, favours, check, appearances, sources."""
+    """One row per claim: id, kind, category, text, favours, check, appearances, sources.
+
+    Filters run inside the query. Two flat queries merged here beat one GROUP BY query several
+    times over at 10^4 claims; the unfiltered listing is memoised on the (immutable) corpus."""
+    key = ("list_claims", category, kind)
+    if key in corpus.memo:
+        return corpus.memo[key]
+    kinds = f"<{ns.KINDS[kind]}>" if kind in ns.KINDS else _KIND_VALUES
+    if kind is not None and kind not in ns.KINDS:
+        return []
+    cat_filter = "?cat skos:notation ?catLabel ."
+    bind = {"catLabel": category} if category is not None else {}
     rows = corpus.query(
-        """SELECT ?id ?k ?text ?cat ?catLabel ?fav ?bench
-                  (COUNT(DISTINCT ?app) AS ?appearances)
-                  (GROUP_CONCAT(DISTINCT ?docId; separator=" ") AS ?docs)
-           WHERE {
-             ?c a ?k ; schema:identifier ?id ; schema:text ?text ; fwc:category ?cat .
-             VALUES ?k { %s }
-             ?cat skos:notation ?catLabel .
+        """SELECT ?c ?id ?k ?text ?catLabel ?fav ?bench WHERE {
+             %s ?c fwc:category ?cat .
+             ?c a ?k . VALUES ?k { %s }
+             ?c schema:identifier ?id ; schema:text ?text .
              OPTIONAL { ?c fwc:favours ?fav }
-             OPTIONAL { ?c fwc:checkedBy/fwc:benchmark/schema:identifier ?bench }
-             OPTIONAL { ?c schema:appearance ?app . ?app schema:isPartOf/schema:identifier ?docId }
-           }
-           GROUP BY ?id ?k ?text ?cat ?catLabel ?fav ?bench
-           ORDER BY ?catLabel ?id"""
-        % _KIND_VALUES
+             OPTIONAL { ?c fwc:checkedBy/fwc:benchmark ?bench } }"""
+        % (cat_filter, kinds),
+        **bind,
     )
-    out = []
-    for r in rows:
-        row = {
+    docs: dict[str, list[str]] = {}
+    apps: dict[str, int] = {}
+    scope = "" if category is None else "?c fwc:category ?cat . %s" % cat_filter
+    for r in corpus.query(
+        "SELECT ?c ?a ?doc WHERE { %s ?c schema:appearance ?a . ?a schema:isPartOf ?doc }" % scope,
+        **bind,
+    ):
+        docs.setdefault(r["c"], []).append(r["doc"][len(ns.SRC) :])
+        apps[r["c"]] = apps.get(r["c"], 0) + 1
+    out = [
+        {
             "id": r["id"],
             "kind": KIND_OF[r["k"]],
             "category": r["catLabel"],
             "text": r["text"],
             "favours": r["fav"],
-            "check": r["bench"],
+            "check": r["bench"][len(ns.BENCH) :] if r["bench"] else None,
             "checkable": r["bench"] is not None,
-            "appearances": r["appearances"],
-            "documents": sorted(set(r["docs"].split())) if r["docs"] else [],
+            "appearances": apps.get(r["c"], 0),
+            "documents": sorted(set(docs.get(r["c"], []))),
         }
-        if (category is None or row["category"] == category) and (
-            kind is None or row["kind"] == kind
-        ):
-            out.append(row)
+        for r in rows
+    ]
+    out.sort(key=lambda row: (row["category"], row["id"]))
+    corpus.memo[key] = out
     return out
 
 

@@ -36,6 +36,9 @@ class Corpus:
     files: list[Path]
     records: list[Path] = field(default_factory=list)
     from_cache: bool = False
+    memo: dict = field(
+        default_factory=dict, repr=False
+    )  # results of read-API calls; the graph never changes
 
     def query(self, sparql: str, **bindings: str) -> list[dict[str, Any]]:
         """Run a SELECT over the union of all graphs; rows map variable names to Python values."""
