@@ -50,7 +50,7 @@ def warm_until_steady(
     call: Callable[[], object],
     first_call_s: float,
     *,
-    window: int = 3,
+    window: int = 2,
     spread: float = 0.10,
     max_calls: int = 100,
     max_seconds: float = 5.0,
