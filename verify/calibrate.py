@@ -237,3 +237,26 @@ def calibrate(
     say("measuring the harness overhead")
     report["overhead"] = measure_overhead()
     return report
+
+
+def save_report(report: dict, root=None):
+    """Write a calibration report to data/calibration/<time>-<environment>.json (append-only,
+    atomic), with the environment it was measured in; returns the path."""
+    import json
+    from pathlib import Path
+
+    from kg.paths import find_root
+    from verify import environment, records
+
+    env = environment.collect()
+    env_id = environment.environment_id(env)
+    started = records.utc_now()
+    stamp = started.split(".")[0].replace("-", "").replace(":", "") + "Z"
+    folder = Path(root or find_root()) / "data" / "calibration"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stamp}-{env_id}.json"
+    from verify.output import write_atomic
+
+    write_atomic(path, json.dumps({**report, "environment_id": env_id, "measured": started,
+                                   "environment": env}, indent=1) + "\n")  # fmt: skip
+    return path

@@ -163,6 +163,10 @@ def calibrate(
     budget: float = typer.Option(20.0, "--budget", help="Seconds per A/A run."),
     simulations: int = typer.Option(500, "--simulations", help="Synthetic A/A comparisons."),
     tolerance: float = typer.Option(0.1, "--tolerance", help="Tolerance of the 'about 1x' rule."),
+    save: bool = typer.Option(
+        True, "--save/--no-save",
+        help="Keep the report under data/calibration/ (the site's method page shows it).",
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Measure how often the method reports a difference where there is none (A/A runs).
@@ -176,6 +180,12 @@ def calibrate(
     say = None if json_out else (lambda message: console(stderr=True).print(message))
     report = run_calibration(runs, _options(budget, 1, None), simulations=simulations,
                              tolerance=tolerance, on_progress=say)  # fmt: skip
+    if save:
+        from verify.calibrate import save_report
+
+        saved = save_report(report)
+        if not json_out:
+            console(stderr=True).print(f"saved {saved}")
     if json_out:
         print_json(report)
         return
