@@ -1,0 +1,83 @@
+"""A small project for the site tests: the two fixture claims, a claim whose text tries to inject
+a script, and canned run records in two environments, one of them with a verdict that flips."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).with_name("fixtures")
+RECORD = json.loads((FIXTURES / "record-v1.json").read_text())
+CPU_ENV = RECORD["environment_id"]
+GPU_ENV = "h100-torch2.11.0-0a1b2c"
+XSS = "<script>alert(1)</script>"
+
+XSS_CLAIM = """@prefix fwc:    <https://w3id.org/fwclaims/ns#> .
+@prefix claim:  <https://w3id.org/fwclaims/claim/> .
+@prefix src:    <https://w3id.org/fwclaims/source/> .
+@prefix schema: <http://schema.org/> .
+
+claim:fixture-xss a fwc:QualitativeClaim ;
+    schema:identifier "fixture-xss" ;
+    schema:text "A claim that ends its own script tag: </script><script>alert(1)</script> & more." ;
+    fwc:category fwc:Usability ;
+    schema:appearance [ a fwc:Appearance ;
+        schema:isPartOf src:course-notes-2025 ;
+        fwc:locator "<b>row</b>" ;
+        fwc:wording "<!-- comment --> <img src=x onerror=alert(1)>" ] ;
+    fwc:restsOn "nothing" ;
+    fwc:notCheckableBecause "it is a test of escaping" .
+"""
+
+
+def _cell(label: str, ratio: float, low: float, high: float) -> dict:
+    cell = copy.deepcopy(RECORD["cells"][0])
+    cell["label"] = label
+    cell["summary"].update(ratio=ratio, ci_low=low, ci_high=high)
+    return cell
+
+
+def _write(project: Path, env: str, name: str, record: dict) -> None:
+    folder = project / "data" / "results" / env
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(record, indent=1))
+
+
+def make_project(base: Path) -> Path:
+    """Write the project under `base` and return it."""
+    claims = base / "claims"
+    claims.mkdir(parents=True)
+    for name in ("sources.ttl", "benchmarks.ttl"):
+        shutil.copy(REPO / "claims" / name, claims / name)
+    shutil.copy(FIXTURES / "two-claims.ttl", claims / "two-claims.ttl")
+    (claims / "xss.ttl").write_text(XSS_CLAIM)
+
+    _write(base, CPU_ENV, "20261121T180000Z-fixture-latency-0f3c2a9b.json", RECORD)
+    later = copy.deepcopy(RECORD)
+    later.update(record_id="1" * 32, started="2026-11-22T09:00:00Z", ended="2026-11-22T09:00:40Z")
+    later["verdict"] = {"label": "inconclusive", "explanation": "The interval straddles 2x."}
+    later["cells"] = [
+        _cell("batch 1, 28 px", 2.1, 1.7, 2.6),
+        _cell("batch 8, 64 px", 1.2, 1.0, 1.4),
+    ]
+    _write(base, CPU_ENV, "20261122T090000Z-fixture-latency-11111111.json", later)
+
+    gpu = copy.deepcopy(RECORD)
+    gpu.update(record_id="2" * 32, environment_id=GPU_ENV, started="2026-11-22T10:00:00Z",
+               ended="2026-11-22T10:00:30Z")  # fmt: skip
+    gpu["environment"] = {
+        **RECORD["environment"],
+        "gpus": [{"name": "NVIDIA H100 80GB HBM3", "driver": "550.54", "cuda_driver": "12.4"}],
+        "cores_logical": 16,
+        "packages": {"torch": "2.11.0+cu124", "numpy": "2.4.6"},
+    }
+    gpu["verdict"] = {
+        "label": "does-not-hold",
+        "explanation": "Keras predict was faster: reversed.",
+    }
+    gpu["cells"] = [_cell("batch 1, 28 px", 0.8, 0.7, 0.9), _cell("batch 8, 64 px", 0.5, 0.4, 0.6)]
+    _write(base, GPU_ENV, "20261122T100000Z-fixture-latency-22222222.json", gpu)
+    return base

@@ -1,0 +1,173 @@
+"""`verify publish` writes a complete, deterministic, offline static site, atomically."""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import rdflib
+from site_project import CPU_ENV, GPU_ENV, XSS, make_project
+
+from kg.errors import UsageError
+from kg.load import load_corpus
+from verify import pages
+from verify.publish import MARKER, publish
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return make_project(tmp_path_factory.mktemp("site") / "project")
+
+
+@pytest.fixture(scope="module")
+def corpus(project):
+    return load_corpus(project, use_cache=False)
+
+
+@pytest.fixture(scope="module")
+def site(corpus, project) -> Path:
+    return publish(corpus, project / "_site").out
+
+
+def _jsonld(html: str) -> dict:
+    [block] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return json.loads(block)
+
+
+def test_publish_writes_every_page_download_and_record(site):
+    for rel in ("index.html", "method.html", "changes.html", "changes.xml", "sources/index.html",
+                "environments/index.html", "static/style.css", "static/filter.js", MARKER):  # fmt: skip
+        assert (site / rel).is_file(), rel
+    for cid in ("fixture-latency", "fixture-opinion", "fixture-xss"):
+        for ext in (".html", ".ttl", ".jsonld", ".runs.csv"):
+            assert (site / "claims" / f"{cid}{ext}").is_file()
+    assert len(list((site / "records").glob("*/*.json"))) == 3
+    assert (site / "environments" / f"{GPU_ENV}.html").is_file()
+
+
+def test_publish_index_has_matrix_counts_and_filters(site):
+    html = (site / "index.html").read_text()
+    assert (
+        "2-core x86 CPU, torch 2.13.0 / TF 2.21.0" in html
+        and "H100 80GB HBM3, torch 2.11.0" in html
+    )
+    assert 'data-verdicts="does-not-hold inconclusive mixed"' in html
+    for control in ("f-text", "f-category", "f-kind", "f-verdict"):
+        assert f'id="{control}"' in html
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+
+
+def test_publish_claim_page_shows_verdicts_rule_runs_and_history(site):
+    html = (site / "claims" / "fixture-latency.html").read_text()
+    assert "Inconclusive in 1 of 2 environments; does not hold in 1 of 2 environments." in html
+    assert "The check ran and the measurement contradicts the claim beyond tolerance." in html
+    assert "&#39;Up to 2x&#39; holds if some cell&#39;s 95% CI lies at or above 1.8x" in html
+    assert "PyTorch eager vs Keras predict" in html
+    assert html.count('href="../records/') == 3
+    assert "↻ changed from holds" in html
+
+
+def test_publish_chart_shows_ci_claimed_line_and_reversal_without_colour(site):
+    html = (site / "claims" / "fixture-latency.html").read_text()
+    [svg] = re.findall(r"<svg class=\"chart\".*?</svg>", html, re.S)
+    assert svg.count('class="ci"') == 4  # newest run per environment: 2 cells each
+    assert 'class="claimed"' in svg and 'class="unity"' in svg and 'class="reversed"' in svg
+    assert "<title" in svg and "<desc" in svg and "claimed 2x" in svg
+    assert "0.50x (0.40–0.60) reversed" in svg
+    assert '<circle class="point"' in svg and '<rect class="point"' in svg  # one shape per env
+
+
+def test_publish_escapes_claim_text_in_html_and_json_ld(site):
+    html = (site / "claims" / "fixture-xss.html").read_text()
+    assert XSS not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    review = _jsonld(html)  # the script element was not closed early
+    assert review["itemReviewed"]["text"].endswith(f"</script>{XSS} & more.")
+    assert "<\\/script>" in html
+    index = (site / "index.html").read_text()
+    assert XSS not in index and "&lt;/script&gt;&lt;script&gt;" in index
+
+
+def test_publish_json_ld_is_a_claim_review_that_round_trips(site):
+    html = (site / "claims" / "fixture-latency.html").read_text()
+    review = _jsonld(html)
+    assert review["@type"] == "ClaimReview" and review["reviewRating"]["alternateName"] == "mixed"
+    g = rdflib.Graph().parse(data=json.dumps(review), format="json-ld")
+    sdo = rdflib.Namespace("http://schema.org/")
+    claim = rdflib.URIRef("https://w3id.org/fwclaims/claim/fixture-latency")
+    assert (None, sdo.itemReviewed, claim) in g and (None, rdflib.RDF.type, sdo.ClaimReview) in g
+
+
+def test_publish_downloads_parse_and_match_the_runs(site):
+    g = rdflib.Graph().parse(site / "claims" / "fixture-latency.ttl", format="turtle")
+    j = rdflib.Graph().parse(site / "claims" / "fixture-latency.jsonld", format="json-ld")
+    assert len(g) == len(j) > 50
+    rows = list(csv.DictReader((site / "claims" / "fixture-latency.runs.csv").open()))
+    assert len(rows) == 5 and {r["environment"] for r in rows} == {CPU_ENV, GPU_ENV}
+
+
+def test_publish_atom_feed_lists_the_flip(site):
+    feed = ET.parse(site / "changes.xml").getroot()
+    assert feed.tag == f"{ATOM}feed" and feed.find(f"{ATOM}id").text
+    assert feed.find(f"{ATOM}updated").text == "2026-11-22T09:00:40Z"
+    [entry] = feed.findall(f"{ATOM}entry")
+    assert "holds → inconclusive" in entry.find(f"{ATOM}title").text
+    assert entry.find(f"{ATOM}id").text.endswith("1" * 32) and entry.find(f"{ATOM}updated").text
+
+
+def test_publish_method_page_says_when_calibration_has_not_run(site):
+    html = (site / "method.html").read_text()
+    assert "Calibration has not been run" in html and "A B B A" in html
+
+
+def test_publish_method_page_shows_saved_calibration(corpus, project, tmp_path):
+    report = {"tolerance": 0.1, "overhead": {"per_call_s": 2e-7},
+              "simulated": [{"order": "interleaved", "runs": 500, "ci_excludes_one": 0.052,
+                             "about_false": 0.01, "about_holds": 0.9, "at_least_false": 0.0,
+                             "median_half_width": 0.03}], "runner": []}  # fmt: skip
+    folder = project / "data" / "calibration"
+    folder.mkdir(parents=True)
+    (folder / "cpu.json").write_text(json.dumps(report))
+    try:
+        html = (publish(corpus, tmp_path / "out").out / "method.html").read_text()
+    finally:
+        (folder / "cpu.json").unlink()
+    assert "5.2%" in html and "interleaved" in html and "200 ns" in html
+
+
+def test_publish_is_deterministic(project, site, tmp_path):
+    # a second, fresh load: blank nodes get new labels, file order may differ; the bytes may not
+    again = publish(load_corpus(project, use_cache=False), tmp_path / "again").out
+    files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    match, mismatch, errors = filecmp.cmpfiles(site, again, files, shallow=False)
+    assert not mismatch and not errors and len(match) == len(files)
+
+
+def test_publish_failure_leaves_the_old_site(corpus, tmp_path, monkeypatch):
+    out = publish(corpus, tmp_path / "site").out
+    before = (out / "index.html").read_text()
+
+    def broken(writer):
+        writer.write("index.html", "half a site")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pages, "write_all", broken)
+    with pytest.raises(RuntimeError):
+        publish(corpus, out)
+    assert (out / "index.html").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary folder left
+
+
+def test_publish_refuses_a_folder_it_did_not_write(corpus, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(UsageError, match="not written by `verify publish`"):
+        publish(corpus, tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -1,0 +1,136 @@
+"""Response models of the JSON API (they make the OpenAPI schema at /openapi.json precise)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Error(BaseModel):
+    """Every 4xx/5xx answer: what went wrong, and details where there are any."""
+
+    error: str
+    detail: Any = None
+
+
+class ClaimSummary(BaseModel):
+    """One row of the claim list."""
+
+    id: str
+    kind: str
+    category: str
+    text: str
+    favours: str | None
+    check: str | None = Field(description="benchmark id of the claim's check, if it has one")
+    status: str = Field(description="holds, does-not-hold, inconclusive, not-checkable-here, "
+                        "mixed, not-run or no-check")  # fmt: skip
+    verdicts: dict[str, str] = Field(description="environment id -> newest verdict")
+    page: str = Field(description="the claim's page in the site")
+
+
+class Verdict(BaseModel):
+    """A claim's newest verdict in one environment."""
+
+    environment: str
+    environment_label: str
+    verdict: str
+    definition: str
+    explanation: str | None
+    run: str
+    ended: str | None
+
+
+class ClaimDetail(BaseModel):
+    """Everything about one claim."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    iri: str
+    kind: str
+    category: str
+    text: str
+    favours: str | None
+    rests_on: str | None
+    not_checkable_because: str | None
+    appearances: list[dict[str, Any]]
+    derived_from: list[dict[str, Any]]
+    conditions: dict[str, Any]
+    check: dict[str, Any] | None
+    contradicts: list[str]
+    citation_chains: list[list[str]]
+    status: str
+    conclusion: str
+    verdicts: list[Verdict]
+    page: str
+
+
+class Measurement(BaseModel):
+    """One condition cell of a run."""
+
+    cell: str | None
+    metric: str | None
+    ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float | None
+    processes: int | None
+    sample_size: int | None
+    subject_value: float | None
+    baseline_value: float | None
+
+
+class Run(BaseModel):
+    """One run of a claim's check."""
+
+    run: str
+    claim_id: str
+    environment: str
+    environment_label: str
+    started: str | None
+    ended: str | None
+    status: str | None
+    verdict: str
+    explanation: str | None
+    benchmark: str | None
+    code_hash: str | None
+    record: str | None = Field(description="path of the raw record inside the site, if copied")
+    measurements: list[Measurement]
+
+
+class Source(BaseModel):
+    """A document or data set in the bibliography."""
+
+    id: str
+    name: str
+    role: str
+    date: str | None
+    url: str | None
+    appears: int = Field(description="claims that appear in it")
+    supports: int = Field(description="claims that rest on it")
+    page: str
+
+
+class Environment(BaseModel):
+    """A machine with one set of framework versions."""
+
+    id: str
+    label: str
+    machine: str
+    versions: str
+    cpu: str | None
+    cores: int | None
+    mem: float | None
+    gpu: str | None
+    driver: str | None
+    cuda: str | None
+    os: str | None
+    python: str | None
+    torch: str | None
+    tf: str | None
+    keras: str | None
+    jax: str | None
+    numpy: str | None
+    runs: int
+    page: str
