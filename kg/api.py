@@ -280,16 +280,9 @@ def benchmarks(corpus: Corpus) -> list[dict]:
 def citation_edges(corpus: Corpus) -> list[dict]:
     """Edges of the evidence graph: claim -> document it appears in / study it rests on, and
     document -> document it cites or reviews. Nodes are ids; kinds say claim or source role."""
-    return corpus.query(
-        """SELECT ?from ?fromKind ?to ?toKind ?rel WHERE {
-             { ?a schema:appearance/schema:isPartOf ?b . BIND("appears-in" AS ?rel) }
-             UNION { ?a prov:wasDerivedFrom ?b . BIND("rests-on" AS ?rel) }
-             UNION { ?a cito:citesAsEvidence ?b . BIND("cites" AS ?rel) }
-             UNION { ?a cito:reviews ?b . BIND("reviews" AS ?rel) }
-             ?a schema:identifier ?from . ?b schema:identifier ?to ; fwc:role/skos:notation ?toKind .
-             OPTIONAL { ?a fwc:role/skos:notation ?role }
-             BIND(COALESCE(?role, "claim") AS ?fromKind) }"""
-    )
+    from kg.site_queries import citation_edges as edges
+
+    return edges(corpus)
 
 
 def contradiction_pairs(corpus: Corpus) -> list[dict]:
