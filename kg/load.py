@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +19,7 @@ import pyoxigraph as ox
 
 from kg import ns, paths
 from kg.errors import Problem, TurtleSyntaxError, ValidationFailed
+from kg.fsutil import write_atomic
 
 VOCAB_FILE = Path(__file__).with_name("fwc.ttl")
 SHAPES_FILE = Path(__file__).with_name("shapes.ttl")
@@ -219,14 +218,7 @@ def build_corpus(root: Path, files: list[Path], records: list[Path]) -> Corpus:
 
 def _write_cache(corpus: Corpus, cache: Path, key: str) -> None:
     try:
-        cache.mkdir(parents=True, exist_ok=True)
-        for name, data in (
-            ("corpus.nq", corpus.store.dump(format=ox.RdfFormat.N_QUADS)),
-            ("corpus.json", json.dumps({"key": key}).encode()),
-        ):
-            fd, tmp = tempfile.mkstemp(dir=cache, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, cache / name)
+        write_atomic(cache / "corpus.nq", corpus.store.dump(format=ox.RdfFormat.N_QUADS))
+        write_atomic(cache / "corpus.json", json.dumps({"key": key}))
     except OSError:
         pass  # a read-only location only costs speed

@@ -4,14 +4,13 @@ nodes, prefix lines, and an atomic append that never leaves a file half-written.
 from __future__ import annotations
 
 import math
-import os
 import re
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
 from kg import ns
 from kg.errors import UsageError
+from kg.fsutil import write_atomic
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _PREFIX_LINE = re.compile(r"(?im)^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>")
@@ -78,14 +77,4 @@ def appended(original: bytes | None, text: str, needed: tuple[str, ...], header:
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Replace a file's content atomically (temporary file + rename), keeping its mode."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as fh:  # a plain open: a new file gets the usual umask mode
-            fh.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)

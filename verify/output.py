@@ -6,6 +6,8 @@ import json
 import sys
 from typing import Any
 
+from kg.fsutil import write_atomic  # noqa: F401  (re-exported for the commands)
+
 
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout (stable key order, UTF-8)."""
@@ -41,21 +43,3 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None):
     for r in rows:
         t.add_row(*("" if v is None else str(v) for v in r))
     return t
-
-
-def write_atomic(path, text: str) -> None:
-    """Write a text file so that readers never see it half-written."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

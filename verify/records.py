@@ -52,14 +52,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import subprocess
-import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kg.errors import RecordError
+from kg.fsutil import write_atomic
 
 SCHEMA_VERSION = 1
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding verify/ and kg/
@@ -85,30 +84,9 @@ def write_record(record: dict, path: Path) -> Path:
         raise RecordError(
             f"{path}: a record with this name exists already; records are append-only"
         )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a record is an ordinary file
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=1, sort_keys=True, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    text = json.dumps(record, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    write_atomic(path, text, durable=True)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _upgrade_0_to_1(record: dict) -> dict:
