@@ -235,7 +235,10 @@ def _run(state: CheckState, scratch: str, progress: Progress) -> Verdict:
     try:
         desc = describe(state, first)
         if desc["kind"] == "probe":
-            return oneshot.run_probe(state, first, ctx)
+            try:
+                return oneshot.run_probe(state, first, ctx)
+            finally:
+                first.close()  # a probe's worker is done once it has answered
         if desc["kind"] == "timed":
             return run_timed(state, first, ctx, progress)
     except BaseException:
