@@ -115,7 +115,9 @@ class Worker:
     def probe(self, module: str, name: str, params: dict, ctx: dict) -> dict:
         """Run a capability probe."""
         mod = self._module(module)
-        self._require(mod.PROBES[name])
+        # some probes need a framework that depends on their parameters (distributed approaches)
+        resolve = getattr(mod, "framework_of", None)
+        self._require(resolve(name, params) if resolve else mod.PROBES[name])
         return dict(mod.probe(name, params, Context.from_dict(ctx)))
 
     def frameworks(self) -> dict:

@@ -69,7 +69,8 @@ class _Session:
         t0 = perf_counter()
         self._epoch()
         first = perf_counter() - t0
-        return warm_until_steady(self._epoch, first, window=2, max_calls=3, max_seconds=60.0)
+        # epochs are long: one more after the first, a third only if the two differ by over 10%
+        return warm_until_steady(self._epoch, first, window=1, max_calls=2, max_seconds=60.0)
 
     def time(self, calls: int) -> float:
         """Seconds per epoch over ``calls`` back-to-back epochs, the device synchronised at the end."""
