@@ -5,7 +5,6 @@ The CLI, the site and the server read the graph only through these functions.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kg import ns
@@ -177,38 +176,13 @@ def conditions(corpus: Corpus, iri: str) -> dict:
 
 
 def _check(corpus: Corpus, iri: str) -> dict | None:
-    rows = corpus.query(
-        """SELECT ?bench ?module ?btype ?params ?metric ?better ?subject ?baseline ?threshold
-                  ?tolerance ?quant WHERE {
-             ?c fwc:checkedBy ?k . ?k fwc:benchmark ?b ; fwc:rule ?r .
-             ?b schema:identifier ?bench ; fwc:module ?module ; a ?btype .
-             VALUES ?btype { fwc:Benchmark fwc:Probe fwc:DataCheck }
-             OPTIONAL { ?k fwc:parameters ?params }
-             ?r fwc:metric ?metric ; fwc:better ?better ; fwc:subject ?subject ;
-                fwc:threshold ?threshold ; fwc:tolerance ?tolerance ; fwc:quantifier/skos:notation ?quant .
-             OPTIONAL { ?r fwc:baseline ?baseline } }""",
-        c=iri,
-    )
-    if not rows:
-        return None
-    r = rows[0]
-    return {
-        "benchmark": r["bench"],
-        "module": r["module"],
-        "benchmark_type": {"Benchmark": "benchmark", "Probe": "probe", "DataCheck": "datacheck"}[
-            _short(r["btype"])
-        ],
-        "parameters": json.loads(r["params"]) if r["params"] else {},
-        "rule": {
-            "metric": r["metric"],
-            "better": r["better"],
-            "subject": r["subject"],
-            "baseline": r["baseline"],
-            "threshold": float(r["threshold"]),
-            "tolerance": float(r["tolerance"]),
-            "quantifier": r["quant"],
-        },
-    }
+    """A claim's check (benchmark, module, type, parameters, rule), from one bulk query over all
+    checks that is memoised on the corpus."""
+    from kg.site_queries import _checks, notations
+
+    if "checks" not in corpus.memo:
+        corpus.memo["checks"] = _checks(corpus, notations(corpus))
+    return corpus.memo["checks"].get(iri[len(ns.CLAIM) :])
 
 
 def claim_check(corpus: Corpus, claim_id: str) -> dict | None:
