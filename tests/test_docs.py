@@ -70,8 +70,12 @@ def test_docs_readme_transcript_matches_real_output(command, expected):
     assert args[0] == "verify"
     env = {**os.environ, "COLUMNS": "100"}
     out = subprocess.run(
-        [sys.executable, "-m", "verify", *args[1:]], cwd=REPO, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "verify", *args[1:]],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     real = [ln.rstrip() for ln in out.stdout.splitlines()]

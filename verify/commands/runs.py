@@ -164,7 +164,8 @@ def calibrate(
     simulations: int = typer.Option(500, "--simulations", help="Synthetic A/A comparisons."),
     tolerance: float = typer.Option(0.1, "--tolerance", help="Tolerance of the 'about 1x' rule."),
     save: bool = typer.Option(
-        True, "--save/--no-save",
+        True,
+        "--save/--no-save",
         help="Keep the report under data/calibration/ (the site's method page shows it).",
     ),
     json_out: bool = JSON,
