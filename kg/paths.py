@@ -53,6 +53,11 @@ def snapshots_dir(root: Path) -> Path:
     return root / "data" / "snapshots"
 
 
+def calibration_dir(root: Path) -> Path:
+    """Saved `verify calibrate` reports (the site's method page reads them)."""
+    return root / "data" / "calibration"
+
+
 def cache_dir(root: Path) -> Path:
     """A writable cache folder for this root: inside it if possible, else under the user cache."""
     local = root / ".fwclaims-cache"

@@ -245,14 +245,14 @@ def save_report(report: dict, root=None):
     import json
     from pathlib import Path
 
-    from kg.paths import find_root
+    from kg.paths import calibration_dir, find_root
     from verify import environment, records
 
     env = environment.collect()
     env_id = environment.environment_id(env)
     started = records.utc_now()
     stamp = started.split(".")[0].replace("-", "").replace(":", "") + "Z"
-    folder = Path(root or find_root()) / "data" / "calibration"
+    folder = calibration_dir(Path(root or find_root()))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{stamp}-{env_id}.json"
     from verify.output import write_atomic

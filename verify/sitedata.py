@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg import api, changes, site_queries
+from kg import api, changes, paths, site_queries
 from kg.load import Corpus
 
 # Per-claim status shown in the matrix and lists: the four verdict labels plus three states of a
@@ -180,7 +180,7 @@ def calibration_reports(root: Path) -> list[dict]:
     """Saved `verify calibrate --json` reports: data/calibration.json or data/calibration/*.json
     (each {tolerance, simulated: [...], runner: [...], overhead}), oldest file name first."""
     base = root / "data"
-    files = [base / "calibration.json", *sorted((base / "calibration").glob("*.json"))]
+    files = [base / "calibration.json", *sorted(paths.calibration_dir(root).glob("*.json"))]
     out = []
     for f in files:
         if not f.is_file():
