@@ -1,43 +1,63 @@
-"""The one read API: named queries over the corpus that return plain rows (dicts of str/float/int).
+"""The one read API: what the CLI, the site and the server know about claims, sources and runs.
 
-The CLI, the site and the server read the graph only through these functions.
+Every function returns typed rows (kg.model). Whole-corpus results are memoised on the corpus;
+single items are looked up in them, or fetched by the same named query of kg.queries scoped to one
+claim, so no row shape is written twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from kg import ns
+from kg import ns, queries
 from kg.errors import UnknownClaim, UnknownSource
-from kg.load import Corpus
+from kg.model import (
+    Check,
+    CitationEdge,
+    Claim,
+    ClaimSummary,
+    Concept,
+    Environment,
+    Evidence,
+    Kind,
+    Measurement,
+    Run,
+    Source,
+    SourceUse,
+)
+from kg.store import Corpus
 
-KIND_OF = {iri: kind for kind, iri in ns.KINDS.items()}
-_KIND_VALUES = " ".join(f"<{iri}>" for iri in ns.KINDS.values())
-
-
-def _short(iri: str | None, base: str = ns.FWC) -> str | None:
-    return iri[len(base) :] if iri and iri.startswith(base) else iri
+KIND_VALUES = queries.KIND_VALUES
 
 
 def claim_ids(corpus: Corpus) -> list[str]:
     """Every claim id, sorted."""
+    return corpus.memoised("claim_ids", lambda: sorted(_ids(corpus)))
+
+
+def _ids(corpus: Corpus) -> set[str]:
     rows = corpus.query(
-        "SELECT ?id WHERE { ?c a ?k ; schema:identifier ?id . VALUES ?k { %s } }" % _KIND_VALUES
+        "SELECT ?id WHERE { ?c a ?k ; schema:identifier ?id . VALUES ?k { %s } }" % KIND_VALUES
     )
-    return sorted({r["id"] for r in rows})
+    return {r["id"] for r in rows}
 
 
-def list_claims(corpus: Corpus, category: str | None = None, kind: str | None = None) -> list[dict]:
-    """One row per claim: id, kind, category, text, favours, check, appearances, sources.
+def list_claims(
+    corpus: Corpus, category: str | None = None, kind: str | None = None
+) -> list[ClaimSummary]:
+    """One row per claim: id, kind, category, text, favours, check, appearances, documents.
 
     Filters run inside the query. Two flat queries merged here beat one GROUP BY query several
-    times over at 10^4 claims; the unfiltered listing is memoised on the (immutable) corpus."""
-    key = ("list_claims", category, kind)
-    if key in corpus.memo:
-        return corpus.memo[key]
-    kinds = f"<{ns.KINDS[kind]}>" if kind in ns.KINDS else _KIND_VALUES
+    times over at 10^4 claims; results are memoised on the (immutable) corpus."""
     if kind is not None and kind not in ns.KINDS:
         return []
+    make: Callable[[], list[ClaimSummary]] = lambda: _list_claims(corpus, category, kind)  # noqa: E731
+    return corpus.memoised(("list_claims", category, kind), make)
+
+
+def _list_claims(corpus: Corpus, category: str | None, kind: str | None) -> list[ClaimSummary]:
+    kinds = f"<{ns.KINDS[kind]}>" if kind is not None else KIND_VALUES
     cat_filter = "?cat skos:notation ?catLabel ."
     bind = {"catLabel": category} if category is not None else {}
     rows = corpus.query(
@@ -60,154 +80,91 @@ def list_claims(corpus: Corpus, category: str | None = None, kind: str | None = 
         docs.setdefault(r["c"], []).append(r["doc"][len(ns.SRC) :])
         apps[r["c"]] = apps.get(r["c"], 0) + 1
     out = [
-        {
-            "id": r["id"],
-            "kind": KIND_OF[r["k"]],
-            "category": r["catLabel"],
-            "text": r["text"],
-            "favours": r["fav"],
-            "check": r["bench"][len(ns.BENCH) :] if r["bench"] else None,
-            "checkable": r["bench"] is not None,
-            "appearances": apps.get(r["c"], 0),
-            "documents": sorted(set(docs.get(r["c"], []))),
-        }
+        ClaimSummary(
+            id=r["id"],
+            kind=Kind(ns.KIND_OF[r["k"]]),
+            category=r["catLabel"],
+            text=r["text"],
+            favours=r["fav"],
+            check=r["bench"][len(ns.BENCH) :] if r["bench"] else None,
+            appearances=apps.get(r["c"], 0),
+            documents=sorted(set(docs.get(r["c"], []))),
+        )  # fmt: skip
         for r in rows
     ]
-    out.sort(key=lambda row: (row["category"], row["id"]))
-    corpus.memo[key] = out
-    return out
+    return sorted(out, key=lambda row: (row.category, row.id))
 
 
-def categories(corpus: Corpus) -> list[dict]:
+def categories(corpus: Corpus) -> list[Concept]:
     """The category concepts: notation, label, definition."""
     return _concepts(corpus, "categories")
 
 
-def verdict_labels(corpus: Corpus) -> list[dict]:
+def verdict_labels(corpus: Corpus) -> list[Concept]:
     """The verdict concepts: notation, label, definition."""
     return _concepts(corpus, "verdicts")
 
 
-def _concepts(corpus: Corpus, scheme: str) -> list[dict]:
-    return corpus.query(
+def _concepts(corpus: Corpus, scheme: str) -> list[Concept]:
+    rows = corpus.query(
         """SELECT ?notation ?label ?definition WHERE {
              ?c skos:inScheme ?scheme ; skos:notation ?notation ; skos:prefLabel ?label ;
                 skos:definition ?definition } ORDER BY ?notation""",
         scheme=ns.FWC + scheme,
     )
+    return [Concept(r["notation"], r["label"], r["definition"]) for r in rows]
 
 
-def _require(corpus: Corpus, claim_id: str) -> str:
-    iri = ns.CLAIM + claim_id
-    # ids are kebab-case; anything else cannot name a claim and must not reach a query string
-    if not _safe_id(claim_id) or not corpus.ask("ASK { <%s> schema:identifier ?id }" % iri):
-        raise UnknownClaim(claim_id, claim_ids(corpus))
-    return iri
+def claims(corpus: Corpus) -> dict[str, Claim]:
+    """Every claim with all its parts, keyed by id (sorted)."""
+    return queries.claim_details(corpus)
 
 
-def _safe_id(claim_id: str) -> bool:
-    return all(ch.isalnum() or ch == "-" for ch in claim_id) and bool(claim_id)
-
-
-def claim(corpus: Corpus, claim_id: str) -> dict:
+def claim(corpus: Corpus, claim_id: str) -> Claim:
     """Everything about one claim: statement, appearances, sources, conditions, check, links."""
-    iri = _require(corpus, claim_id)
-    base = corpus.query(
-        """SELECT ?k ?text ?catLabel ?fav ?restsOn ?why WHERE {
-             ?c a ?k ; schema:text ?text ; fwc:category/skos:notation ?catLabel .
-             VALUES ?k { %s }
-             OPTIONAL { ?c fwc:favours ?fav } OPTIONAL { ?c fwc:restsOn ?restsOn }
-             OPTIONAL { ?c fwc:notCheckableBecause ?why } }"""
-        % _KIND_VALUES,
-        c=iri,
-    )[0]
-    appearances = corpus.query(
-        """SELECT ?doc ?docName ?role ?locator ?wording WHERE {
-             ?c schema:appearance ?a . ?a schema:isPartOf ?d ; fwc:locator ?locator .
-             ?d schema:identifier ?doc ; schema:name ?docName ; fwc:role/skos:notation ?role .
-             OPTIONAL { ?a fwc:wording ?wording } } ORDER BY ?doc""",
-        c=iri,
-    )
-    derived = corpus.query(
-        """SELECT ?id ?name ?role ?url ?date WHERE {
-             ?c prov:wasDerivedFrom ?s . ?s schema:identifier ?id ; schema:name ?name ;
-             fwc:role/skos:notation ?role .
-             OPTIONAL { ?s schema:sameAs ?url } OPTIONAL { ?s schema:url ?url }
-             OPTIONAL { ?s schema:datePublished ?date } } ORDER BY ?id""",
-        c=iri,
-    )
-    contradicts = corpus.query(
-        """SELECT DISTINCT ?id WHERE { { ?c fwc:contradicts ?o } UNION { ?o fwc:contradicts ?c }
-             ?o schema:identifier ?id } ORDER BY ?id""",
-        c=iri,
-    )
-    return {
-        "id": claim_id,
-        "iri": iri,
-        "kind": KIND_OF[base["k"]],
-        "category": base["catLabel"],
-        "text": base["text"],
-        "favours": base["fav"],
-        "rests_on": base["restsOn"],
-        "not_checkable_because": base["why"],
-        "appearances": appearances,
-        "derived_from": _dedupe(derived, "id"),
-        "conditions": conditions(corpus, iri),
-        "check": _check(corpus, iri),
-        "contradicts": [r["id"] for r in contradicts],
-    }
+    if "claim_details" in corpus.memo:
+        found = corpus.memo["claim_details"].get(claim_id)
+    elif ns.is_claim_id(claim_id):  # ids are kebab-case; nothing else may reach a query
+        found = queries.claim_details(corpus, [claim_id]).get(claim_id)
+    else:
+        found = None
+    if found is None:
+        raise UnknownClaim(claim_id, claim_ids(corpus))
+    return found
 
 
-def _dedupe(rows: list[dict], key: str) -> list[dict]:
-    seen: dict[Any, dict] = {}
-    for r in rows:
-        seen.setdefault(r[key], r)
-    return list(seen.values())
+def claim_check(corpus: Corpus, claim_id: str) -> Check | None:
+    """What `verify run` needs: the claim's check with its kind and conditions, or None."""
+    return claim(corpus, claim_id).check
 
 
-def conditions(corpus: Corpus, iri: str) -> dict:
-    """A claim's conditions as {name: value}; concept values as their notation."""
-    rows = corpus.query(
-        """SELECT ?p ?v ?notation WHERE { ?c fwc:condition ?k . ?k ?p ?v .
-             FILTER(?p != rdf:type) OPTIONAL { ?v skos:notation ?notation } }""",
-        c=iri,
-    )
-    return {_short(r["p"]): r["notation"] or r["v"] for r in rows}
-
-
-def _check(corpus: Corpus, iri: str) -> dict | None:
-    """A claim's check (benchmark, module, type, parameters, rule), from one bulk query over all
-    checks that is memoised on the corpus."""
-    from kg.site_queries import _checks, notations
-
-    if "checks" not in corpus.memo:
-        corpus.memo["checks"] = _checks(corpus, notations(corpus))
-    return corpus.memo["checks"].get(iri[len(ns.CLAIM) :])
-
-
-def claim_check(corpus: Corpus, claim_id: str) -> dict | None:
-    """What `verify run` needs: the claim's check, kind and conditions (None if it has no check)."""
-    iri = _require(corpus, claim_id)
-    check = _check(corpus, iri)
-    if check is None:
-        return None
-    kind = corpus.query("SELECT ?k WHERE { ?c a ?k VALUES ?k { %s } }" % _KIND_VALUES, c=iri)
-    return {
-        "claim_id": claim_id,
-        "kind": KIND_OF[kind[0]["k"]],
-        **check,
-        "conditions": conditions(corpus, iri),
-    }
+def checks(corpus: Corpus) -> dict[str, Check]:
+    """Every claim's check, keyed by claim id (claims without one left out)."""
+    return {cid: c.check for cid, c in queries.claim_details(corpus).items() if c.check}
 
 
 def checkable_claim_ids(corpus: Corpus) -> list[str]:
     """Ids of the claims that carry a check."""
-    rows = corpus.query("SELECT DISTINCT ?id WHERE { ?c fwc:checkedBy ?k ; schema:identifier ?id }")
-    return sorted(r["id"] for r in rows)
+    return [r.id for r in list_claims(corpus) if r.checkable]
 
 
-def sources(corpus: Corpus) -> list[dict]:
+def citation_chains(corpus: Corpus, claim_id: str) -> list[list[str]]:
+    """Every path from a claim to a primary source, shortest first (see kg.queries)."""
+    claim(corpus, claim_id)  # raises UnknownClaim with suggestions
+    return queries.citation_chains(corpus, [claim_id])[claim_id]
+
+
+def all_citation_chains(corpus: Corpus) -> dict[str, list[list[str]]]:
+    """Every claim's citation chains, keyed by claim id."""
+    return corpus.memoised("citation_chains", lambda: queries.citation_chains(corpus))
+
+
+def sources(corpus: Corpus) -> list[Source]:
     """Every source: id, name, role, date, url, and how many claims appear in or rest on it."""
+    return corpus.memoised("sources", lambda: _sources(corpus))
+
+
+def _sources(corpus: Corpus) -> list[Source]:
     rows = corpus.query(
         """SELECT ?id ?name ?role ?date ?url
                   (COUNT(DISTINCT ?ca) AS ?appears) (COUNT(DISTINCT ?cd) AS ?supports) WHERE {
@@ -218,75 +175,89 @@ def sources(corpus: Corpus) -> list[dict]:
              OPTIONAL { ?cd prov:wasDerivedFrom ?s }
            } GROUP BY ?id ?name ?role ?date ?url ORDER BY ?role ?id"""
     )
-    return _dedupe(rows, "id")
+    found: dict[str, Source] = {}
+    for r in rows:  # a source with two URLs comes twice: keep the first
+        found.setdefault(r["id"], Source(**r))
+    return list(found.values())
 
 
-def source(corpus: Corpus, source_id: str) -> dict:
-    """One source with the claims that appear in it or rest on it."""
-    match = [s for s in sources(corpus) if s["id"] == source_id]
-    if not match:
-        raise UnknownSource(source_id, [s["id"] for s in sources(corpus)])
-    iri = ns.SRC + source_id
+def source(corpus: Corpus, source_id: str) -> tuple[Source, list[SourceUse]]:
+    """One source and the claims that appear in it or rest on it."""
+    known = {s.id: s for s in sources(corpus)}
+    if source_id not in known or not ns.is_claim_id(source_id):
+        raise UnknownSource(source_id, sorted(known))
     rows = corpus.query(
         """SELECT DISTINCT ?id ?how WHERE {
              { ?c schema:appearance/schema:isPartOf ?s . BIND("appears" AS ?how) }
              UNION { ?c prov:wasDerivedFrom ?s . BIND("rests-on" AS ?how) }
              ?c schema:identifier ?id } ORDER BY ?id""",
-        s=iri,
+        s=ns.SRC + source_id,
     )
-    return {**match[0], "claims": rows}
+    return known[source_id], [SourceUse(r["id"], r["how"]) for r in rows]
 
 
-def benchmarks(corpus: Corpus) -> list[dict]:
-    """Every benchmark, probe and data check with its module and parameter names."""
-    rows = corpus.query(
-        """SELECT ?id ?label ?type ?module (GROUP_CONCAT(?p; separator=" ") AS ?params) WHERE {
-             ?b a ?type ; schema:identifier ?id ; rdfs:label ?label ; fwc:module ?module .
-             VALUES ?type { fwc:Benchmark fwc:Probe fwc:DataCheck }
-             OPTIONAL { ?b fwc:parameterName ?p } } GROUP BY ?id ?label ?type ?module ORDER BY ?id"""
-    )
-    for r in rows:
-        r["type"] = _short(r["type"])
-        r["params"] = sorted(r["params"].split()) if r["params"] else []
-    return rows
+def citation_edges(corpus: Corpus) -> list[CitationEdge]:
+    """Edges of the evidence graph (claim -> document, document -> document)."""
+    return queries.citation_edges(corpus)
 
 
-def citation_edges(corpus: Corpus) -> list[dict]:
-    """Edges of the evidence graph: claim -> document it appears in / study it rests on, and
-    document -> document it cites or reviews. Nodes are ids; kinds say claim or source role."""
-    from kg.site_queries import citation_edges as edges
-
-    return edges(corpus)
-
-
-def contradiction_pairs(corpus: Corpus) -> list[dict]:
-    """Pairs of claims linked by fwc:contradicts, each pair once."""
-    rows = corpus.query(
-        """SELECT ?a ?b WHERE { ?x fwc:contradicts ?y .
-             ?x schema:identifier ?a . ?y schema:identifier ?b }"""
-    )
-    pairs = sorted({tuple(sorted((r["a"], r["b"]))) for r in rows})
-    return [{"a": a, "b": b} for a, b in pairs]
+def contradiction_pairs(corpus: Corpus) -> list[tuple[str, str]]:
+    """Pairs of claims linked by fwc:contradicts, each pair once, sorted."""
+    pairs = {tuple(sorted((cid, other))) for cid, c in queries.claim_details(corpus).items()
+             for other in c.contradicts}  # fmt: skip
+    return sorted((a, b) for a, b in pairs)
 
 
-# Run records: named queries kept in kg.runs, part of this API.
-from kg.runs import environments, latest_verdicts, measurements, runs  # noqa: E402,F401
+def runs(corpus: Corpus, claim_id: str | None = None) -> list[Run]:
+    """Runs, newest first: claim, environment, times, status, verdict, explanation, record."""
+    rows = queries.runs(corpus)
+    return rows if claim_id is None else [r for r in rows if r.claim_id == claim_id]
 
 
-def evidence(corpus: Corpus, claim_id: str | None = None) -> list[dict]:
-    """Published measurements (a primary source's own numbers, not our runs), optionally only those
-    bearing on one claim: what was measured, value and unit, framework, hardware, conditions,
-    source and the claims each bears on."""
-    where = ""
-    if claim_id is not None:
-        where = "?m fwc:bearsOn <%s> ." % _require(corpus, claim_id)
+def measurements(corpus: Corpus, run_id: str) -> list[Measurement]:
+    """The per-cell measurements of one run: ratio, CI, both sides' statistics, sample size."""
+    return queries.measurements(corpus).get(run_id, [])
+
+
+def all_measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
+    """Every run's measurements, keyed by run id."""
+    return queries.measurements(corpus)
+
+
+def environments(corpus: Corpus) -> list[Environment]:
+    """Every environment with hardware, versions and how many runs it has."""
+    return queries.environments(corpus)
+
+
+def latest_runs(corpus: Corpus) -> dict[str, dict[str, Run]]:
+    """The newest run per claim and environment: claim id -> environment id -> run."""
+    return corpus.memoised("latest_runs", lambda: _latest(runs(corpus)))
+
+
+def _latest(rows: list[Run]) -> dict[str, dict[str, Run]]:
+    latest: dict[str, dict[str, Run]] = {}
+    for r in rows:  # newest first: the first run seen per (claim, environment) is the latest
+        latest.setdefault(r.claim_id, {}).setdefault(r.environment, r)
+    return latest
+
+
+def evidence(corpus: Corpus, claim_id: str | None = None) -> list[Evidence]:
+    """Published measurements (a primary source's own numbers, not our runs), optionally only
+    those bearing on one claim."""
+    rows = corpus.memoised("evidence", lambda: _evidence(corpus))
+    if claim_id is None:
+        return rows
+    claim(corpus, claim_id)  # raises UnknownClaim
+    return [r for r in rows if claim_id in r.claims]
+
+
+def _evidence(corpus: Corpus) -> list[Evidence]:
     rows = corpus.query(
         """SELECT ?m ?name ?description ?metric ?value ?unit ?technique ?framework ?version
                   ?hardware ?device ?phase ?model ?batch ?input ?date ?source ?url
                   (GROUP_CONCAT(DISTINCT ?cid; separator=" ") AS ?claims) WHERE {
              ?m a fwc:Measurement ; prov:hadPrimarySource ?s ; schema:value ?value .
              ?s schema:identifier ?source .
-             %s
              OPTIONAL { ?m schema:name ?name } OPTIONAL { ?m dcterms:description ?description }
              OPTIONAL { ?m schema:variableMeasured ?metric } OPTIONAL { ?m schema:unitText ?unit }
              OPTIONAL { ?m schema:measurementTechnique ?technique }
@@ -301,13 +272,16 @@ def evidence(corpus: Corpus, claim_id: str | None = None) -> list[dict]:
              OPTIONAL { ?m fwc:bearsOn/schema:identifier ?cid }
            } GROUP BY ?m ?name ?description ?metric ?value ?unit ?technique ?framework ?version
                       ?hardware ?device ?phase ?model ?batch ?input ?date ?source ?url"""
-        % where
     )
-    base, out = ns.BASE + "evidence/", []
-    for r in rows:
-        m = r.pop("m")
-        r["id"] = m[len(base) :] if m.startswith(base) else m
-        r["claims"] = sorted(set(r["claims"].split())) if r["claims"] else []
-        out.append(r)
-    out = _dedupe(sorted(out, key=lambda r: (r["phase"] or "", r["model"] or "", r["id"])), "id")
-    return out
+    base, out = ns.BASE + "evidence/", {}
+    for r in sorted(rows, key=lambda r: (r["phase"] or "", r["model"] or "", r["m"])):
+        ident = r["m"][len(base) :] if r["m"].startswith(base) else r["m"]
+        claims = sorted(set((r["claims"] or "").split()))
+        out.setdefault(ident, Evidence(id=ident, claims=claims, **_evidence_fields(r)))
+    return list(out.values())
+
+
+def _evidence_fields(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: r[k] for k in ("name", "description", "metric", "value", "unit", "technique",
+                              "framework", "version", "hardware", "device", "phase", "model",
+                              "batch", "input", "date", "source", "url")}  # fmt: skip

@@ -1,29 +1,26 @@
-"""How verdicts change: between two environments or version sets, along one environment's history,
-and across framework versions; plus where the tools a claim names stand in their life.
+"""How verdicts change: between two environments or version sets, along a machine's history, and
+across framework versions. Part of the read API, built only on kg.api.
 
-Part of the read API, built only on kg.api's named queries. Rows are plain dicts. A run's side of a
-comparison is always the same shape (``run_side``)::
-
-    {"run", "environment", "environment_label", "verdict", "explanation", "ended", "record",
-     "versions": {"torch", "tensorflow", "keras"},
-     "measurements": [{"cell", "metric", "ratio", "ci_low", "ci_high", "confidence",
-                       "subject_value", "baseline_value", "processes", "sample_size"}]}
+A run's side of a comparison is always a ``RunSide``: the run's verdict, explanation, versions and
+measurements. The site's changes page, its Atom feed and `verify diff` all read these rows.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from kg import api
-from kg.errors import UnknownClaim, UsageError
-from kg.lifecycle import lifecycle, lifecycle_label, lifecycles  # noqa: F401 - part of this API
-from kg.load import Corpus
+from kg.environments import machine_label, row_versions
+from kg.errors import UsageError
+from kg.model import Environment, Label, Measurement, Run
+from kg.store import Corpus
+from kg.textutil import natural_key
 
-# Selector and record names for the framework versions an environment holds.
+# Selector names for the framework versions an environment holds (Environment fields).
 PACKAGES = {"torch": "torch", "tensorflow": "tf", "tf": "tf", "keras": "keras", "jax": "jax",
             "numpy": "numpy"}  # fmt: skip
-DECIDED = ("holds", "does-not-hold")
 
 
 def release(version: str | None) -> tuple[int, ...]:
@@ -40,6 +37,45 @@ def version_matches(have: str | None, want: str) -> bool:
         return False
     have = have.split("+")[0]
     return have == want or have.startswith(want + ".")
+
+
+@dataclass(frozen=True)
+class RunSide:
+    """One run as a side of a comparison."""
+
+    run: str
+    environment: str
+    environment_label: str
+    verdict: Label
+    explanation: str | None
+    ended: str | None
+    record: str | None
+    versions: dict[str, str | None]
+    measurements: list[Measurement]
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A claim whose verdict differs between two runs (two sides, or one machine's history)."""
+
+    claim_id: str
+    both_decided: bool  # holds <-> does not hold, not a change to or from inconclusive
+    before: RunSide
+    after: RunSide
+    machine: str = ""
+    when: str | None = None  # the later run's end time (an Atom entry's `updated`)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Verdicts of A and B side by side."""
+
+    a: str
+    b: str
+    compared: int
+    flips: list[Flip]
+    only_a: list[str]
+    only_b: list[str]
 
 
 @dataclass(frozen=True)
@@ -71,11 +107,11 @@ class RunSelector:
             return self.environment
         return ", ".join(f"{name} {version}" for name, version in self.versions)
 
-    def environments(self, envs: list[dict]) -> list[str]:
-        """Ids of the environments this selector picks out of kg.api.environments rows."""
+    def environments(self, envs: list[Environment]) -> list[str]:
+        """Ids of the environments this selector picks."""
         if self.environment:
-            exact = [e["id"] for e in envs if e["id"] == self.environment]
-            found = exact or [e["id"] for e in envs if e["id"].startswith(self.environment)]
+            exact = [e.id for e in envs if e.id == self.environment]
+            found = exact or [e.id for e in envs if e.id.startswith(self.environment)]
             if len(found) > 1:
                 raise UsageError(
                     f"'{self.environment}' names several environments ({', '.join(found)}):"
@@ -83,196 +119,122 @@ class RunSelector:
                 )
         else:
             found = [
-                e["id"]
+                e.id
                 for e in envs
-                if all(version_matches(e.get(PACKAGES[n]), v) for n, v in self.versions)
+                if all(version_matches(getattr(e, PACKAGES[n]), v) for n, v in self.versions)
             ]
         if not found:
-            known = ", ".join(e["id"] for e in envs) or "none yet; `verify run` adds one"
+            known = ", ".join(e.id for e in envs) or "none yet; `verify run` adds one"
             raise UsageError(f"no environment matches {self.describe()}; environments: {known}")
         return found
 
 
-def _versions(env: dict | None) -> dict:
-    env = env or {}
-    return {"torch": env.get("torch"), "tensorflow": env.get("tf"), "keras": env.get("keras")}
-
-
-def cell_rows(corpus: Corpus, run_id: str) -> list[dict]:
-    """A run's measurements with readable keys (ratio and CI per cell)."""
-    return [
-        {
-            "cell": m["cell"],
-            "metric": m["metric"],
-            "ratio": m["value"],
-            "ci_low": m["ciLow"],
-            "ci_high": m["ciHigh"],
-            "confidence": m["confidence"],
-            "subject_value": m["subjectValue"],
-            "baseline_value": m["baselineValue"],
-            "processes": m["processes"],
-            "sample_size": m["n"],
-        }
-        for m in api.measurements(corpus, run_id)
-    ]
-
-
-def run_side(corpus: Corpus, run: dict, env: dict | None) -> dict:
+def run_side(corpus: Corpus, run: Run, env: Environment | None) -> RunSide:
     """One run as a side of a comparison: verdict, explanation, versions and measurements."""
-    return {
-        "run": run["run"],
-        "environment": run["environment"],
-        "environment_label": run["environment_label"],
-        "verdict": run["verdict"],
-        "explanation": run["explanation"],
-        "ended": run["ended"],
-        "record": run["record"],
-        "versions": _versions(env),
-        "measurements": cell_rows(corpus, run["run"]),
-    }
-
-
-def _latest_by_claim(all_runs: list[dict], env_ids: set[str]) -> dict[str, dict]:
-    latest: dict[str, dict] = {}
-    for r in all_runs:  # newest first
-        if r["environment"] in env_ids:
-            latest.setdefault(r["claim_id"], r)
-    return latest
-
-
-def compare(corpus: Corpus, a: RunSelector, b: RunSelector) -> dict:
-    """Verdicts of A and B side by side: the flips, how many claims both sides have, and the
-    claims only one side has. Each side takes a claim's newest run among its environments."""
-    envs = {e["id"]: e for e in api.environments(corpus)}
-    all_runs = api.runs(corpus)
-    la = _latest_by_claim(all_runs, set(a.environments(list(envs.values()))))
-    lb = _latest_by_claim(all_runs, set(b.environments(list(envs.values()))))
-    both = sorted(set(la) & set(lb))
-    rows = []
-    for cid in both:
-        ra, rb = la[cid], lb[cid]
-        if ra["verdict"] != rb["verdict"]:
-            rows.append(
-                {
-                    "claim_id": cid,
-                    "both_decided": ra["verdict"] in DECIDED and rb["verdict"] in DECIDED,
-                    "a": run_side(corpus, ra, envs.get(ra["environment"])),
-                    "b": run_side(corpus, rb, envs.get(rb["environment"])),
-                }
-            )
-    return {
-        "a": a.describe(),
-        "b": b.describe(),
-        "compared": len(both),
-        "flips": rows,
-        "only_a": sorted(set(la) - set(lb)),
-        "only_b": sorted(set(lb) - set(la)),
-    }
-
-
-def flips(corpus: Corpus, a: RunSelector, b: RunSelector) -> list[dict]:
-    """Claims whose newest verdict under A differs from the one under B, each with both sides
-    (see the module docstring); ``both_decided`` is True for holds <-> does-not-hold."""
-    return compare(corpus, a, b)["flips"]
-
-
-def machine_label(env: dict) -> str:
-    """The hardware of an environment without its software: 'H100' or '2-core <cpu model>'."""
-    if env.get("gpu"):
-        return str(env["gpu"]).replace("NVIDIA ", "")
-    return f"{env.get('cores') or '?'}-core {env.get('cpu') or 'CPU'}"
-
-
-def history_flips(corpus: Corpus, *, across_versions: bool = False) -> list[dict]:
-    """Every verdict change between consecutive runs of a claim, newest change first.
-
-    Runs are grouped per claim and environment (same hardware and framework versions), ordered by
-    end time, and each consecutive pair whose verdict differs is one row::
-
-        {"claim_id", "environment", "environment_label", "machine", "when",
-         "both_decided", "before": run side, "after": run side}
-
-    ``when`` is the later run's end time (ISO 8601 UTC; an Atom entry's ``updated``); run sides
-    are as in the module docstring. With ``across_versions`` the runs are grouped per claim and
-    machine instead (same CPU, cores and GPU), so upgrading torch or TensorFlow and re-running
-    shows up as a change; ``environment`` is then the later run's.
-    """
-    envs = {e["id"]: e for e in api.environments(corpus)}
-    last: dict[tuple, dict] = {}
-    out = []
-    for r in reversed(api.runs(corpus)):  # oldest first
-        env = envs.get(r["environment"], {})
-        where = machine_label(env) if across_versions else r["environment"]
-        key = (r["claim_id"], where)
-        before = last.get(key)
-        last[key] = r
-        if before is None or before["verdict"] == r["verdict"]:
-            continue
-        out.append(
-            {
-                "claim_id": r["claim_id"],
-                "environment": r["environment"],
-                "environment_label": r["environment_label"],
-                "machine": machine_label(env),
-                "when": r["ended"],
-                "both_decided": before["verdict"] in DECIDED and r["verdict"] in DECIDED,
-                "before": run_side(corpus, before, envs.get(before["environment"])),
-                "after": run_side(corpus, r, env),
-            }
-        )
-    return sorted(out, key=lambda row: row["when"] or "", reverse=True)
-
-
-def version_series(corpus: Corpus, claim_id: str) -> list[dict]:
-    """A claim's ratio against framework versions: one row per cell of the newest run in each
-    environment, ordered by machine, cell, TensorFlow then torch version, for a plot::
-
-        {"machine", "environment", "environment_label", "run", "ended", "verdict",
-         "torch", "tensorflow", "keras", "cell", "ratio", "ci_low", "ci_high"}
-
-    A run without measurements (not checkable with those versions, or failed) gives one row with
-    ``cell``, ``ratio`` and the CI None, so the plot can mark the gap.
-    """
-    if claim_id not in api.claim_ids(corpus):
-        raise UnknownClaim(claim_id, api.claim_ids(corpus))
-    envs = {e["id"]: e for e in api.environments(corpus)}
-    latest: dict[str, dict] = {}
-    for r in api.runs(corpus, claim_id):
-        latest.setdefault(r["environment"], r)
-    rows = []
-    for env_id, r in latest.items():
-        env = envs.get(env_id, {})
-        base = {
-            "machine": machine_label(env),
-            "environment": env_id,
-            "environment_label": r["environment_label"],
-            "run": r["run"],
-            "ended": r["ended"],
-            "verdict": r["verdict"],
-            **_versions(env),
-        }
-        cells = [c for c in cell_rows(corpus, r["run"]) if c["ratio"] is not None]
-        for c in cells or [{"cell": None, "ratio": None, "ci_low": None, "ci_high": None}]:
-            rows.append(
-                {
-                    **base,
-                    "cell": c["cell"],
-                    "ratio": c["ratio"],
-                    "ci_low": c["ci_low"],
-                    "ci_high": c["ci_high"],
-                }  # fmt: skip
-            )
-    return sorted(
-        rows,
-        key=lambda x: (
-            x["machine"],
-            _natural(x["cell"]),
-            release(x["tensorflow"]),
-            release(x["torch"]),
-        ),
+    return RunSide(
+        run=run.run,
+        environment=run.environment,
+        environment_label=run.environment_label,
+        verdict=run.verdict,
+        explanation=run.explanation,
+        ended=run.ended,
+        record=run.record,
+        versions=row_versions(env),
+        measurements=api.measurements(corpus, run.run),
     )
 
 
-def _natural(text: str | None) -> tuple:
-    """'b1-s28' before 'b1-s128': runs of digits compare as numbers."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text or ""))
+def _latest_by_claim(runs: list[Run], env_ids: set[str]) -> dict[str, Run]:
+    latest: dict[str, Run] = {}
+    for r in runs:  # newest first
+        if r.environment in env_ids:
+            latest.setdefault(r.claim_id, r)
+    return latest
+
+
+def compare(corpus: Corpus, a: RunSelector, b: RunSelector) -> Comparison:
+    """The flips between A and B, how many claims both sides have, and the claims only one side
+    has. Each side takes a claim's newest run among its environments."""
+    envs = {e.id: e for e in api.environments(corpus)}
+    runs = api.runs(corpus)
+    la = _latest_by_claim(runs, set(a.environments(list(envs.values()))))
+    lb = _latest_by_claim(runs, set(b.environments(list(envs.values()))))
+    both = sorted(set(la) & set(lb))
+    flips = [
+        _flip(corpus, envs, la[cid], lb[cid]) for cid in both if la[cid].verdict != lb[cid].verdict
+    ]
+    return Comparison(a.describe(), b.describe(), len(both), flips,
+                      sorted(set(la) - set(lb)), sorted(set(lb) - set(la)))  # fmt: skip
+
+
+def _flip(
+    corpus: Corpus, envs: dict[str, Environment], before: Run, after: Run, **extra: Any
+) -> Flip:
+    return Flip(
+        claim_id=after.claim_id,
+        both_decided=before.verdict.decided and after.verdict.decided,
+        before=run_side(corpus, before, envs.get(before.environment)),
+        after=run_side(corpus, after, envs.get(after.environment)),
+        **extra,
+    )
+
+
+def history_flips(corpus: Corpus, *, across_versions: bool = False) -> list[Flip]:
+    """Every verdict change between consecutive runs of a claim, newest change first.
+
+    Runs are grouped per claim and environment (same hardware and framework versions), ordered by
+    end time; each consecutive pair whose verdict differs is one Flip. With ``across_versions`` the
+    runs are grouped per claim and machine instead (same CPU, cores and GPU), so upgrading torch or
+    TensorFlow and re-running shows up as a change.
+    """
+    envs = {e.id: e for e in api.environments(corpus)}
+    last: dict[tuple[str, str], Run] = {}
+    out = []
+    for r in reversed(api.runs(corpus)):  # oldest first
+        env = envs.get(r.environment)
+        machine = machine_label(env) if env else r.environment
+        key = (r.claim_id, machine if across_versions else r.environment)
+        before, last[key] = last.get(key), r
+        if before is not None and before.verdict != r.verdict:
+            out.append(_flip(corpus, envs, before, r, machine=machine, when=r.ended))
+    return sorted(out, key=lambda f: f.when or "", reverse=True)
+
+
+@dataclass(frozen=True)
+class VersionPoint:
+    """One cell of a claim's newest run in one environment, for a ratio-against-version plot."""
+
+    machine: str
+    environment: str
+    environment_label: str
+    run: str
+    ended: str | None
+    verdict: Label
+    versions: dict[str, str | None]
+    cell: str | None
+    ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def version_series(corpus: Corpus, claim_id: str) -> list[VersionPoint]:
+    """A claim's ratio against framework versions: one point per cell of the newest run in each
+    environment, ordered by machine, cell, TensorFlow then torch version. A run without
+    measurements gives one point with no cell or ratio, so a plot can mark the gap."""
+    api.claim(corpus, claim_id)  # raises UnknownClaim
+    envs = {e.id: e for e in api.environments(corpus)}
+    points = []
+    for env_id, r in api.latest_runs(corpus).get(claim_id, {}).items():
+        env = envs.get(env_id)
+        cells = [m for m in api.measurements(corpus, r.run) if m.ratio is not None]
+        for m in cells or [None]:
+            points.append(VersionPoint(
+                machine=machine_label(env) if env else env_id, environment=env_id,
+                environment_label=r.environment_label, run=r.run, ended=r.ended,
+                verdict=r.verdict, versions=row_versions(env), cell=m.cell if m else None,
+                ratio=m.ratio if m else None, ci_low=m.ci_low if m else None,
+                ci_high=m.ci_high if m else None,
+            ))  # fmt: skip
+    return sorted(points, key=lambda p: (p.machine, natural_key(p.cell),
+                                         release(p.versions.get("tensorflow")),
+                                         release(p.versions.get("torch"))))  # fmt: skip

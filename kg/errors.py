@@ -1,19 +1,24 @@
-"""The project's exceptions. The CLI turns any FwcError into a message and exit code 2.
+"""The project's exceptions. The CLI's one boundary (verify.cli.app.main) turns any FwcError
+into a one-line message and its ``exit_code``: 2 for bad input, 1 for work that failed.
 
 FwcError                      base: message names the file, the field and the fix
-├── CorpusError               the claims corpus cannot be used as it is
+├── CorpusError               the claims corpus cannot be used as it is                   (2)
 │   ├── TurtleSyntaxError     a file does not parse (file:line:column)
 │   └── ValidationFailed      one or more Problems (SHACL or cross-file checks)
-├── UnknownClaim              an id that no claim has (with the closest ids)
-├── UnknownSource             an id that no source has
-├── RecordError               a run record that cannot be read
-└── UsageError                bad arguments that the parser could not catch
+├── UnknownClaim              an id that no claim has (with the closest ids)              (2)
+├── UnknownSource             an id that no source has                                    (2)
+├── RecordError               a run record that cannot be read                            (2)
+├── UsageError                bad arguments that the parser could not catch               (2)
+├── Unsatisfied               the command did its work and the outcome is the failure the
+│                             caller asked to hear of: a check errored, a verdict flipped (1)
+└── verify.run.failures.RunFailure   a check could not finish (errors, timeouts, memory)   (1)
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
+
+from kg.textutil import close_matches, did_you_mean
 
 
 class FwcError(Exception):
@@ -58,21 +63,14 @@ class ValidationFailed(CorpusError):
         super().__init__("\n".join([head, *map(str, self.problems)]))
 
 
-def _suggest(word: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(word, known, n=3, cutoff=0.5)
-    if not close:
-        close = [k for k in known if word in k or k in word][:3]
-    return f" Did you mean: {', '.join(close)}?" if close else ""
-
-
 class UnknownClaim(FwcError):
     """No claim has this id."""
 
     def __init__(self, claim_id: str, known: list[str]) -> None:
         self.claim_id = claim_id
-        self.suggestions = difflib.get_close_matches(claim_id, known, n=3, cutoff=0.5)
+        self.suggestions = close_matches(claim_id, known)
         super().__init__(
-            f"no claim has the id '{claim_id}'.{_suggest(claim_id, known)}"
+            f"no claim has the id '{claim_id}'.{did_you_mean(claim_id, known)}"
             " Run `verify list` to see every id."
         )
 
@@ -82,14 +80,24 @@ class UnknownSource(FwcError):
 
     def __init__(self, source_id: str, known: list[str]) -> None:
         super().__init__(
-            f"no source has the id '{source_id}'.{_suggest(source_id, known)}"
+            f"no source has the id '{source_id}'.{did_you_mean(source_id, known)}"
             " Run `verify sources` to see every id."
         )
 
 
 class RecordError(FwcError):
-    """A run record cannot be read or is of an unknown schema version."""
+    """A run record cannot be read, or is of an unknown schema version, or breaks the schema."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path  # the record's file, when the error is about one
 
 
 class UsageError(FwcError):
     """Arguments that are well-formed but cannot be used."""
+
+
+class Unsatisfied(FwcError):
+    """The work was done, and its outcome is one the caller asked to be told of with exit 1."""
+
+    exit_code = 1

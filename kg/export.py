@@ -1,12 +1,16 @@
-"""Exports of the whole graph: Turtle, JSON-LD and N-Quads, deterministic for diffing."""
+"""Exports: the whole graph as Turtle, JSON-LD or N-Quads, and each claim's own description (the
+claim with its parts, runs, reviews and measurements) for the site's downloads. Deterministic:
+the same graph always gives the same bytes."""
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 import pyoxigraph as ox
 
 from kg import ns
 from kg.errors import UsageError
-from kg.load import Corpus
+from kg.store import Corpus
 
 FORMATS = ("turtle", "jsonld", "nquads")
 
@@ -32,3 +36,66 @@ def export(corpus: Corpus, fmt: str) -> str:
         return g.serialize(format="longturtle")
     context = {p: iri for p, iri in ns.PREFIXES.items()}
     return g.serialize(format="json-ld", context=context, indent=1, sort_keys=True)
+
+
+def claim_graphs(corpus: Corpus) -> dict[str, list[ox.Triple]]:
+    """For each claim id, the triples that describe it: the claim with its blank-node parts
+    (appearances, conditions, check, rule), and its runs, reviews and measurements. Sorted."""
+    by_subject: dict[object, set[ox.Triple]] = defaultdict(set)
+    for q in corpus.store.quads_for_pattern(None, None, None, None):
+        by_subject[q.subject].add(ox.Triple(q.subject, q.predicate, q.object))
+    about = ox.NamedNode(ns.SCHEMA + "about")
+    generated = ox.NamedNode(ns.PROV + "wasGeneratedBy")
+    ident = ox.NamedNode(ns.SCHEMA + "identifier")
+    children: dict[object, list[object]] = defaultdict(list)  # run -> its review and cells
+    runs_of: dict[object, list[object]] = defaultdict(list)  # claim -> its runs
+    for subject, triples in by_subject.items():
+        for t in triples:
+            if t.predicate == about:
+                runs_of[t.object].append(subject)
+            elif t.predicate == generated:
+                children[t.object].append(subject)
+    out = {}
+    for kind_iri in ns.KINDS.values():
+        typed = corpus.store.quads_for_pattern(
+            None, ox.NamedNode(ns.RDF + "type"), ox.NamedNode(kind_iri)
+        )
+        for q in typed:
+            ids = [t.object.value for t in by_subject[q.subject] if t.predicate == ident]
+            if not ids:
+                continue
+            roots = [q.subject]
+            for run in runs_of.get(q.subject, []):
+                roots += [run, *children.get(run, [])]
+            out[ids[0]] = sorted(_closure(roots, by_subject), key=str)
+    return dict(sorted(out.items()))
+
+
+def _closure(roots: list, by_subject: dict) -> set:
+    """The roots' triples plus those of every blank node reachable from them."""
+    found: set = set()
+    todo, seen = list(roots), set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for t in by_subject.get(node, ()):
+            found.add(t)
+            if isinstance(t.object, ox.BlankNode):
+                todo.append(t.object)
+    return found
+
+
+def claim_documents(triples: list[ox.Triple]) -> tuple[bytes, bytes]:
+    """A claim's description as Turtle and JSON-LD, with blank nodes relabelled canonically so
+    the same graph always gives the same bytes."""
+    ds = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    ds.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    canon = sorted((ox.Triple(q.subject, q.predicate, q.object) for q in ds), key=str)
+    ttl = ox.serialize(canon, format=ox.RdfFormat.TURTLE, prefixes=ns.PREFIXES).decode()
+    head = sorted(line for line in ttl.splitlines() if line.startswith("@prefix"))
+    body = [line for line in ttl.splitlines() if not line.startswith("@prefix")]
+    turtle = "\n".join(head + body) + "\n"
+    # Oxigraph writes expanded JSON-LD in the order of the (sorted) triples: already stable
+    return turtle.encode(), ox.serialize(canon, format=ox.RdfFormat.JSON_LD) + b"\n"

@@ -1,4 +1,7 @@
-"""IRI strings of the project's namespaces, importable without rdflib (the fast start-up path)."""
+"""IRI strings of the project's namespaces and the id shapes IRIs are built from; importable
+without rdflib (the fast start-up path)."""
+
+import re
 
 BASE = "https://w3id.org/fwclaims/"
 FWC = BASE + "ns#"
@@ -42,3 +45,25 @@ KINDS = {
     "adoption": FWC + "AdoptionClaim",
     "qualitative": FWC + "QualitativeClaim",
 }
+
+# Ids become IRIs; only ids of these shapes may (nothing else reaches an IRI or a query string).
+CLAIM_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"  # claims, sources and benchmarks: kebab-case
+FILE_ID = r"[A-Za-z0-9][A-Za-z0-9._-]*"  # run records and environments: their file names
+
+
+def is_claim_id(text: object) -> bool:
+    """Whether `text` has the shape of a claim (or source, or benchmark) id."""
+    return isinstance(text, str) and len(text) <= 120 and re.fullmatch(CLAIM_ID, text) is not None
+
+
+def is_file_id(text: object) -> bool:
+    """Whether `text` has the shape of a record or environment id (a safe file name)."""
+    return (
+        isinstance(text, str)
+        and len(text) <= 200
+        and ".." not in text
+        and re.fullmatch(FILE_ID, text) is not None
+    )
+
+
+KIND_OF = {iri: kind for kind, iri in KINDS.items()}  # claim class IRI -> kind

@@ -8,7 +8,11 @@ from pathlib import Path
 
 from kg.errors import CorpusError
 
-PACKAGED = Path(__file__).with_name("_corpus")  # claims/ and data/ shipped inside the wheel
+HERE = Path(__file__).resolve().parent
+PACKAGE_ROOT = HERE.parent  # the folder holding kg/ and verify/ (a checkout, or site-packages)
+PACKAGED = HERE / "_corpus"  # claims/ and data/ shipped inside the wheel
+VOCAB_FILE = HERE / "fwc.ttl"  # the closed fwc: vocabulary
+SHAPES_FILE = HERE / "shapes.ttl"  # the SHACL shapes claims are validated against
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -27,9 +31,8 @@ def find_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "claims" / "sources.ttl").is_file():
             return folder
-    dev_tree = Path(__file__).resolve().parent.parent
-    if (dev_tree / "claims" / "sources.ttl").is_file():
-        return dev_tree
+    if (PACKAGE_ROOT / "claims" / "sources.ttl").is_file():
+        return PACKAGE_ROOT
     if (PACKAGED / "claims").is_dir():
         return PACKAGED
     raise CorpusError(

@@ -1,220 +1,261 @@
-"""Run records (data/results/<environment>/<run>.json) as PROV-O activities in the graph.
+"""The run-record format: one JSON file per run of one check, append-only, written atomically.
 
-Each record becomes, in its own named graph:
+This module is the only reader and writer of records: `verify run` writes through it, and the
+graph loader, `verify results` and `verify status` read through it, so every reader sees a record
+upgraded to the current schema and checked against ``record.schema.json`` (a malformed record is
+a RecordError naming the file and the field).
 
-- ``run:<id>`` a ``fwc:Run`` (``prov:Activity``): ``prov:used`` the benchmark and the environment,
-  start and end times, status, budget, benchmark code hash, git commit, the raw record's path;
-- ``run:<id>/review`` a ``schema:ClaimReview`` of the claim with ``fwc:verdict`` (a SKOS concept)
-  and the one-sentence explanation, ``prov:wasGeneratedBy`` the run;
-- ``run:<id>/cell/<n>`` one ``fwc:Measurement`` per condition cell: the ratio (``schema:value``),
-  its CI, both sides' statistics, sample size, method;
-- ``env:<id>`` a ``fwc:Environment`` (``prov:Entity``) with hardware and framework versions.
+A record lives at ``data/results/<environment-id>/<started>-<claim-id>-<short-uuid>.json``, so
+records from several machines merge by copying folders. It is written to a hidden temporary file
+in the same folder, fsynced and renamed into place: a killed run leaves no partial ``.json``.
+Records are never rewritten; a re-run adds a record; an old schema version is upgraded in memory.
 
-Triples are written as N-Quads text and loaded in one call, which keeps 10^4 records fast.
+Schema, version 2 (times UTC ISO 8601, durations and samples in seconds; ``record.schema.json``
+holds the types)::
+
+    schema_version       2
+    record_id            the file name without .json (unique: it ends in a short uuid)
+    claim_id             the claim's id
+    status               "ok" | "error" | "not-checkable"
+    check                kg.model.Check as JSON: claim_id, kind, benchmark, module, benchmark_type,
+                         parameters, rule {metric, better, subject, baseline, threshold,
+                         tolerance, quantifier}, conditions
+    options              {budget_s, device, threads, seed, min_pairs, max_pairs, min_sample_s,
+                         mem_cap_mb}
+    verdict              {label, explanation}; label is a skos:notation of kg/fwc.ttl
+    started, ended       UTC ISO timestamps; duration_s
+    environment_id       the folder name; environment: see verify.run.environment.collect
+    git_commit           `git rev-parse HEAD` of the fwclaims tree, or null
+    benchmark_code       {method, sha256}: a hash of what the benchmark times (see
+                         verify.run.codehash); version 1 records kept a hash of the raw sources,
+                         translated on upgrade (``legacy_sha256`` keeps the original)
+    kind                 "timed" | "single" | "probe" (what the benchmark module is)
+    tiers                {"subject": {name, framework}, "baseline": {name, framework}}
+    frameworks           per side: versions and build info reported by the worker that loaded them
+    cells                list, one per condition cell:
+        label, cell (the benchmark's cell dict), calls_per_sample {subject, baseline},
+        samples {subject: [[s, ...] per process], baseline: [...]}   seconds per call (wall)
+        cpu_samples  same shape: process CPU seconds per call over each sample
+        summary {metric, subject_median, baseline_median, subject_p90, baseline_p90, ratio,
+                 ci_low, ci_high, confidence, n_processes, n_samples_subject,
+                 n_samples_baseline, method}   (null when too few samples)
+        warmup, measurements, fairness {max_abs_diff, rtol, atol, agree}
+    processes            list of {pair, side, tier, pid, info}
+    order                list of [pair, cell index, side] in the order samples were taken
+    pairs                list of {pair, setup_s, measure_s, rounds} per process pair
+    busy                 median wall / CPU time per sample (one-thread CPU runs, else null)
+    probe                the probe's result dict (capability checks), else null
+    data                 the snapshot rows an adoption check used
+    errors               list of {where, reason, detail}
 """
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+import uuid
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-
-import pyoxigraph as ox
+from typing import Any
 
 from kg import ns
-from kg.errors import Problem
+from kg.errors import RecordError
+from kg.fsutil import write_atomic
+from kg.textutil import file_stamp
 
-SUPPORTED_SCHEMA = 1
-VERDICT_CONCEPTS = {
-    "holds": "Holds",
-    "does-not-hold": "DoesNotHold",
-    "inconclusive": "Inconclusive",
-    "not-checkable-here": "NotCheckableHere",
-}
-XSD = ns.XSD
-
-
-def _lit(value: object) -> str:
-    """An N-Triples literal for a Python value."""
-    if isinstance(value, bool):
-        return f'"{str(value).lower()}"^^<{XSD}boolean>'
-    if isinstance(value, int):
-        return f'"{value}"^^<{XSD}integer>'
-    if isinstance(value, float):
-        # xsd:decimal, written out in full: Turtle writers shorten doubles to a few digits
-        return f'"{format(Decimal(repr(value)), "f")}"^^<{XSD}decimal>'
-    return json.dumps(str(value), ensure_ascii=False)  # JSON string escapes are valid N-Triples
+SCHEMA_VERSION = 2
+SCHEMA_FILE = Path(__file__).with_name("record.schema.json")
+LEGACY_HASHES = Path(__file__).with_name("legacy-code-hashes.json")
+CODE_METHOD = "definitions-v1"  # the benchmark_code.method verify.run.codehash computes
+LEGACY_METHOD = "raw-source"  # version 1's sha256 over the module files' bytes
 
 
-def _dt(value: str) -> str:
-    return f'"{value}"^^<{XSD}dateTime>'
+def record_path(results_dir: Path, environment_id: str, claim_id: str, started: str) -> Path:
+    """Where a new record goes: a unique, sortable name in the environment's folder."""
+    if not ns.is_file_id(environment_id) or not ns.is_claim_id(claim_id):
+        raise RecordError(f"cannot name a record for claim {claim_id!r} in {environment_id!r}")
+    name = f"{file_stamp(started)}-{claim_id}-{uuid.uuid4().hex[:8]}.json"
+    return Path(results_dir) / environment_id / name
 
 
-class _Quads:
-    def __init__(self, graph: str) -> None:
-        self.graph = f"<{graph}>"
-        self.lines: list[str] = []
-
-    def add(self, s: str, p: str, o: str | None) -> None:
-        if o is not None:
-            self.lines.append(f"<{s}> <{p}> {o} {self.graph} .")
-
-    def iri(self, s: str, p: str, o: str | None) -> None:
-        if o:
-            self.add(s, p, f"<{o}>")
-
-    def lit(self, s: str, p: str, value: object) -> None:
-        if value is not None and value != "":
-            self.add(s, p, _lit(value))
+def dumps(record: dict[str, Any]) -> str:
+    """A record as the text of its file (sorted keys, no NaN or infinity)."""
+    return json.dumps(record, indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
-def record_quads(rec: dict, rel_path: str, graph: str) -> list[str]:
-    """N-Quads lines for one record (already parsed and of a supported schema version)."""
-    F, S, P, R = ns.FWC, ns.SCHEMA, ns.PROV, ns.RDF + "type"
-    q = _Quads(graph)
-    run = ns.RUN + rec["record_id"]
-    env_id = rec.get("environment_id") or "unknown"
-    env = ns.ENV + env_id
-    check = rec.get("check") or {}
-    q.iri(run, R, F + "Run")
-    q.iri(run, R, P + "Activity")
-    q.iri(run, P + "used", ns.BENCH + check["benchmark"] if check.get("benchmark") else None)
-    q.iri(run, P + "used", env)
-    q.iri(run, S + "about", ns.CLAIM + rec["claim_id"])
-    q.add(run, P + "startedAtTime", _dt(rec["started"]) if rec.get("started") else None)
-    q.add(run, P + "endedAtTime", _dt(rec["ended"]) if rec.get("ended") else None)
-    q.lit(run, F + "status", rec.get("status"))
-    q.lit(run, F + "rawRecord", rel_path)
-    q.lit(run, F + "codeHash", rec.get("benchmark_code_sha256"))
-    q.lit(run, F + "gitCommit", rec.get("git_commit"))
-    q.lit(run, F + "budgetSeconds", (rec.get("options") or {}).get("budget_s"))
-    device = (rec.get("options") or {}).get("device")
-    q.iri(run, F + "device", F + ("GPU" if device == "cuda" else "CPU") if device else None)
-    probe = rec.get("probe") or {}
-    q.lit(run, F + "deprecated", probe.get("deprecated"))
-    q.lit(run, F + "successor", probe.get("successor"))
-
-    verdict = rec.get("verdict") or {}
-    review = run + "/review"
-    q.iri(review, R, S + "ClaimReview")
-    q.iri(review, S + "itemReviewed", ns.CLAIM + rec["claim_id"])
-    concept = VERDICT_CONCEPTS.get(verdict.get("label", ""))
-    q.iri(review, F + "verdict", F + concept if concept else None)
-    q.lit(review, S + "reviewBody", verdict.get("explanation"))
-    q.iri(review, P + "wasGeneratedBy", run)
-    q.add(review, S + "datePublished", _dt(rec["ended"]) if rec.get("ended") else None)
-
-    metric = (check.get("rule") or {}).get("metric")
-    for i, cell in enumerate(rec.get("cells") or []):
-        summary = cell.get("summary") or {}
-        m = f"{run}/cell/{i}"
-        q.iri(m, R, F + "Measurement")
-        q.iri(m, P + "wasGeneratedBy", run)
-        q.lit(m, F + "cell", cell.get("label"))
-        q.lit(m, F + "metric", summary.get("metric") or metric)
-        q.lit(m, S + "value", summary.get("ratio"))
-        q.lit(m, F + "ciLow", summary.get("ci_low"))
-        q.lit(m, F + "ciHigh", summary.get("ci_high"))
-        q.lit(m, F + "confidence", summary.get("confidence"))
-        q.lit(m, F + "method", summary.get("method"))
-        q.lit(m, F + "processes", summary.get("n_processes"))
-        n = (summary.get("n_samples_subject") or 0) + (summary.get("n_samples_baseline") or 0)
-        q.lit(m, F + "sampleSize", n or None)
-        q.lit(m, F + "subjectValue", summary.get("subject_median"))
-        q.lit(m, F + "baselineValue", summary.get("baseline_median"))
-    _environment(q, env, env_id, rec.get("environment") or {})
-    return q.lines
-
-
-def _environment(q: _Quads, env: str, env_id: str, e: dict) -> None:
-    F, R = ns.FWC, ns.RDF + "type"
-    q.iri(env, R, F + "Environment")
-    q.iri(env, R, ns.PROV + "Entity")
-    q.lit(env, ns.SCHEMA + "identifier", env_id)
-    q.lit(env, ns.RDFS + "label", environment_label(e) if e else env_id)
-    cpu = e.get("cpu") or {}
-    q.lit(env, F + "cpuModel", cpu.get("model"))
-    q.lit(env, F + "cores", e.get("cores_logical"))
-    if e.get("ram_bytes"):
-        q.lit(env, F + "memoryGiB", round(e["ram_bytes"] / 2**30, 1))
-    gpus = e.get("gpus") or []
-    if gpus:
-        q.lit(env, F + "gpuModel", gpus[0].get("name"))
-        q.lit(env, F + "gpuDriver", gpus[0].get("driver"))
-        q.lit(env, F + "cudaVersion", gpus[0].get("cuda_driver"))
-    osd = e.get("os") or {}
-    q.lit(
-        env, F + "operatingSystem", " ".join(filter(None, [osd.get("system"), osd.get("release")]))
-    )
-    q.lit(env, F + "pythonVersion", e.get("python"))
-    pk = e.get("packages") or {}
-    for key, prop in (
-        ("torch", "torchVersion"),
-        ("tensorflow", "tensorflowVersion"),
-        ("keras", "kerasVersion"),
-        ("jax", "jaxVersion"),
-        ("numpy", "numpyVersion"),
-    ):
-        q.lit(env, F + prop, pk.get(key))
-
-
-def environment_label(e: dict) -> str:
-    """A short human label: '2-core x86 CPU, torch 2.13.0 / TF 2.21.0' or 'H100, torch 2.11'."""
-    gpus = e.get("gpus") or []
-    if gpus:
-        hw = gpus[0].get("name", "GPU").replace("NVIDIA ", "")
-    else:
-        arch = (
-            str((e.get("cpu") or {}).get("arch", ""))
-            .replace("X86_64", "x86")
-            .replace("x86_64", "x86")
+def write_record(record: dict[str, Any], path: Path) -> Path:
+    """Check a record against the schema and write it atomically; never overwrite one."""
+    validate(record, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        raise RecordError(
+            f"{path}: a record with this name exists already; records are append-only"
         )
-        hw = f"{e.get('cores_logical', '?')}-core {arch or 'CPU'} CPU".replace("  ", " ")
-    pk = e.get("packages") or {}
-    fw = [
-        f"{name} {pk[key].split('+')[0]}"
-        for key, name in (("torch", "torch"), ("tensorflow", "TF"), ("jax", "JAX"))
-        if pk.get(key)
-    ]
-    return f"{hw}, {' / '.join(fw)}" if fw else hw
+    write_atomic(path, dumps(record), durable=True)
+    return path
 
 
-def load_records(store: ox.Store, root: Path, files: list[Path]) -> list[Problem]:
-    """Add every record to the store; unreadable ones come back as Problems."""
-    problems: list[Problem] = []
-    lines: list[str] = []
-    for f in files:
-        rel = f.relative_to(root).as_posix() if f.is_relative_to(root) else str(f)
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse(text: bytes, where: str) -> dict[str, Any]:
+    """A record's file content as a current-schema dict: decoded, upgraded and validated."""
+    try:
+        record = json.loads(text.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as e:
+        raise RecordError(
+            f"{where}: not UTF-8 text (byte {e.start}); restore or delete the file"
+        ) from e
+    except json.JSONDecodeError as e:
+        raise RecordError(
+            f"{where}:{e.lineno}: not valid JSON ({e.msg}); records are written atomically, so the"
+            " file was edited or truncated by hand: restore or delete it"
+        ) from e
+    except ValueError as e:
+        raise RecordError(f"{where}: {e}; restore or delete the file") from e
+    if not isinstance(record, dict):
+        raise RecordError(f"{where}: a run record is a JSON object, not {type(record).__name__}")
+    record = upgrade(record, where)
+    validate(record, where)
+    return record
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """Read one record of any known schema version, upgraded in memory to the current one."""
+    path = Path(path)
+    try:
+        return _read(path)
+    except RecordError as e:
+        e.path = str(path)
+        raise
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes()
+    except OSError as e:
+        raise RecordError(f"{path}: cannot be read ({e.strerror or e})") from e
+    record = parse(text, str(path))
+    if record["record_id"] != path.stem:
+        raise RecordError(
+            f"{path}: record_id {record['record_id']!r} is not the file's name {path.stem!r};"
+            " records keep the name they were written under: rename the file back"
+        )
+    if record["environment_id"] != path.parent.name:
+        raise RecordError(
+            f"{path}: environment_id {record['environment_id']!r} is not the folder it is filed"
+            f" under; move it to data/results/{record['environment_id']}/"
+        )
+    return record
+
+
+def upgrade(record: dict[str, Any], where: str) -> dict[str, Any]:
+    """The record at the current schema version (version n -> n + 1, step by step)."""
+    version = record.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RecordError(f"{where}: no integer schema_version; it is not a fwclaims run record")
+    if version > SCHEMA_VERSION:
+        raise RecordError(
+            f"{where}: schema_version {version} was written by a newer fwclaims (this one reads"
+            f" up to {SCHEMA_VERSION}); upgrade fwclaims (pip install -U fwclaims) to read it"
+        )
+    while version < SCHEMA_VERSION:
+        if version not in _UPGRADES:
+            raise RecordError(f"{where}: schema_version {version} is too old to upgrade")
+        record = _UPGRADES[version](record)
+        version = record["schema_version"]
+    return record
+
+
+def _upgrade_0_to_1(record: dict[str, Any]) -> dict[str, Any]:
+    # Version 0 never shipped; the step shows where an upgrade goes and keeps the loop honest.
+    return {**record, "errors": record.get("errors", []), "schema_version": 1}
+
+
+def _upgrade_1_to_2(record: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 hashed the benchmark modules' bytes, so moving or re-commenting code changed it.
+    # The legacy table maps each (commit, module, hash) that committed records hold to the hash
+    # of what the same code times, computed from the commit the record was made at.
+    out = {k: v for k, v in record.items() if k != "benchmark_code_sha256"}
+    raw = record.get("benchmark_code_sha256")
+    if isinstance(raw, str) and raw:
+        module = (record.get("check") or {}).get("module")
+        known = _legacy_hashes().get(f"{record.get('git_commit')}:{module}:{raw}")
+        out["benchmark_code"] = (
+            {"method": CODE_METHOD, "sha256": known, "legacy_sha256": raw}
+            if known
+            else {"method": LEGACY_METHOD, "sha256": raw}
+        )
+    out["schema_version"] = 2
+    return out
+
+
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _upgrade_0_to_1,
+    1: _upgrade_1_to_2,
+}
+
+
+@cache
+def _legacy_hashes() -> dict[str, str]:
+    try:
+        return dict(json.loads(LEGACY_HASHES.read_text(encoding="utf-8"))["hashes"])
+    except FileNotFoundError:
+        return {}
+
+
+@cache
+def _validator() -> Callable[[Any], Any]:
+    import fastjsonschema  # compiled once: validating 10^4 records stays cheap
+
+    return fastjsonschema.compile(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+def validate(record: dict[str, Any], where: str) -> None:
+    """Raise RecordError naming the field when a record does not match the schema."""
+    import fastjsonschema
+
+    try:
+        _validator()(record)
+    except fastjsonschema.JsonSchemaValueException as e:
+        field = (e.name or "data").replace("data.", "", 1).replace("data", "the record", 1)
+        raise RecordError(f"{where}: {field}: {_reason(e)}; fix or delete the record") from None
+
+
+def _reason(e: Any) -> str:
+    message = str(e.message)
+    prefix = (e.name or "data") + " "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def record_files(results_dir: Path) -> list[Path]:
+    """Every record file under a results folder (one level of environment folders), sorted."""
+    base = Path(results_dir)
+    return (
+        sorted(p for p in base.glob("*/*.json") if not p.name.startswith("."))
+        if base.is_dir()
+        else []
+    )
+
+
+def read_all(files: list[Path]) -> tuple[list[tuple[Path, dict[str, Any]]], list[RecordError]]:
+    """Read many records; the readable ones and a RecordError for each that is not."""
+    good, bad = [], []
+    for path in files:
         try:
-            rec = json.loads(f.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            problems.append(
-                Problem(
-                    rel,
-                    e.lineno,
-                    "run record",
-                    f"is not valid JSON ({e.msg}); records are written atomically, "
-                    "so this file was edited or truncated by hand: restore or delete it",
-                )
-            )
-            continue
-        version = rec.get("schema_version") if isinstance(rec, dict) else None
-        if not isinstance(version, int) or version > SUPPORTED_SCHEMA:
-            problems.append(
-                Problem(
-                    rel,
-                    None,
-                    "run record",
-                    f"has schema_version {version!r}, which this fwclaims does not "
-                    f"read (it reads up to {SUPPORTED_SCHEMA}): upgrade fwclaims",
-                )
-            )
-            continue
-        missing = [k for k in ("record_id", "claim_id") if not rec.get(k)]
-        if missing:
-            problems.append(Problem(rel, None, "run record", f"lacks {', '.join(missing)}"))
-            continue
-        lines += record_quads(rec, rel, ns.GRAPH + rel)
-    if lines:
-        store.load(("\n".join(lines) + "\n").encode(), format=ox.RdfFormat.N_QUADS)
-    return problems
+            good.append((path, read_record(path)))
+        except RecordError as e:
+            bad.append(e)
+    return good, bad
+
+
+def list_records(
+    results_dir: Path, claim_id: str | None = None
+) -> tuple[list[tuple[Path, dict[str, Any]]], list[RecordError]]:
+    """Readable records under a results folder, newest first (optionally of one claim), and the
+    problems of those that could not be read."""
+    good, bad = read_all(record_files(results_dir))
+    if claim_id is not None:
+        good = [(p, r) for p, r in good if r["claim_id"] == claim_id]
+    return sorted(good, key=lambda pr: (pr[1]["started"], pr[0].name), reverse=True), bad

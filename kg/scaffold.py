@@ -7,16 +7,18 @@ re-validates the whole corpus, and puts the file back byte for byte if anything 
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kg import ns, paths
 from kg.errors import CorpusError, UsageError
-from kg.load import Corpus, load_corpus
+from kg.load import load_corpus
+from kg.store import Corpus
+from kg.textutil import did_you_mean
 from kg.turtle_text import appended, block, literal, long_literal, number, write_bytes
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -36,11 +38,6 @@ LOWER_IS_BETTER = ("latency", "time", "memory")
 REQUIRED_RULE = ("metric", "subject", "threshold", "quantifier")
 PREFIXES_USED = ("fwc", "claim", "src", "bench", "schema", "prov")
 HEADER = "Claims added with `verify claim new`."
-
-
-def _did_you_mean(word: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(word, known, n=3, cutoff=0.5)
-    return f" Did you mean: {', '.join(close)}?" if close else ""
 
 
 class ClaimRejected(CorpusError):
@@ -121,7 +118,7 @@ class Vocab:
         if key in known or key in by_name:
             return known.get(key) or by_name[key]
         raise UsageError(
-            f"unknown {what} '{notation}'.{_did_you_mean(key, sorted(known))} Use one of: "
+            f"unknown {what} '{notation}'.{did_you_mean(key, sorted(known))} Use one of: "
             f"{', '.join(sorted(known))}."
         )
 
@@ -293,7 +290,7 @@ def check_known(spec: ClaimSpec, vocab: Vocab) -> None:
         )
     if spec.kind and spec.kind not in ns.KINDS:
         raise UsageError(
-            f"unknown kind '{spec.kind}'.{_did_you_mean(spec.kind or '', list(ns.KINDS))}"
+            f"unknown kind '{spec.kind}'.{did_you_mean(spec.kind or '', list(ns.KINDS))}"
             f" Use one of: {', '.join(ns.KINDS)}."
         )
     if spec.category:
@@ -306,21 +303,21 @@ def check_known(spec: ClaimSpec, vocab: Vocab) -> None:
     for sid in [s for s in (spec.source, *spec.derived_from) if s]:
         if sid not in vocab.sources:
             raise UsageError(
-                f"unknown source '{sid}'.{_did_you_mean(sid or '', sorted(vocab.sources))}"
+                f"unknown source '{sid}'.{did_you_mean(sid or '', sorted(vocab.sources))}"
                 " Run `verify sources` to see every id, or add it to claims/sources.ttl."
             )
     for cid in spec.contradicts:
         if cid not in vocab.claims:
             raise UsageError(
                 f"--contradicts names unknown claim '{cid}'."
-                f"{_did_you_mean(cid, sorted(vocab.claims))} Run `verify list`."
+                f"{did_you_mean(cid, sorted(vocab.claims))} Run `verify list`."
             )
     if spec.favours and spec.favours not in FAVOURS:
         raise UsageError(f"--favours must be one of {', '.join(FAVOURS)}, not '{spec.favours}'")
     if spec.benchmark and spec.benchmark not in vocab.benchmarks:
         raise UsageError(
             f"unknown benchmark '{spec.benchmark}'."
-            f"{_did_you_mean(spec.benchmark, sorted(vocab.benchmarks))} Known: "
+            f"{did_you_mean(spec.benchmark, sorted(vocab.benchmarks))} Known: "
             f"{', '.join(sorted(vocab.benchmarks))} (claims/benchmarks.ttl)."
         )
     if spec.benchmark and spec.not_checkable:
@@ -379,12 +376,36 @@ def claims_file(root: Path, file: str | Path | None) -> Path:
     return path
 
 
+def fill(spec: ClaimSpec, vocab: Vocab, ask: Callable[..., str] | None) -> None:
+    """Ask for each missing value with `ask(question, default=..., show_default=False)` (a
+    terminal prompt); without `ask`, a UsageError names every missing option."""
+    check_known(spec, vocab)
+    while missing := gaps(spec, vocab):
+        if ask is None:
+            raise UsageError(
+                "missing " + ", ".join(g.flag for g in missing) + ": give them as options"
+                " (see `verify claim new --help`), or run at a terminal to be asked"
+            )
+        gap = missing[0]
+        set_value(
+            spec, gap.name, ask(gap.question, default=gap.default, show_default=False).strip()
+        )
+        check_known(spec, vocab)
+
+
 def add_claim(
-    root: Path, spec: ClaimSpec, file: str | Path | None = None, vocab: Vocab | None = None
+    root: Path,
+    spec: ClaimSpec,
+    file: str | Path | None = None,
+    vocab: Vocab | None = None,
+    *,
+    ask: Callable[..., str] | None = None,
 ) -> Path:
-    """Append the claim to its file and validate the whole corpus; on any problem the file is put
-    back exactly as it was and ClaimRejected carries the problems."""
+    """Fill in what the spec lacks (see `fill`), append the claim to its file and validate the
+    whole corpus; on any problem the file is put back exactly as it was and ClaimRejected carries
+    the problems."""
     vocab = vocab or Vocab(load_corpus(root))
+    fill(spec, vocab, ask)
     path = claims_file(root, file)
     text = render(spec, vocab)
     original = path.read_bytes() if path.exists() else None

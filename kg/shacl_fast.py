@@ -31,9 +31,9 @@ import pyoxigraph as ox
 
 from kg import ns
 from kg.errors import CorpusError
+from kg.paths import SHAPES_FILE
 
 SH = "http://www.w3.org/ns/shacl#"
-SHAPES_FILE = Path(__file__).with_name("shapes.ttl")
 
 TARGETS = {"targetClass", "targetNode", "targetObjectsOf", "targetSubjectsOf"}
 COUNTS = {"minCount", "maxCount"}

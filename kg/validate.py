@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from difflib import get_close_matches
-from functools import cached_property, lru_cache
-from pathlib import Path
 
 from kg import ns
 from kg.errors import Problem, UsageError
-from kg.load import SHAPES_FILE, Corpus, display_path, to_python
+from kg.locate import Locator, find_line, prefixed
+from kg.paths import SHAPES_FILE
 from kg.shacl_fast import Violation
+from kg.store import Corpus, to_python
+from kg.textutil import close_matches
 
 SH = "http://www.w3.org/ns/shacl#"
 
@@ -26,141 +25,6 @@ def validate(corpus: Corpus) -> list[Problem]:
     problems = cross_file_problems(corpus, locator)
     problems += shacl_problems(corpus, locator)
     return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.subject, p.message))
-
-
-class Locator:
-    """Maps graph nodes to the claim that owns them and to a file and line."""
-
-    def __init__(self, corpus: Corpus) -> None:
-        self.corpus = corpus
-
-    # The maps are built on first use: a valid corpus never needs them, and at 10^5 triples
-    # walking every quad in Python costs more than validating.
-    @cached_property
-    def home(self) -> dict[str, tuple[str, str | None]]:
-        """Each typed IRI -> (its first graph, its schema:identifier if any)."""
-        rows = self.corpus.store.query(
-            "SELECT ?s ?g ?id WHERE { GRAPH ?g { ?s a ?t . OPTIONAL { ?s <%sidentifier> ?id } } "
-            "FILTER(isIRI(?s)) }" % ns.SCHEMA
-        )
-        home: dict[str, tuple[str, str | None]] = {}
-        for r in rows:
-            home.setdefault(r["s"].value, (r["g"].value, r["id"].value if r["id"] else None))
-        return home
-
-    @property
-    def parent(self) -> dict[str, tuple[str, str]]:
-        """Each node that is an object -> (its first referrer, the predicate)."""
-        return self._links[0]
-
-    @property
-    def subjects(self) -> set[str]:
-        """Every node that is the subject of some triple."""
-        return self._links[1]
-
-    @cached_property
-    def _links(self) -> tuple[dict[str, tuple[str, str]], set[str]]:
-        parent: dict[str, tuple[str, str]] = {}
-        subjects: set[str] = set()
-        for q in self.corpus.store.quads_for_pattern(None, None, None, None):
-            subjects.add(_node_key(q.subject))
-            if q.object.__class__.__name__ != "Literal":
-                # first referrer wins: enough to trace a blank node or a dangling IRI to its claim
-                parent.setdefault(_node_key(q.object), (_node_key(q.subject), q.predicate.value))
-        return parent, subjects
-
-    def owner(self, node: str) -> tuple[str, list[str]]:
-        """The IRI that owns a (possibly blank) node, and the property path down to it."""
-        path: list[str] = []
-        seen = set()
-        while (node.startswith("_:") or self.dangling(node)) and node not in seen:
-            seen.add(node)
-            up = self.parent.get(node)
-            if not up:
-                break
-            node, pred = up
-            path.insert(0, pred)
-        return node, path
-
-    def dangling(self, iri: str) -> bool:
-        """True for an IRI that is pointed at but never described (a typo, a missing source)."""
-        return not iri.startswith("_:") and iri not in self.subjects and iri in self.parent
-
-    def file_of(self, iri: str) -> Path | None:
-        """The file that defines an IRI (types it), if any."""
-        g = self.home.get(iri, (None,))[0]
-        if not g:
-            return None
-        rel = g[len(ns.GRAPH) :]
-        return Path(__file__).with_name("fwc.ttl") if rel == "vocab" else self.corpus.root / rel
-
-    def where(self, iri: str, prop: str | None = None) -> tuple[str, int | None]:
-        """File and line of an IRI's definition, or of one of its properties within it."""
-        f = self.file_of(iri)
-        if f is None:
-            return "claims/", None
-        return display_path(self.corpus.root, f), find_line(f, iri, prop)
-
-    def label(self, iri: str) -> str:
-        """'claim ID' / 'source ID' / 'benchmark ID' for a defined IRI."""
-        ident = self.home.get(iri, (None, None))[1]
-        for base, word in ((ns.CLAIM, "claim"), (ns.SRC, "source"), (ns.BENCH, "benchmark")):
-            if iri.startswith(base):
-                return f"{word} '{ident or iri[len(base) :]}'"
-        return f"<{iri}>"
-
-
-def _node_key(term) -> str:
-    return ("_:" + term.value) if term.__class__.__name__ == "BlankNode" else term.value
-
-
-@lru_cache(maxsize=256)
-def _lines(path: Path, mtime: float) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines()
-
-
-@lru_cache(maxsize=256)
-def _starts(path: Path, mtime: float) -> dict[str, int]:
-    """The first line at which each name opens a statement (a name in column 0, then a space).
-    Built once per file version, so locating many problems does not rescan the file each time."""
-    first: dict[str, int] = {}
-    for i, ln in enumerate(_lines(path, mtime)):
-        if ln and not ln[0].isspace():
-            first.setdefault(ln.split(None, 1)[0], i)
-    return first
-
-
-def find_line(path: Path, iri: str, prop: str | None = None) -> int | None:
-    """Line of the statement block that defines `iri` (by prefixed or full name), or of `prop`
-    inside that block."""
-    mtime = path.stat().st_mtime
-    lines = _lines(path, mtime)
-    names = [f"<{iri}>"]
-    for p, base in ns.PREFIXES.items():
-        if iri.startswith(base):
-            names.append(f"{p}:{iri[len(base) :]}")
-    starts = _starts(path, mtime)
-    start = min((starts[n] for n in names if n in starts), default=None)
-    if start is None:
-        return None
-    if prop:
-        short = [f"<{prop}>"] + [
-            f"{p}:{prop[len(base) :]}" for p, base in ns.PREFIXES.items() if prop.startswith(base)
-        ]
-        for i in range(start, len(lines)):
-            if i > start and lines[i][:1] not in (" ", "\t", ""):
-                break
-            if any(re.search(re.escape(s) + r"\b", lines[i]) for s in short):
-                return i + 1
-    return start + 1
-
-
-def prefixed(iri: str) -> str:
-    """A short name for an IRI (fwc:category) when a known prefix fits."""
-    for p, base in sorted(ns.PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(base):
-            return f"{p}:{iri[len(base) :]}"
-    return f"<{iri}>"
 
 
 def cross_file_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
@@ -272,7 +136,7 @@ def _check_findings(
     out = []
     if b and b not in allowed:
         name = b[len(ns.BENCH) :] if b.startswith(ns.BENCH) else b
-        close = get_close_matches(name, known_ids, n=2)
+        close = close_matches(name, known_ids, n=2, cutoff=0.6)
         hint = f" (did you mean {', '.join('bench:' + c for c in close)}?)" if close else ""
         out.append(
             (
@@ -391,7 +255,7 @@ def _dangling_problem(corpus: Corpus, loc: Locator, node: str) -> Problem:
     f, line = loc.where(owner, via[0] if via else None)
     base = node.rsplit("/", 1)[0] + "/"
     known = [i[len(base) :] for i in loc.home if i.startswith(base)]
-    close = get_close_matches(node[len(base) :], known, n=2)
+    close = close_matches(node[len(base) :], known, n=2, cutoff=0.6)
     hint = f" (did you mean {', '.join(prefixed(base + c) for c in close)}?)" if close else ""
     steps = " / ".join(prefixed(p) for p in via)
     return Problem(

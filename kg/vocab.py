@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
@@ -21,8 +19,6 @@ BENCH = Namespace(BASE + "benchmark/")
 RUN = Namespace(BASE + "run/")
 ENV = Namespace(BASE + "environment/")
 
-VOCAB_FILE = Path(__file__).with_name("fwc.ttl")
-SHAPES_FILE = Path(__file__).with_name("shapes.ttl")
 
 PREFIXES = ns.PREFIXES
 

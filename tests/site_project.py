@@ -57,7 +57,11 @@ def make_project(base: Path) -> Path:
 
     _write(base, CPU_ENV, "20261121T180000Z-fixture-latency-0f3c2a9b.json", RECORD)
     later = copy.deepcopy(RECORD)
-    later.update(record_id="1" * 32, started="2026-11-22T09:00:00Z", ended="2026-11-22T09:00:40Z")
+    later.update(
+        record_id="20261122T090000Z-fixture-latency-11111111",
+        started="2026-11-22T09:00:00Z",
+        ended="2026-11-22T09:00:40Z",
+    )
     later["verdict"] = {"label": "inconclusive", "explanation": "The interval straddles 2x."}
     later["cells"] = [
         _cell("batch 1, 28 px", 2.1, 1.7, 2.6),
@@ -66,7 +70,7 @@ def make_project(base: Path) -> Path:
     _write(base, CPU_ENV, "20261122T090000Z-fixture-latency-11111111.json", later)
 
     gpu = copy.deepcopy(RECORD)
-    gpu.update(record_id="2" * 32, environment_id=GPU_ENV, started="2026-11-22T10:00:00Z",
+    gpu.update(record_id="20261122T100000Z-fixture-latency-22222222", environment_id=GPU_ENV, started="2026-11-22T10:00:00Z",
                ended="2026-11-22T10:00:30Z")  # fmt: skip
     gpu["environment"] = {
         **RECORD["environment"],

@@ -9,11 +9,20 @@ import pytest
 
 from kg import api
 from kg.load import load_corpus
-from verify.adoption import judge_adoption, read_conference
+from kg.model import Check, plain
+from kg.snapshots import Snapshots
+from verify.judge import adoption
 
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOTS = REPO / "data" / "snapshots"
 NAMING = "papers mentioning either framework"
+
+
+def judge_adoption(check: dict, folder: Path) -> dict:
+    """The judge's verdict, as plain JSON, for a check given as JSON."""
+    full = {"claim_id": "c", "kind": "adoption", "benchmark": "adoption-share",
+            "module": "verify.judge.adoption", "benchmark_type": "datacheck", **check}  # fmt: skip
+    return plain(adoption.judge_adoption(Check.from_dict(full), Snapshots(folder)))
 
 
 def papers(conference="NeurIPS", year=2020, population=NAMING, framework="pytorch", **rule):
@@ -47,7 +56,9 @@ def _rule(**kw):
 
 def test_snapshot_neurips_2020_counts_are_the_published_ones():
     row = next(
-        r for r in read_conference(SNAPSHOTS) if (r["conference"], r["year"]) == ("NeurIPS", 2020)
+        r
+        for r in Snapshots(SNAPSHOTS).conference()
+        if (r["conference"], r["year"]) == ("NeurIPS", 2020)
     )
     assert (row["pytorch"], row["tensorflow"], row["total"]) == (312, 94, 1898)
 
@@ -152,11 +163,11 @@ def test_judge_missing_snapshot_file_is_not_checkable(tmp_path):
 def test_judge_every_adoption_claim_in_the_corpus_gets_a_verdict_with_its_rows(tmp_path):
     shutil.copytree(REPO / "claims", tmp_path / "claims")
     corpus = load_corpus(tmp_path)
-    checks = [api.claim_check(corpus, c["id"]) for c in api.list_claims(corpus, kind="adoption")]
-    checks = [c for c in checks if c and c["benchmark"] == "adoption-share"]
+    checks = [api.claim_check(corpus, c.id) for c in api.list_claims(corpus, kind="adoption")]
+    checks = [c for c in checks if c and c.benchmark == "adoption-share"]
     assert checks, "the corpus has adoption claims checked against snapshots"
     for check in checks:
-        v = judge_adoption(check, SNAPSHOTS)
+        v = plain(adoption.judge_adoption(check, Snapshots(SNAPSHOTS)))
         assert v["label"] in {"holds", "does-not-hold", "inconclusive", "not-checkable-here"}
         assert v["explanation"].endswith(".")
         if v["label"] in {"holds", "does-not-hold"}:

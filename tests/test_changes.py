@@ -14,9 +14,10 @@ import pytest
 from kg import changes
 from kg.changes import RunSelector
 from kg.errors import UsageError
+from kg.lifecycle import Lifecycle, Note, lifecycle, lifecycle_label
 from kg.load import load_corpus
-from verify.records import code_hash
-from verify.status import Here, staleness
+from verify.run.codehash import code_hash
+from verify.run.status import Here, staleness
 
 FIXTURE = json.loads((Path(__file__).with_name("fixtures") / "record-v1.json").read_text())
 OLD = "x86-2core-cpu-torch2.13.0-tf2.15.1-aaa111"
@@ -69,11 +70,15 @@ def add_record(
         if (project / "data").exists()
         else 0
     )
-    rec.update(record_id=f"{n:032x}", claim_id=claim, environment_id=env_id, ended=ended,
-               started=ended, probe=probe)  # fmt: skip
+    name = f"{ended[:10].replace('-', '')}T000000Z-{claim}-{n:08x}"
+    rec.update(record_id=name, claim_id=claim, environment_id=env_id, ended=ended,
+               started=ended, probe=probe, schema_version=2)  # fmt: skip
+    rec["check"]["claim_id"] = claim
     rec["verdict"] = {"label": verdict, "explanation": f"{verdict} at {ratio}x."}
     rec["environment"]["packages"]["tensorflow"] = tf
-    rec["benchmark_code_sha256"] = hash_ or code_hash(rec["check"]["module"])
+    del rec["benchmark_code_sha256"]
+    sha = hash_ or code_hash(rec["check"]["module"])
+    rec["benchmark_code"] = {"method": "definitions-v1", "sha256": sha}
     if parameters is not None:
         rec["check"]["parameters"] = parameters
     if probe is not None:
@@ -85,7 +90,7 @@ def add_record(
         s.update(ratio=ratio, ci_low=round(ratio * 0.95, 3), ci_high=round(ratio * 1.05, 3))
     folder = project / "data" / "results" / env_id
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{ended[:10]}-{claim}-{n:08x}.json").write_text(json.dumps(rec))
+    (folder / f"{name}.json").write_text(json.dumps(rec))
     return rec
 
 
@@ -99,16 +104,17 @@ def corpus_of(project: Path):
 def test_flips_lists_claim_whose_verdict_differs_with_both_measurements(project):
     add_record(project, OLD, verdict="holds", ratio=3.4, tf="2.15.1")
     add_record(project, NEW, verdict="does-not-hold", ratio=1.2, ended="2026-11-22T10:00:00Z")
-    [flip] = changes.flips(
+    [flip] = changes.compare(
         corpus_of(project), RunSelector(environment=OLD), RunSelector(environment=NEW)
-    )
-    assert flip["claim_id"] == "fixture-latency" and flip["both_decided"]
-    assert (flip["a"]["verdict"], flip["b"]["verdict"]) == ("holds", "does-not-hold")
-    assert flip["a"]["measurements"][0]["ratio"] == 3.4
-    assert flip["b"]["measurements"][0]["ratio"] == 1.2
-    assert flip["b"]["measurements"][0]["ci_low"] == pytest.approx(1.14)
-    assert flip["a"]["explanation"] == "holds at 3.4x."
-    assert flip["a"]["versions"]["tensorflow"] == "2.15.1"
+    ).flips
+    assert flip.claim_id == "fixture-latency" and flip.both_decided
+    a, b = flip.before, flip.after
+    assert (a.verdict, b.verdict) == ("holds", "does-not-hold")
+    assert a.measurements[0].ratio == 3.4
+    assert b.measurements[0].ratio == 1.2
+    assert b.measurements[0].ci_low == pytest.approx(1.14)
+    assert a.explanation == "holds at 3.4x."
+    assert a.versions["tensorflow"] == "2.15.1"
 
 
 def test_flips_empty_when_verdicts_agree(project):
@@ -117,7 +123,7 @@ def test_flips_empty_when_verdicts_agree(project):
     report = changes.compare(
         corpus_of(project), RunSelector(environment=OLD), RunSelector(environment=NEW)
     )
-    assert report["flips"] == [] and report["compared"] == 1
+    assert report.flips == [] and report.compared == 1
 
 
 def test_flips_by_version_sets_match_version_prefixes(project):
@@ -125,8 +131,8 @@ def test_flips_by_version_sets_match_version_prefixes(project):
     add_record(project, NEW, verdict="inconclusive")
     a = RunSelector.parse_versions("torch=2.13.0,tensorflow=2.15")
     b = RunSelector.parse_versions("tf=2.21.0")
-    [flip] = changes.flips(corpus_of(project), a, b)
-    assert flip["a"]["environment"] == OLD and not flip["both_decided"]
+    [flip] = changes.compare(corpus_of(project), a, b).flips
+    assert flip.before.environment == OLD and not flip.both_decided
 
 
 def test_run_selector_prefix_must_be_unambiguous_and_known(project):
@@ -134,9 +140,9 @@ def test_run_selector_prefix_must_be_unambiguous_and_known(project):
     add_record(project, NEW)
     corpus = corpus_of(project)
     with pytest.raises(UsageError, match="several environments"):
-        changes.flips(corpus, RunSelector(environment="x86-2core"), RunSelector(environment=NEW))
+        changes.compare(corpus, RunSelector(environment="x86-2core"), RunSelector(environment=NEW))
     with pytest.raises(UsageError, match="no environment matches"):
-        changes.flips(corpus, RunSelector(environment="arm64"), RunSelector(environment=NEW))
+        changes.compare(corpus, RunSelector(environment="arm64"), RunSelector(environment=NEW))
     with pytest.raises(UsageError, match="NAME=VERSION"):
         RunSelector.parse_versions("pytorch2.13")
 
@@ -150,9 +156,9 @@ def test_history_flips_lists_consecutive_changes_in_one_environment(project):
     add_record(project, NEW, verdict="does-not-hold", ratio=1.1, ended="2026-11-22T10:00:00Z")
     add_record(project, OLD, verdict="inconclusive", tf="2.15.1", ended="2026-11-23T10:00:00Z")
     [row] = changes.history_flips(corpus_of(project))
-    assert row["environment"] == NEW and row["when"].startswith("2026-11-22T10:00:00")
-    assert (row["before"]["verdict"], row["after"]["verdict"]) == ("holds", "does-not-hold")
-    assert row["after"]["measurements"][0]["ratio"] == 1.1
+    assert row.after.environment == NEW and row.when.startswith("2026-11-22T10:00:00")
+    assert (row.before.verdict, row.after.verdict) == ("holds", "does-not-hold")
+    assert row.after.measurements[0].ratio == 1.1
 
 
 def test_history_flips_across_versions_groups_by_machine(project):
@@ -161,16 +167,17 @@ def test_history_flips_across_versions_groups_by_machine(project):
     corpus = corpus_of(project)
     assert changes.history_flips(corpus) == []
     [row] = changes.history_flips(corpus, across_versions=True)
-    assert row["before"]["versions"]["tensorflow"] == "2.15.1"
-    assert row["after"]["versions"]["tensorflow"] == "2.21.0"
+    assert row.before.versions["tensorflow"] == "2.15.1"
+    assert row.after.versions["tensorflow"] == "2.21.0"
 
 
 def test_version_series_gives_ratio_and_ci_per_tensorflow_version(project):
     add_record(project, NEW, ratio=2.5)
     add_record(project, OLD, ratio=3.5, tf="2.15.1")
     series = changes.version_series(corpus_of(project), "fixture-latency")
-    assert [(r["tensorflow"], r["ratio"]) for r in series] == [("2.15.1", 3.5), ("2.21.0", 2.5)]
-    assert series[0]["ci_high"] == pytest.approx(3.675) and series[0]["cell"] == "batch 1, 28 px"
+    assert [(r.versions["tensorflow"], r.ratio) for r in series] == [
+        ("2.15.1", 3.5), ("2.21.0", 2.5)]  # fmt: skip
+    assert series[0].ci_high == pytest.approx(3.675) and series[0].cell == "batch 1, 28 px"
 
 
 def test_release_orders_versions_numerically():
@@ -185,21 +192,21 @@ def test_release_orders_versions_numerically():
 # ---------------------------------------------------------------- staleness
 
 
-def _reasons(report: dict, claim: str) -> dict[str, str]:
-    [row] = [r for r in report["claims"] if r["id"] == claim]
-    return {x["kind"]: x["detail"] for x in row["reasons"]}
+def _reasons(report, claim: str) -> dict[str, str]:
+    [row] = [r for r in report.claims if r.id == claim]
+    return {x.kind: x.detail for x in row.reasons}
 
 
 def test_status_lists_claim_never_run(project):
     report = staleness(corpus_of(project), HERE)
     assert set(_reasons(report, "fixture-latency")) == {"never-checked"}
-    assert report["summary"]["never-checked"] == 1 and report["summary"]["checkable"] == 1
+    assert report.summary["never-checked"] == 1 and report.summary["checkable"] == 1
 
 
 def test_status_up_to_date_when_run_here_with_current_check(project):
     add_record(project, NEW)
     report = staleness(corpus_of(project), HERE)
-    assert _reasons(report, "fixture-latency") == {} and report["summary"]["up_to_date"] == 1
+    assert _reasons(report, "fixture-latency") == {} and report.summary["up_to_date"] == 1
 
 
 def test_status_old_benchmark_hash_marks_claim_stale(project):
@@ -234,14 +241,14 @@ def _with_lifecycle_claim(project: Path) -> Path:
 
 def test_lifecycle_from_cited_source_when_no_probe_ran(project):
     corpus = corpus_of(_with_lifecycle_claim(project))
-    lc = changes.lifecycle(corpus, "fixture-script")
-    assert (lc["status"], lc["successor"], lc["evidence"], lc["source"]) == (
+    lc = lifecycle(corpus, "fixture-script")
+    assert (lc.status, lc.successor, lc.top.evidence, lc.top.source) == (
         "deprecated", "torch.export", "source", "pytorch-docs-2026")  # fmt: skip
     assert (
-        lc["detail"]
+        lc.top.detail
         == "TorchScript is deprecated in favour of torch.export (source: pytorch-docs-2026)."
     )
-    assert changes.lifecycle(corpus, "fixture-latency") is None
+    assert lifecycle(corpus, "fixture-latency") is None
 
 
 def test_lifecycle_probe_warning_outranks_the_citation(project):
@@ -249,18 +256,20 @@ def test_lifecycle_probe_warning_outranks_the_citation(project):
     probe = {"ok": True, "deprecated": True, "successor": "torch.export", "detail": "saved"}
     add_record(project, NEW, claim="fixture-script", probe=probe)
     corpus = corpus_of(project)
-    lc = changes.lifecycle(corpus, "fixture-script")
-    assert lc["evidence"] == "probe" and lc["successor"] == "torch.export"
-    assert [n["evidence"] for n in lc["notes"]] == ["probe", "source"]
-    assert changes.lifecycle_label(lc, "holds") == "holds, deprecated"
-    row = [r for r in staleness(corpus, HERE)["claims"] if r["id"] == "fixture-script"][0]
-    assert row["label"] == "holds, deprecated"
+    lc = lifecycle(corpus, "fixture-script")
+    assert lc.top.evidence == "probe" and lc.successor == "torch.export"
+    assert [n.evidence for n in lc.notes] == ["probe", "source"]
+    assert lifecycle_label(lc, "holds") == "holds, deprecated"
+    row = [r for r in staleness(corpus, HERE).claims if r.id == "fixture-script"][0]
+    assert row.label == "holds, deprecated"
 
 
 def test_lifecycle_label_names_the_successor():
-    lc = {"status": "superseded", "successor": "LiteRT"}
-    assert changes.lifecycle_label(lc, "holds") == "holds, superseded by LiteRT"
-    assert changes.lifecycle_label({"status": "limited-maintenance"}) == "limited maintenance"
+    def note(status: str, successor: str | None = None) -> Lifecycle:
+        return Lifecycle([Note(status, successor, "source", None, None, "")])
+
+    assert lifecycle_label(note("superseded", "LiteRT"), "holds") == "holds, superseded by LiteRT"
+    assert lifecycle_label(note("limited-maintenance")) == "limited maintenance"
 
 
 def test_lifecycle_note_without_successor_for_superseded_is_invalid(project):
@@ -301,4 +310,4 @@ def test_status_command_json_exits_0(project):
     out = verify(project, "status", "--json")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert report["summary"]["never-checked"] == 1 and report["environment"]["id"]
+    assert report["summary"]["never-checked"] == 1 and report["environment"]["environment_id"]

@@ -16,7 +16,8 @@ from rdflib.namespace import RDF, RDFS
 
 from kg import api, ns
 from kg.load import load_corpus
-from kg.vocab import VOCAB_FILE
+from kg.model import plain
+from kg.paths import VOCAB_FILE
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "claims" / "README.md"
@@ -106,7 +107,7 @@ def test_claims_readme_documents_the_new_evidence_properties():
 def test_claims_readme_worked_example_adds_exactly_the_claim_it_shows(
     monkeypatch, capsys, tmp_path
 ):
-    from verify.app import main
+    from verify.cli.app import main
 
     shutil.copytree(REPO / "claims", tmp_path / "claims")
     argv = shlex.split(_block("bash").replace("\\\n", " "))
@@ -120,7 +121,7 @@ def test_claims_readme_worked_example_adds_exactly_the_claim_it_shows(
     written = rdflib.Graph().parse(tmp_path / "claims" / "user-claims.ttl")
     shown = rdflib.Graph().parse(data=HEADER + _block("turtle"), format="turtle")
     assert isomorphic(written, shown)
-    check = api.claim_check(load_corpus(tmp_path), "inference-latency-batch-4-cpu")
+    check = plain(api.claim_check(load_corpus(tmp_path), "inference-latency-batch-4-cpu"))
     assert check["parameters"] == {
         "model": "small-cnn",
         "batch_sizes": [4],

@@ -77,7 +77,7 @@ def test_show_json_has_check_and_citation_chain():
 
 def test_graph_commands_never_import_frameworks():
     code = (
-        "import sys; from verify.app import main; sys.argv=['verify','list','--json'];\n"
+        "import sys; from verify.cli.app import main; sys.argv=['verify','list','--json'];\n"
         "import contextlib, io\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try: main()\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.app import _register, app
+from verify.cli.app import app
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -21,7 +21,6 @@ README = (REPO / "README.md").read_text()
 def _commands() -> list[tuple[str, object]]:
     import typer.main
 
-    _register()
     root = typer.main.get_command(app)
     out = []
     for name, cmd in root.commands.items():

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kg import api
+from kg import api, evidence
 from kg.errors import UnknownClaim
 from kg.load import load_corpus, turtle_files
-from verify import evidence
+from kg.model import plain
 
 REPO = Path(__file__).resolve().parent.parent
 DAWNBENCH = REPO / "data" / "snapshots" / "dawnbench"
@@ -25,11 +25,11 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def rows(corpus):
-    return {r["id"].split("/", 1)[1]: r for r in api.evidence(corpus)}
+    return {r.id.split("/", 1)[1]: plain(r) for r in api.evidence(corpus)}
 
 
 def test_evidence_committed_file_matches_the_snapshot():
-    assert evidence.is_current(REPO), "run `python -m verify.evidence` and commit the result"
+    assert evidence.is_current(REPO), "run `verify evidence import` and commit the result"
 
 
 def test_evidence_one_measurement_per_dawnbench_entry(rows):
@@ -75,8 +75,8 @@ def test_evidence_training_time_is_first_epoch_reaching_94pct(rows):
 def test_evidence_for_a_claim_lists_only_measurements_bearing_on_it(corpus):
     training = api.evidence(corpus, "training-cnn-25pct")
     inference = api.evidence(corpus, "inference-latency-3x")
-    assert len(training) == 16 and {r["phase"] for r in training} == {"training"}
-    assert len(inference) == 15 and {r["phase"] for r in inference} == {"inference"}
+    assert len(training) == 16 and {r.phase for r in training} == {"training"}
+    assert len(inference) == 15 and {r.phase for r in inference} == {"inference"}
     assert api.evidence(corpus, "tf-xla-compiler") == []
 
 
@@ -89,18 +89,17 @@ def test_evidence_links_only_to_existing_claims(corpus):
     ids = set(api.claim_ids(corpus))
     for claims in evidence.BEARS_ON.values():
         assert set(claims) <= ids
-    assert all(set(r["claims"]) <= ids for r in api.evidence(corpus))
+    assert all(set(r.claims) <= ids for r in api.evidence(corpus))
 
 
 def test_evidence_measurements_are_not_counted_as_claims_of_their_source(corpus):
-    source = api.source(corpus, "dawnbench-2017")
-    assert not any("dawn-resnet164" in c["id"] for c in source["claims"])
-    row = next(s for s in api.sources(corpus) if s["id"] == "dawnbench-2017")
-    assert row["supports"] == len({c["id"] for c in source["claims"] if c["how"] == "rests-on"})
+    row, uses = api.source(corpus, "dawnbench-2017")
+    assert not any("dawn-resnet164" in u.id for u in uses)
+    assert row.supports == len({u.id for u in uses if u.how == "rests-on"})
 
 
 def test_evidence_import_writes_and_checks_the_file(monkeypatch, capsys, tmp_path):
-    from verify.app import main
+    from verify.cli.app import main
 
     shutil.copytree(REPO / "claims", tmp_path / "claims")
     shutil.copytree(DAWNBENCH, tmp_path / "data" / "snapshots" / "dawnbench")
@@ -126,7 +125,7 @@ def test_evidence_import_writes_and_checks_the_file(monkeypatch, capsys, tmp_pat
 
 def test_survey_modules_import_no_framework():
     code = (
-        "import sys, kg.scaffold, verify.adoption, verify.evidence, verify.commands.survey;"
+        "import sys, kg.scaffold, kg.evidence, verify.judge.adoption, verify.cli.survey;"
         "heavy = {'torch', 'tensorflow', 'keras', 'jax'} & set(sys.modules);"
         "assert not heavy, heavy"
     )

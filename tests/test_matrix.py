@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from kg import api, paths
+from kg.environments import environment_id
 from kg.errors import UsageError
 from kg.load import load_corpus
-from verify import matrix, venvs
-from verify.environment import environment_id
+from verify.run import matrix, venvs
 
 REPO = Path(__file__).resolve().parent.parent
 INSTALLED = {"tensorflow": "2.21.0", "torch": "2.13.0+cpu"}

@@ -8,18 +8,16 @@ import numpy as np
 import pytest
 
 from verify.benchmarks.context import Context, NotCheckable
-from verify.benchmarks.probes import (
-    PROBES,
+from verify.benchmarks.probekit import (
     Trial,
     deprecation,
-    framework_of,
-    probe,
     run_children,
     run_trial,
     tiny_forward,
     tiny_input,
     tiny_weights,
 )
+from verify.benchmarks.probes import PROBES, framework_of, probe
 
 JIT_WARNING = "DeprecationWarning: `torch.jit.script` is deprecated. Please switch to `torch.compile` or `torch.export`."
 

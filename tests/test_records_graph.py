@@ -28,11 +28,11 @@ def test_records_become_runs_with_verdict_and_environment(project):
     _add_record(project)
     corpus = load_corpus(project, use_cache=False)
     [run] = api.runs(corpus, "fixture-latency")
-    assert run["verdict"] == "holds" and run["environment"] == ENV
-    assert run["environment_label"] == "2-core x86 CPU, torch 2.13.0 / TF 2.21.0"
-    assert run["record"].startswith("data/results/") and run["benchmark"] == "inference-latency"
-    [cell] = api.measurements(corpus, run["run"])
-    assert (cell["value"], cell["ciLow"], cell["ciHigh"], cell["n"]) == (9.1, 8.7, 9.6, 60)
+    assert run.verdict == "holds" and run.environment == ENV
+    assert run.environment_label == "2-core x86 CPU, torch 2.13.0 / TF 2.21.0"
+    assert run.record.startswith("data/results/") and run.benchmark == "inference-latency"
+    [cell] = api.measurements(corpus, run.run)
+    assert (cell.ratio, cell.ci_low, cell.ci_high, cell.sample_size) == (9.1, 8.7, 9.6, 60)
 
 
 def test_records_are_prov_activities(project):
@@ -47,31 +47,47 @@ def test_records_are_prov_activities(project):
 def test_latest_verdict_per_claim_and_environment(project):
     _add_record(project)
     newer = json.loads(FIXTURE.read_text())
-    newer.update(record_id="1" * 32, ended="2026-11-22T00:00:00Z")
+    newer.update(
+        record_id="20261122T000000Z-fixture-latency-11111111", ended="2026-11-22T00:00:00Z"
+    )
     newer["verdict"] = {"label": "inconclusive", "explanation": "The interval straddles 2x."}
     path = project / "data" / "results" / ENV / "20261122T000000Z-fixture-latency-11111111.json"
     path.write_text(json.dumps(newer))
     corpus = load_corpus(project, use_cache=False)
-    [latest] = api.latest_verdicts(corpus)
-    assert latest["verdict"] == "inconclusive"
+    [latest] = api.latest_runs(corpus)["fixture-latency"].values()
+    assert latest.verdict == "inconclusive"
     [env] = api.environments(corpus)
-    assert env["runs"] == 2 and env["torch"] == "2.13.0+cpu"
+    assert env.runs == 2 and env.torch == "2.13.0+cpu"
 
 
-def test_truncated_record_is_reported_with_file_and_line(project):
+def test_truncated_record_is_left_out_and_named_unless_strict(project):
     path = _add_record(project)
     path.write_text(path.read_text()[:200])
+    corpus = load_corpus(project, use_cache=False)
+    assert api.runs(corpus) == [] and api.claim(corpus, "fixture-latency").id == "fixture-latency"
+    [skipped] = corpus.skipped
+    assert path.name in str(skipped) and "not valid JSON" in str(skipped)
     with pytest.raises(ValidationFailed) as e:
-        load_corpus(project, use_cache=False)
+        load_corpus(project, use_cache=False, record_policy="strict")
     [problem] = e.value.problems
     assert problem.file.startswith("data/results/") and "not valid JSON" in problem.message
+    assert problem.line is not None
 
 
-def test_record_from_newer_fwclaims_is_refused(project):
+def test_record_from_newer_fwclaims_is_refused_saying_to_upgrade(project):
     path = _add_record(project)
     rec = json.loads(path.read_text())
     rec["schema_version"] = 99
     path.write_text(json.dumps(rec))
     with pytest.raises(ValidationFailed) as e:
-        load_corpus(project, use_cache=False)
+        load_corpus(project, use_cache=False, record_policy="strict")
     assert "upgrade fwclaims" in str(e.value)
+
+
+def test_a_cached_corpus_still_names_the_records_it_left_out(project):
+    path = _add_record(project)
+    path.write_text("{")
+    first = load_corpus(project)
+    again = load_corpus(project)
+    assert again.from_cache and [str(e) for e in again.skipped] == [str(e) for e in first.skipped]
+    assert again.records == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -14,9 +15,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from verify.runner import run_check
-from verify.runstate import RunOptions
-from verify.verdicts import HOLDS, INCONCLUSIVE, NOT_CHECKABLE
+from kg.model import Check, Label
+from verify.run.engine import run_check
+from verify.run.options import RunOptions
+
+HOLDS, INCONCLUSIVE, NOT_CHECKABLE = Label.HOLDS, Label.INCONCLUSIVE, Label.NOT_CHECKABLE
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {"cpu": {"arch": "x86_64", "model": "test"}, "cores_logical": 2, "ram_bytes": 2**30,
@@ -24,7 +27,12 @@ ENV = {"cpu": {"arch": "x86_64", "model": "test"}, "cores_logical": 2, "ram_byte
 
 
 def check(quantifier: str = "about", threshold: float = 1.0, subject: str = "numpy-a",
-          baseline: str = "numpy-b", **params) -> dict:  # fmt: skip
+          baseline: str = "numpy-b", **params) -> Check:  # fmt: skip
+    return Check.from_dict(check_json(quantifier, threshold, subject, baseline, **params))
+
+
+def check_json(quantifier: str = "about", threshold: float = 1.0, subject: str = "numpy-a",
+               baseline: str = "numpy-b", **params) -> dict:  # fmt: skip
     return {
         "claim_id": "selftest-claim",
         "kind": "performance",
@@ -145,7 +153,7 @@ def test_data_checks_are_judged_against_snapshots_and_recorded(opts):
         "claim_id": "iclr-share",
         "kind": "adoption",
         "benchmark": "adoption-share",
-        "module": "verify.adoption",
+        "module": "verify.judge.adoption",
         "benchmark_type": "datacheck",
         "parameters": {
             "dataset": "conference-framework-mentions",
@@ -166,7 +174,7 @@ def test_data_checks_are_judged_against_snapshots_and_recorded(opts):
         },
         "conditions": {},
     }
-    result = run_check(data_check, opts, environment=ENV)
+    result = run_check(Check.from_dict(data_check), opts, environment=ENV)
     assert result.status == "ok" and result.verdict.label == "holds"
     assert "1,091" in result.verdict.explanation
     assert result.record["data"]["source"] == "he-conference-mentions"
@@ -176,14 +184,15 @@ def test_data_checks_are_judged_against_snapshots_and_recorded(opts):
 def test_a_killed_run_leaves_no_partial_record_and_no_workers(tmp_path):
     results = tmp_path / "results"
     script = textwrap.dedent(f"""
-        from verify.runner import run_check
-        from verify.runstate import RunOptions
+        from kg.model import Check
+        from verify.run.engine import run_check
+        from verify.run.options import RunOptions
         import json, sys
-        check = json.loads(sys.argv[1])
+        check = Check.from_dict(json.loads(sys.argv[1]))
         run_check(check, RunOptions(budget=60, min_sample_s=0.005, results_dir={str(results)!r}),
                   environment=json.loads(sys.argv[2]))
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(check()), json.dumps(ENV)],
+    proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(check_json()), json.dumps(ENV)],
                             cwd=REPO)  # fmt: skip
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + 20
@@ -203,7 +212,7 @@ def test_a_killed_run_leaves_no_partial_record_and_no_workers(tmp_path):
 
 def test_worker_never_imports_rdflib_or_jinja2():
     code = (
-        "import sys, verify.worker, verify.benchmarks.selftest, verify.benchmarks.latency;"
+        "import sys, verify.benchmarks.worker, verify.benchmarks.selftest, verify.benchmarks.latency;"
         "print([m for m in ('rdflib', 'jinja2') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
@@ -211,13 +220,13 @@ def test_worker_never_imports_rdflib_or_jinja2():
 
 
 def test_cli_run_with_an_unknown_claim_exits_2():
-    out = subprocess.run([sys.executable, "-m", "verify.app", "run", "--claim", "no-such-claim"],
+    out = subprocess.run([sys.executable, "-m", "verify", "run", "--claim", "no-such-claim"],
                          cwd=REPO, capture_output=True, text=True)  # fmt: skip
     assert out.returncode == 2 and "no claim has the id 'no-such-claim'" in out.stderr
 
 
 def test_cli_env_json_names_the_environment():
-    out = subprocess.run([sys.executable, "-m", "verify.app", "env", "--json"], cwd=REPO,
+    out = subprocess.run([sys.executable, "-m", "verify", "env", "--json"], cwd=REPO,
                          capture_output=True, text=True)  # fmt: skip
     data = json.loads(out.stdout)
     assert data["environment_id"].startswith(("x86", "arm64")) and "packages" in data["environment"]
@@ -231,7 +240,7 @@ def test_inference_latency_end_to_end_on_one_small_cell(tmp_path):
     from kg.load import load_corpus
 
     c = claim_check(load_corpus(), "inference-latency-3x")
-    c["parameters"] = {**c["parameters"], "batch_sizes": [1], "input_sizes": [28]}
+    c = dataclasses.replace(c, parameters={**c.parameters, "batch_sizes": [1], "input_sizes": [28]})
     result = run_check(c, RunOptions(budget=5, results_dir=tmp_path))
     assert result.status == "ok", result.reason
     record = result.record
@@ -245,7 +254,7 @@ def test_inference_latency_end_to_end_on_one_small_cell(tmp_path):
 
 
 def test_harness_overhead_is_under_a_microsecond_per_timed_call():
-    from verify.calibrate import measure_overhead
+    from verify.run.calibrate import measure_overhead
 
     overhead = measure_overhead(calls=50_000, samples=5)
     assert overhead["per_call_s"] < 1e-6
@@ -254,7 +263,7 @@ def test_harness_overhead_is_under_a_microsecond_per_timed_call():
 
 def test_commands_module_imports_no_heavy_library():
     code = (
-        "import sys, verify.commands.runs;"
+        "import sys, verify.cli.runs;"
         "print([m for m in ('numpy', 'torch', 'tensorflow', 'rdflib', 'scipy') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)

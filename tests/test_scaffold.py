@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 
 from kg import api
 from kg.load import load_corpus
+from kg.model import Check, plain
 from kg.scaffold import parse_param
+from kg.snapshots import Snapshots
 from kg.turtle_text import literal, long_literal, number
-from verify.adoption import judge_adoption
+from verify.judge.adoption import judge_adoption
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,7 +38,7 @@ BATCH_4 = [
 
 def run_cli(monkeypatch, capsys, root: Path, *args: str) -> tuple[int, str, str]:
     """Run the `verify` entry point in-process against `root`; returns (exit code, stdout, stderr)."""
-    from verify.app import main
+    from verify.cli.app import main
 
     monkeypatch.setenv("FWCLAIMS_ROOT", str(root))  # restored after the test
     monkeypatch.setattr(sys, "argv", ["verify", "--root", str(root), *args])
@@ -69,7 +71,9 @@ def test_claim_new_reused_benchmark_new_parameters_reach_claim_check_untouched(
     code, out, err = run_cli(monkeypatch, capsys, full_copy, *BATCH_4)
     assert code == 0, err
     assert "verify run --claim latency-batch-4-tf-function" in out
-    check = api.claim_check(load_corpus(full_copy, use_cache=False), "latency-batch-4-tf-function")
+    check = plain(
+        api.claim_check(load_corpus(full_copy, use_cache=False), "latency-batch-4-tf-function")
+    )
     assert check["benchmark"] == "inference-latency"
     assert check["module"] == "verify.benchmarks.latency"
     assert check["parameters"] == {
@@ -93,7 +97,7 @@ def test_claim_new_statement_with_quotes_and_script_tag_round_trips(monkeypatch,
     text = 'PyTorch is "3x faster" \\ says <script>alert("x")</script>\nsecond line'
     code, _, err = run_cli(monkeypatch, capsys, project, *_with(BATCH_4, statement=text))
     assert code == 0, err
-    claim = api.claim(load_corpus(project), "latency-batch-4-tf-function")
+    claim = plain(api.claim(load_corpus(project), "latency-batch-4-tf-function"))
     assert claim["text"] == text
 
 
@@ -159,14 +163,14 @@ def test_claim_new_unknown_id_is_refused_with_a_suggestion(
 
 
 def test_claim_new_without_terminal_names_the_missing_flags(monkeypatch, capsys, project):
-    monkeypatch.setattr("verify.commands.survey._interactive", lambda: False)
+    monkeypatch.setattr("verify.cli.survey._interactive", lambda: False)
     code, _, err = run_cli(monkeypatch, capsys, project, "claim", "new", "--id", "x-y")
     assert code == 2
     assert "missing --statement, --kind, --category, --source, --locator" in err
 
 
 def test_claim_new_at_a_terminal_prompts_for_missing_values(monkeypatch, capsys, project):
-    monkeypatch.setattr("verify.commands.survey._interactive", lambda: True)
+    monkeypatch.setattr("verify.cli.survey._interactive", lambda: True)
     answers = [
         "TensorFlow's documentation is harder to navigate than PyTorch's.",  # statement
         "qualitative",  # kind
@@ -181,7 +185,7 @@ def test_claim_new_at_a_terminal_prompts_for_missing_values(monkeypatch, capsys,
     code, out, err = run_cli(monkeypatch, capsys, project, "claim", "new", "--id", "docs-harder-tf")
     assert code == 0, err
     assert "verify show docs-harder-tf" in out
-    claim = api.claim(load_corpus(project), "docs-harder-tf")
+    claim = plain(api.claim(load_corpus(project), "docs-harder-tf"))
     assert claim["kind"] == "qualitative"
     assert claim["check"] is None
     assert claim["not_checkable_because"].startswith("A judgement")
@@ -212,12 +216,12 @@ def test_claim_new_adoption_claim_with_new_cell_is_judged_from_the_snapshot(
     code, _, err = run_cli(monkeypatch, capsys, project, *args)
     assert code == 0, err
     corpus = load_corpus(project)
-    check = api.claim_check(corpus, "icml-2021-pytorch-share")
+    check = plain(api.claim_check(corpus, "icml-2021-pytorch-share"))
     assert check["parameters"]["year"] == 2021
-    assert api.claim(corpus, "icml-2021-pytorch-share")["derived_from"][0]["id"] == (
+    assert api.claim(corpus, "icml-2021-pytorch-share").derived_from[0].id == (
         "he-conference-mentions"
     )  # a data set named as the source is also what the claim rests on
-    verdict = judge_adoption(check, REPO / "data" / "snapshots")
+    verdict = plain(judge_adoption(Check.from_dict(check), Snapshots(REPO / "data" / "snapshots")))
     assert verdict["label"] == "holds"
     assert verdict["value"] == pytest.approx(202 / 260)
 

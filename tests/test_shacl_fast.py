@@ -12,7 +12,8 @@ import pytest
 
 from kg import shacl_fast, validate
 from kg.errors import UsageError
-from kg.load import Corpus, parse_turtle, turtle_files
+from kg.load import parse_turtle, turtle_files
+from kg.store import Corpus
 
 REPO = Path(__file__).resolve().parent.parent
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -182,7 +183,7 @@ def test_shacl_fast_reports_every_fault_of_a_corpus_broken_many_ways(project):
 
 
 def test_shacl_fast_matches_pyshacl_on_a_synthetic_corpus_with_faults(tmp_path):
-    from kg.synth import write_corpus
+    from synth import write_corpus
 
     write_corpus(tmp_path, claims=40, files=2, seed=3)
     first = tmp_path / "claims" / "synthetic-000.ttl"

@@ -10,7 +10,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from site_project import make_project
 
 from kg.load import load_corpus
-from verify.publish import publish
+from verify.publish.build import publish
 from verify.server import create_app
 
 

@@ -14,7 +14,7 @@ import pytest
 from site_project import make_project
 
 from kg.load import load_corpus
-from verify.publish import publish
+from verify.publish.build import publish
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

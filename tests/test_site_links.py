@@ -14,7 +14,7 @@ from site_project import make_project
 
 from kg import api
 from kg.load import load_corpus
-from verify.publish import publish
+from verify.publish.build import publish
 
 REPO = Path(__file__).resolve().parent.parent
 EXTERNAL_HOSTS = {"doi.org", "arxiv.org"}
@@ -35,9 +35,8 @@ class _Links(HTMLParser):
 
 
 def _allowed_external(corpus) -> set[str]:
-    urls = {s["url"] for s in api.sources(corpus) if s["url"]}
-    if hasattr(api, "evidence"):
-        urls |= {e["url"] for e in api.evidence(corpus) if e.get("url")}
+    urls = {s.url for s in api.sources(corpus) if s.url}
+    urls |= {e.url for e in api.evidence(corpus) if e.url}
     return urls
 
 

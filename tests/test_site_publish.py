@@ -15,8 +15,8 @@ from site_project import CPU_ENV, GPU_ENV, XSS, make_project
 
 from kg.errors import UsageError
 from kg.load import load_corpus
-from verify import pages
-from verify.publish import MARKER, publish
+from verify.publish import pages
+from verify.publish.build import MARKER, publish
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -119,7 +119,7 @@ def test_publish_atom_feed_lists_the_flip(site):
     assert feed.find(f"{ATOM}updated").text == "2026-11-22T09:00:40Z"
     [entry] = feed.findall(f"{ATOM}entry")
     assert "holds → inconclusive" in entry.find(f"{ATOM}title").text
-    assert entry.find(f"{ATOM}id").text.endswith("1" * 32) and entry.find(f"{ATOM}updated").text
+    assert entry.find(f"{ATOM}id").text.endswith("20261122T090000Z-fixture-latency-11111111") and entry.find(f"{ATOM}updated").text
 
 
 def test_publish_method_page_says_when_calibration_has_not_run(site):

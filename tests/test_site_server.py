@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from site_project import GPU_ENV, make_project
 
 from kg.load import load_corpus
-from verify.publish import publish
+from verify.publish.build import publish
 from verify.server import create_app, site_file
 from verify.sparql import QueryRefused, query_form
 
@@ -57,7 +57,7 @@ def test_api_claim_detail_and_runs(client):
     assert len(runs) == 3 and runs[0]["environment"] == GPU_ENV
     assert runs[0]["measurements"][1] | {"ratio": 0.5, "ci_low": 0.4} == runs[0]["measurements"][1]
     record = client.get(runs[0]["record"])
-    assert record.status_code == 200 and record.json()["record_id"] == "2" * 32
+    assert record.status_code == 200 and record.json()["record_id"] == "20261122T100000Z-fixture-latency-22222222"
 
 
 def test_api_unknown_claim_is_a_json_404_with_suggestions(client):

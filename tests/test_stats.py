@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from verify import stats
-from verify.calibrate import sample_order, simulate_aa
+from verify.judge import stats
+from verify.judge.calibration import sample_order, simulate_aa
 
 
 def _processes(

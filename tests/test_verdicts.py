@@ -6,19 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from verify.verdicts import (
-    DOES_NOT_HOLD,
-    HOLDS,
-    INCONCLUSIVE,
-    LABELS,
-    NOT_CHECKABLE,
-    CellEstimate,
-    Rule,
-    judge,
-    judge_probe,
-    not_checkable,
-    scope_note,
-)
+from kg.model import Label, Rule
+from verify.judge.verdicts import CellEstimate, judge, judge_probe, not_checkable, scope_note
+
+HOLDS, DOES_NOT_HOLD = Label.HOLDS, Label.DOES_NOT_HOLD
+INCONCLUSIVE, NOT_CHECKABLE = Label.INCONCLUSIVE, Label.NOT_CHECKABLE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -149,4 +141,4 @@ def test_labels_are_the_verdict_notations_of_the_vocabulary():
     skos = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
     scheme = rdflib.URIRef("https://w3id.org/fwclaims/ns#verdicts")
     notations = {str(g.value(c, skos.notation)) for c in g.subjects(skos.inScheme, scheme)}
-    assert notations == set(LABELS)
+    assert notations == set(tuple(Label))

@@ -9,7 +9,8 @@ import rdflib
 from rdflib.namespace import RDFS
 
 from kg import ns
-from kg.vocab import FWC, VOCAB_FILE
+from kg.paths import VOCAB_FILE
+from kg.vocab import FWC
 
 
 def _defined() -> set[str]:

@@ -1,5 +1,5 @@
 """`python -m verify` runs the CLI."""
 
-from verify.app import main
+from verify.cli.app import main
 
 main()

@@ -1,7 +1,7 @@
 """`verify serve`: the published site, a JSON API and a read-only SPARQL endpoint, in one
 FastAPI app. Everything is read-only: no route writes a file, and paths cannot leave the site.
 
-The API reads the same gathered data as the pages (verify.sitedata over kg's read API), so a
+The API reads the same gathered data as the pages (verify.publish.sitedata over kg's read API), so a
 page and its API answer always agree.
 """
 
@@ -20,9 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 import verify
-from kg.load import Corpus
+from kg.model import plain
+from kg.store import Corpus
 from verify import apimodels as m
-from verify import claimpage, sitedata
+from verify.publish import claimpage, sitedata
 from verify.sparql import EndpointBusy, QueryRefused, QueryTimeout, SparqlEndpoint
 
 TYPES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".csv": "text/csv",
@@ -86,7 +87,7 @@ def create_app(site_dir: Path, corpus: Corpus, *, query_timeout: float = 5.0,
                max_rows: int = 10_000, sparql_workers: int = 2) -> FastAPI:  # fmt: skip
     """The server app for a published site folder and the corpus it was built from."""
     site = Path(site_dir).resolve()
-    data = sitedata.gather(corpus, descriptions=False)
+    data = sitedata.gather(corpus, documents=False)
     statuses = {cid: data.status(cid) for cid in data.claims}
     endpoint = SparqlEndpoint(corpus.store, timeout=query_timeout, max_rows=max_rows,
                               workers=sparql_workers)  # fmt: skip
@@ -116,11 +117,11 @@ def create_app(site_dir: Path, corpus: Corpus, *, query_timeout: float = 5.0,
 
     def _verdicts(cid: str) -> dict[str, str]:
         latest = data.latest.get(cid, {})
-        return {e: latest[e]["verdict"] for e in data.env_order if e in latest}
+        return {e: latest[e].verdict.value for e in data.env_order if e in latest}
 
     def _summary(cid: str) -> dict:
         c = data.claims[cid]
-        return {**c, "check": c["check"]["benchmark"] if c["check"] else None,
+        return {**plain(c), "check": c.check.benchmark if c.check else None,
                 "status": statuses[cid], "verdicts": _verdicts(cid),
                 "page": f"/claims/{sitedata.safe_name(cid)}.html"}  # fmt: skip
 
@@ -143,11 +144,11 @@ def create_app(site_dir: Path, corpus: Corpus, *, query_timeout: float = 5.0,
         words = (q or "").lower().split()
         out = []
         for cid, c in data.claims.items():
-            if (category and c["category"] != category) or (kind and c["kind"] != kind):
+            if (category and c.category != category) or (kind and c.kind != kind):
                 continue
             if status and status != statuses[cid] and status not in _verdicts(cid).values():
                 continue
-            if any(w not in f"{cid} {c['text']}".lower() for w in words):
+            if any(w not in f"{cid} {c.text}".lower() for w in words):
                 continue
             out.append(_summary(cid))
         return out
@@ -160,12 +161,12 @@ def create_app(site_dir: Path, corpus: Corpus, *, query_timeout: float = 5.0,
         latest = data.latest.get(claim_id, {})
         verdicts = [
             {"environment": e, "environment_label": data.env_label(e),
-             "verdict": latest[e]["verdict"], "definition": data.definition(latest[e]["verdict"]),
-             "explanation": latest[e]["explanation"], "run": latest[e]["run"],
-             "ended": latest[e]["ended"]}
+             "verdict": latest[e].verdict.value, "definition": data.definition(latest[e].verdict),
+             "explanation": latest[e].explanation, "run": latest[e].run,
+             "ended": latest[e].ended}
             for e in data.env_order if e in latest
         ]  # fmt: skip
-        return {**c, "citation_chains": data.chains.get(claim_id, []),
+        return {**plain(c), "citation_chains": data.chains.get(claim_id, []),
                 "status": statuses[claim_id], "conclusion": claimpage.conclusion(data, claim_id),
                 "verdicts": verdicts, "page": f"/claims/{sitedata.safe_name(claim_id)}.html"}  # fmt: skip
 
@@ -176,27 +177,21 @@ def create_app(site_dir: Path, corpus: Corpus, *, query_timeout: float = 5.0,
         _claim_or_404(claim_id)
         out = []
         for r in data.runs_by_claim.get(claim_id, []):
-            href = claimpage.record_href(r["record"])
-            cells = [
-                {"cell": x["cell"], "metric": x["metric"], "ratio": x["value"],
-                 "ci_low": x["ciLow"], "ci_high": x["ciHigh"], "confidence": x["confidence"],
-                 "processes": x["processes"], "sample_size": x["n"],
-                 "subject_value": x["subjectValue"], "baseline_value": x["baselineValue"]}
-                for x in data.measurements.get(r["run"], [])
-            ]  # fmt: skip
-            out.append({**r, "record": f"/{href}" if href else None, "measurements": cells})
+            href = claimpage.record_href(r.record)
+            cells = plain(data.measurements.get(r.run, []))
+            out.append({**plain(r), "record": f"/{href}" if href else None, "measurements": cells})
         return out
 
     @app.get("/api/sources", response_model=list[m.Source], tags=["sources"])
     def list_sources():
         """The bibliography with how many claims appear in or rest on each source."""
-        return [{**s, "page": f"/sources/{sitedata.safe_name(s['id'])}.html"}
+        return [{**plain(s), "page": f"/sources/{sitedata.safe_name(s.id)}.html"}
                 for s in data.sources.values()]  # fmt: skip
 
     @app.get("/api/environments", response_model=list[m.Environment], tags=["environments"])
     def list_environments():
         """Every environment: hardware, framework versions, number of runs."""
-        return [{**data.environments[e], "page": f"/environments/{sitedata.safe_name(e)}.html"}
+        return [{**plain(data.environments[e]), "page": f"/environments/{sitedata.safe_name(e)}.html"}
                 for e in data.env_order]  # fmt: skip
 
     async def _sparql(request: Request, query: str | None, fmt: str | None) -> Response:

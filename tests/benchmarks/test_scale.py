@@ -1,4 +1,4 @@
-"""Scale benchmarks: a synthetic corpus of 10,000 claims (kg.synth), loaded, validated and queried.
+"""Scale benchmarks: a synthetic corpus of 10,000 claims (tests/synth.py), loaded, validated and queried.
 
 Targets (issue): a load within 3 s, each query within 100 ms. The benchmarks are skipped by the
 default `--benchmark-skip` in pyproject.toml; run them with
@@ -15,10 +15,10 @@ import os
 from pathlib import Path
 
 import pytest
+from synth import write_corpus
 
 from kg import api
 from kg.load import load_corpus
-from kg.synth import write_corpus
 
 CLAIMS = int(os.environ.get("FWCLAIMS_SCALE_CLAIMS", "10000"))
 
@@ -56,13 +56,13 @@ def test_list_claims(benchmark, scale_corpus):
 
 def test_list_claims_of_one_category(benchmark, scale_corpus):
     rows = benchmark(api.list_claims, scale_corpus, category="memory")
-    assert rows and all(r["category"] == "memory" for r in rows)
+    assert rows and all(r.category == "memory" for r in rows)
 
 
 def test_claim_lookup(benchmark, scale_corpus):
     claim_id = api.claim_ids(scale_corpus)[CLAIMS // 2]
     row = benchmark(api.claim, scale_corpus, claim_id)
-    assert row["id"] == claim_id and row["appearances"]
+    assert row.id == claim_id and row.appearances
 
 
 def test_count_query(benchmark, scale_corpus):
@@ -79,8 +79,8 @@ def test_synth_small_corpus_passes_validation(tmp_path):
     corpus = load_corpus(tmp_path, use_cache=False)
     claims = api.list_claims(corpus)
     assert len(claims) == 50
-    assert {r["kind"] for r in claims} == {"performance", "capability", "adoption", "qualitative"}
-    assert any(r["checkable"] for r in claims) and not all(r["checkable"] for r in claims)
+    assert {r.kind for r in claims} == {"performance", "capability", "adoption", "qualitative"}
+    assert any(r.checkable for r in claims) and not all(r.checkable for r in claims)
     assert api.contradiction_pairs(corpus)
 
 

@@ -3,7 +3,7 @@
 This package is the only code that imports torch, tensorflow, keras or jax, and a worker process
 imports one framework only. Nothing here imports rdflib or jinja2.
 
-Contract with the runner (``verify.runner`` drives it through worker processes, ``verify.worker``):
+Contract with the runner (``verify.run`` drives it through worker processes, ``worker``):
 
 Timed benchmarks (``latency``, ``training``) are modules that define
 

@@ -22,7 +22,7 @@ from datetime import timedelta
 import numpy as np
 
 from verify.benchmarks.context import Context, NotCheckable
-from verify.benchmarks.probes import (
+from verify.benchmarks.probekit import (
     Trial,
     child_main,
     compare,

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from verify.benchmarks.context import Context, NotCheckable
-from verify.benchmarks.probes import (
+from verify.benchmarks.probekit import (
     INPUT_SHAPE,
     Trial,
     child_main,

@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from verify.benchmarks.context import Context, NotCheckable  # noqa: E402
-from verify.benchmarks.probes import (  # noqa: E402
+from verify.benchmarks.probekit import (  # noqa: E402
     INPUT_SHAPE,
     Trial,
     compare,
@@ -29,7 +29,7 @@ from verify.benchmarks.probes import (  # noqa: E402
     tiny_input,
     tiny_weights,
 )
-from verify.benchmarks.probes import versions as _versions  # noqa: E402
+from verify.benchmarks.probekit import versions as _versions  # noqa: E402
 from verify.benchmarks.probes_keras import tiny_keras_model  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":  # keras was imported earlier with another backend

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from verify.benchmarks.context import Context, NotCheckable
-from verify.benchmarks.probes import (
+from verify.benchmarks.probekit import (
     Trial,
     compare,
     require,

@@ -1,0 +1,116 @@
+"""The loaded graph: an Oxigraph store with one named graph per file, and how to query it.
+
+Only kg's query modules and validators call ``Corpus.query``; everything above kg reads through
+kg.api. Values come back as plain Python values (IRIs and blank nodes as strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import ns
+from kg.errors import RecordError
+from kg.paths import VOCAB_FILE
+
+
+@dataclass
+class Corpus:
+    """The loaded graph and where it came from."""
+
+    root: Path
+    store: ox.Store
+    files: list[Path]
+    records: list[Path] = field(default_factory=list)
+    skipped: list[RecordError] = field(default_factory=list)  # records left out as unreadable
+    from_cache: bool = False
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # the graph never changes
+
+    def query(self, sparql: str, **bindings: str) -> list[dict[str, Any]]:
+        """Run a SELECT over the union of all graphs; rows map variable names to Python values."""
+        if bindings:
+            sparql = bind_values(sparql, bindings)
+        result = self.store.query(ns.SPARQL_PREFIXES + sparql, use_default_graph_as_union=True)
+        # by position: looking a variable up by name costs more than converting its value
+        names = list(enumerate(v.value for v in result.variables))
+        return [{n: to_python(sol[i]) for i, n in names} for sol in result]
+
+    def ask(self, sparql: str) -> bool:
+        """Run an ASK over the union of all graphs."""
+        return bool(self.store.query(ns.SPARQL_PREFIXES + sparql, use_default_graph_as_union=True))
+
+    def memoised(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` once per corpus: read-API results are reused, the graph being immutable."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]
+
+
+def bind_values(sparql: str, bindings: dict[str, str]) -> str:
+    """Pre-bind variables with a VALUES block at the top of the WHERE clause. Values are
+    serialised as RDF terms by Oxigraph, so no caller text reaches the query unescaped."""
+    at = sparql.upper().index("WHERE")
+    brace = sparql.index("{", at) + 1
+    names = " ".join(f"?{k}" for k in bindings)
+    terms = " ".join(str(_term(v)) for v in bindings.values())
+    return f"{sparql[:brace]} VALUES ({names}) {{ ({terms}) }} {sparql[brace:]}"
+
+
+def values_block(var: str, iris: list[str]) -> str:
+    """'VALUES ?c { <a> <b> }' for IRIs, each written by Oxigraph (so it is a valid IRI)."""
+    return f"VALUES ?{var} {{ {' '.join(str(ox.NamedNode(i)) for i in iris)} }}"
+
+
+def _term(value: str) -> ox.NamedNode | ox.Literal:
+    return ox.NamedNode(value) if value.startswith(("http://", "https://")) else ox.Literal(value)
+
+
+def to_python(term: Any) -> Any:
+    """An Oxigraph term as a plain Python value (IRIs and blank nodes as strings)."""
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return term.value
+    if kind is ox.Literal:
+        dt = term.datatype
+        return _converter(dt.value if dt else "")(term.value)
+    if term is None:
+        return None
+    if kind is ox.BlankNode:
+        return "_:" + term.value
+    return term.value
+
+
+@lru_cache(maxsize=64)
+def _converter(datatype: str) -> Callable[[str], Any]:
+    """How to turn a literal's text into a Python value, by datatype IRI (looked up once)."""
+    if datatype.endswith(("#integer", "#int", "#long")):
+        return int
+    if datatype.endswith(("#decimal", "#double", "#float")):
+        return float
+    if datatype.endswith("#boolean"):
+        return "true".__eq__
+    return str
+
+
+def graph_iri(root: Path, path: Path) -> str:
+    """Named-graph IRI for a file: its path relative to the root, or 'vocab' for kg/fwc.ttl."""
+    if path.resolve() == VOCAB_FILE.resolve():
+        return ns.GRAPH + "vocab"
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        rel = Path(path.name)
+    return ns.GRAPH + rel.as_posix()
+
+
+def display_path(root: Path, path: Path) -> str:
+    """A path as a user should see it in a message: relative to the root when possible."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,301 @@
+"""Synthetic corpora in the real claims format, for scale tests and benchmarks.
+
+`write_corpus(folder, claims=10_000)` writes a project folder (claims/sources.ttl, a copy of the real
+claims/benchmarks.ttl, and claim files) that passes `verify check`. The claims mix the four kinds,
+with appearances, conditions, checks whose parameters the named benchmark accepts, decision rules,
+reasons for unchecked claims and some contradictions. Output depends only on the arguments (and
+on the real claims/benchmarks.ttl).
+
+    python tests/synth.py OUT --claims 10000 [--files 20] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import ns, paths
+
+PREFIXES = """@prefix fwc:    <https://w3id.org/fwclaims/ns#> .
+@prefix claim:  <https://w3id.org/fwclaims/claim/> .
+@prefix src:    <https://w3id.org/fwclaims/source/> .
+@prefix bench:  <https://w3id.org/fwclaims/benchmark/> .
+@prefix schema: <http://schema.org/> .
+@prefix prov:   <http://www.w3.org/ns/prov#> .
+@prefix cito:   <http://purl.org/spar/cito/> .
+@prefix xsd:    <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+Benches = dict[str, list[tuple[str, list[str]]]]  # benchmark type -> [(id, parameter names)]
+
+# kind -> (categories it is filed under, benchmark type its checks use, share of claims)
+KINDS = {
+    "Performance": (
+        ["TrainingThroughput", "InferenceLatency", "Memory", "Distributed"],
+        "Benchmark",
+        0.4,
+    ),
+    "Capability": (["Deployment", "Interoperability", "Hardware", "Distributed"], "Probe", 0.25),
+    "Adoption": (["Adoption"], "DataCheck", 0.1),
+    "Qualitative": (["Usability", "Ecosystem", "Memory", "Deployment"], None, 0.25),
+}
+METRICS = {
+    "inference-latency": ["median_latency", "p90_latency"],
+    "training-throughput": ["epoch_time", "throughput"],
+    "peak-memory": ["peak_memory"],
+    "gpu-memory-mapping": ["gpu_memory_share"],
+}
+PARAM_VALUES = {
+    "model": "small-cnn",
+    "batch_sizes": [1, 8],
+    "input_sizes": [28, 64, 128],
+    "channels": 3,
+    "classes": 10,
+    "tiers": ["torch-eager", "keras-predict"],
+    "device": "cpu",
+    "batch_size": 32,
+    "input_size": 32,
+    "samples": 1024,
+    "phase": "training",
+    "memory_growth": False,
+    "approach": "ddp",
+    "world_size": 2,
+    "devices": 2,
+    "exporter": "dynamo",
+    "opset": 17,
+    "mode": "default",
+    "dynamic_batch": True,
+    "backend": "inductor",
+    "signature": "serving_default",
+    "quantize": False,
+    "run_interpreter": True,
+    "dataset": "conference-mentions",
+    "conference": "neurips",
+    "year": 2022,
+    "population": "professional",
+    "framework": "torch",
+    "other": "tensorflow",
+}
+ROLES = ["Survey", "SecondaryArticle", "PrimaryStudy", "DataSet", "Documentation"]
+SUBJECTS = [
+    "torch-eager",
+    "torch-compile",
+    "keras-predict",
+    "keras-fit",
+    "tf-function",
+    "torch-loop",
+]
+FRAMEWORKS = ["PyTorch", "TensorFlow", "Keras", "JAX"]
+TOPICS = [
+    "small convolutional networks",
+    "transformer encoders",
+    "recurrent models",
+    "image classifiers",
+    "mixed-precision training",
+    "data loading pipelines",
+]
+VERBS = [
+    "runs faster on",
+    "uses less memory for",
+    "is easier to debug for",
+    "exports more reliably for",
+    "scales better across GPUs for",
+    "has wider library support for",
+]
+
+
+def write_corpus(
+    folder: Path, claims: int, files: int = 20, seed: int = 0, records: int = 0
+) -> Path:
+    """Write a synthetic project folder with `claims` claims in `files` files; returns the folder.
+
+    `records` (synthetic run records under data/results/) is not implemented yet: any value
+    other than 0 raises NotImplementedError."""
+    if records:
+        raise NotImplementedError(
+            "synthetic run records wait for the run record format (verify/records.py)"
+        )
+    rng = random.Random(seed)
+    out = Path(folder) / "claims"
+    out.mkdir(parents=True, exist_ok=True)
+    real = _real_claims_dir() / "benchmarks.ttl"
+    shutil.copyfile(real, out / "benchmarks.ttl")
+    benches = _benchmarks(real)
+    docs, studies = _write_sources(out / "sources.ttl", max(12, claims // 40), rng)
+    files = max(1, min(files, claims or 1))
+    ids: list[str] = []
+    for n in range(files):
+        chunk = range(n * claims // files, (n + 1) * claims // files)
+        blocks = [_claim(i, ids, benches, docs, studies, rng) for i in chunk]
+        text = f"# Synthetic claims, file {n + 1} of {files}.\n{PREFIXES}\n" + "\n".join(blocks)
+        (out / f"synthetic-{n:03d}.ttl").write_text(text, encoding="utf-8")
+    return Path(folder)
+
+
+def _real_claims_dir() -> Path:
+    dev = Path(__file__).resolve().parent.parent / "claims"
+    return dev if (dev / "benchmarks.ttl").is_file() else paths.PACKAGED / "claims"
+
+
+def _benchmarks(path: Path) -> Benches:
+    """Benchmark type -> [(id, parameter names)], read from the real benchmarks file."""
+    store = ox.Store()
+    store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+    rows = store.query(
+        "SELECT ?t ?id (GROUP_CONCAT(?p) AS ?ps) WHERE { ?b a ?t ; <%sidentifier> ?id . "
+        "OPTIONAL { ?b <%sparameterName> ?p } } GROUP BY ?t ?id ORDER BY ?id" % (ns.SCHEMA, ns.FWC)
+    )
+    out: dict[str, list[tuple[str, list[str]]]] = {}
+    for r in rows:
+        params = sorted(r["ps"].value.split()) if r["ps"] else []
+        out.setdefault(r["t"].value[len(ns.FWC) :], []).append((r["id"].value, params))
+    return out
+
+
+def _lit(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _write_sources(path: Path, count: int, rng: random.Random) -> tuple[list[str], list[str]]:
+    """A bibliography of `count` sources; returns (documents claims appear in, primary sources)."""
+    by_role: dict[str, list[str]] = {r: [] for r in ROLES}
+    blocks = []
+    for i in range(count):
+        role = ROLES[i % len(ROLES)]
+        sid = f"{role.lower()}-{i:04d}"
+        by_role[role].append(sid)
+        lines = [
+            f"src:{sid} a schema:{'Dataset' if role == 'DataSet' else 'ScholarlyArticle'} ;",
+            f"    schema:identifier {_lit(sid)} ;",
+            f"    schema:name {_lit(f'{rng.choice(TOPICS).capitalize()} in PyTorch and TensorFlow, part {i}')} ;",
+            f"    schema:author {_lit(f'Author {rng.randrange(500)}')} ;",
+            f'    schema:datePublished "{rng.randrange(2017, 2026)}"^^xsd:gYear ;',
+            f"    schema:sameAs <https://example.org/papers/{sid}> ;",
+        ]
+        cited = by_role["PrimaryStudy"][-3:]
+        if role in ("Survey", "SecondaryArticle") and cited:
+            lines.append(f"    cito:citesAsEvidence {', '.join('src:' + c for c in cited)} ;")
+        if role == "SecondaryArticle" and by_role["Survey"]:
+            lines.append(f"    cito:reviews src:{by_role['Survey'][-1]} ;")
+        lines.append(f"    fwc:role fwc:{role} .\n")
+        blocks.append("\n".join(lines))
+    path.write_text(
+        f"# Synthetic bibliography.\n{PREFIXES}\n" + "\n".join(blocks), encoding="utf-8"
+    )
+    docs = by_role["Survey"] + by_role["SecondaryArticle"]
+    return docs, by_role["PrimaryStudy"] + by_role["DataSet"] + by_role["Documentation"]
+
+
+def _pick_kind(rng: random.Random) -> str:
+    x, acc = rng.random(), 0.0
+    for kind, (_, _, share) in KINDS.items():
+        acc += share
+        if x < acc:
+            return kind
+    return "Qualitative"
+
+
+def _claim(
+    i: int,
+    ids: list[str],
+    benches: Benches,
+    docs: list[str],
+    studies: list[str],
+    rng: random.Random,
+) -> str:
+    """One claim block in the hand-edited format."""
+    kind = _pick_kind(rng)
+    categories, btype, _ = KINDS[kind]
+    category = rng.choice(categories)
+    cid = f"{re.sub(r'(?<!^)(?=[A-Z])', '-', category).lower()}-claim-{i:05d}"
+    a, b = rng.sample(FRAMEWORKS, 2)
+    text = f"{a} {rng.choice(VERBS)} {rng.choice(TOPICS)} than {b}, in setting {i}."
+    lines = [
+        f"claim:{cid} a fwc:{kind}Claim ;",
+        f"    schema:identifier {_lit(cid)} ;",
+        f"    schema:text {_lit(text)} ;",
+        f"    fwc:category fwc:{category} ;",
+        f"    fwc:favours {_lit(rng.choice(['pytorch', 'tensorflow', 'both', 'neither']))} ;",
+    ]
+    for doc in rng.sample(docs, rng.choice([1, 1, 2, 3])):
+        lines.append(
+            f"    schema:appearance [ a fwc:Appearance ;\n        schema:isPartOf src:{doc} ;"
+        )
+        lines.append(
+            f"        fwc:locator {_lit(f'Section {rng.randrange(1, 9)}, paragraph {rng.randrange(1, 20)}')} ;"
+        )
+        lines.append(
+            f"        fwc:wording {_lit(f'{a} is {rng.randrange(2, 9)}x faster than {b}')} ] ;"
+        )
+    if rng.random() < 0.7:
+        lines.append(f"    prov:wasDerivedFrom src:{rng.choice(studies)} ;")
+    else:
+        lines.append(f"    fwc:restsOn {_lit('The article states it without citing a study.')} ;")
+    if kind == "Performance" or rng.random() < 0.4:
+        lines.append(
+            "    fwc:condition [ a fwc:Conditions ;\n"
+            f"        fwc:device fwc:{rng.choice(['CPU', 'GPU', 'AnyDevice'])} ;\n"
+            f"        fwc:phase fwc:{rng.choice(['Training', 'Inference'])} ;\n"
+            f"        fwc:batchRegime {_lit(f'batch sizes 1 to {rng.choice([8, 32, 128])}')} ;\n"
+            f"        fwc:modelFamily {_lit(rng.choice(TOPICS))} ;\n"
+            f"        fwc:precision {_lit(rng.choice(['fp32', 'mixed precision']))} ] ;"
+        )
+    if ids and rng.random() < 0.05:
+        lines.append(f"    fwc:contradicts claim:{rng.choice(ids)} ;")
+    if btype and (kind == "Performance" or rng.random() < 0.7):
+        lines.append(_check(btype, benches, rng))
+    else:
+        lines.append(
+            f"    fwc:notCheckableBecause {_lit('No benchmark measures this; a user study would settle it.')} .\n"
+        )
+    ids.append(cid)
+    return "\n".join(lines)
+
+
+def _check(btype: str, benches: Benches, rng: random.Random) -> str:
+    """A check block: a benchmark of the right type, parameters it accepts, a decision rule."""
+    choices = benches[btype]
+    if btype == "Benchmark":
+        choices = [c for c in choices if c[0] in METRICS] or choices
+    bench, names = rng.choice(choices)
+    params = {n: PARAM_VALUES.get(n, "default") for n in rng.sample(names, min(len(names), 3))}
+    metric = {"Probe": ["succeeds"], "DataCheck": ["share"]}.get(btype) or METRICS.get(
+        bench, ["throughput"]
+    )
+    subject, baseline = rng.sample(SUBJECTS, 2)
+    quantifier = "Exists" if btype == "Probe" else rng.choice(["UpTo", "AtLeast", "About"])
+    return (
+        "    fwc:checkedBy [ a fwc:Check ;\n"
+        f"        fwc:benchmark bench:{bench} ;\n"
+        f'        fwc:parameters """{json.dumps(params)}""" ;\n'
+        "        fwc:rule [ a fwc:DecisionRule ;\n"
+        f"            fwc:metric {_lit(rng.choice(metric))} ;\n"
+        f"            fwc:better {_lit(rng.choice(['lower', 'higher']))} ;\n"
+        f"            fwc:subject {_lit(subject)} ;\n"
+        f"            fwc:baseline {_lit(baseline)} ;\n"
+        f"            fwc:threshold {rng.choice(['1.0', '1.25', '2.0', '3.0', '0.8'])} ;\n"
+        f"            fwc:tolerance {rng.choice(['0.05', '0.1', '0.25'])} ;\n"
+        f"            fwc:quantifier fwc:{quantifier} ] ] .\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: write a synthetic corpus into OUT."""
+    p = argparse.ArgumentParser(prog="python tests/synth.py", description=__doc__.splitlines()[0])
+    p.add_argument("out", type=Path, help="folder to write (claims/ goes inside it)")
+    p.add_argument("--claims", type=int, default=10_000)
+    p.add_argument("--files", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    write_corpus(a.out, a.claims, a.files, a.seed)
+    print(f"wrote {a.claims} claims in {a.files} files under {a.out / 'claims'}")
+
+
+if __name__ == "__main__":
+    main()

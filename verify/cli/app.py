@@ -1,0 +1,76 @@
+"""The `verify` command: one Typer app, and the one place that turns errors into exit codes.
+
+The command modules (graph, runs, site, survey, upkeep) each define plain functions and a
+``register(app)`` that attaches them; this module imports them and registers them, so nothing is
+registered by the side effect of an import. Commands import heavy libraries inside their
+functions so that start-up stays fast.
+
+Exit codes: 0 success; 1 a check errored or a verdict flipped where asked (kg.errors.FwcError with
+exit_code 1, e.g. verify.run.failures.RunFailure); 2 bad input (every other FwcError).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from kg.errors import FwcError
+from verify.cli import graph, runs, site, survey, upkeep
+
+HELP = (
+    "fwclaims: check what the literature claims about PyTorch vs TensorFlow.\n\n"
+    "Claims live in claims/*.ttl (RDF Turtle). `verify list` and `verify show ID` read them, "
+    "`verify check` validates them, `verify run --claim ID` measures a claim on this machine."
+    "\n\nExit codes: 0 success; 1 a check errored or a verdict flipped where asked; "
+    "2 bad input (unknown id, invalid corpus, bad arguments)."
+)
+
+
+def _options(
+    root: Path = typer.Option(
+        None,
+        "--root",
+        help="Project folder holding claims/ and data/ (default: $FWCLAIMS_ROOT, else the "
+        "nearest folder up from here that has claims/sources.ttl).",
+        file_okay=False,
+    ),
+) -> None:
+    if root is not None:
+        os.environ["FWCLAIMS_ROOT"] = str(root)
+
+
+def build() -> typer.Typer:
+    """The app with every command registered."""
+    app = typer.Typer(
+        name="verify",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(_options)
+    for module in (graph, runs, site, survey, upkeep):
+        module.register(app)
+    return app
+
+
+app = build()
+
+
+def main() -> None:
+    """Entry point of the `verify` console script: the error boundary."""
+    try:
+        app()
+    except FwcError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except BrokenPipeError:  # `verify list | head`
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Commands that read the claims graph: check, list, show, sources, audit, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from kg.model import Kind, plain
+from verify.cli.output import console, corpus, print_json, table, warn_skipped
+
+KINDS = [k.value for k in Kind]
+JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the app."""
+    app.command()(check)
+    app.command("list")(list_)
+    app.command()(show)
+    app.command()(sources)
+    app.command()(audit)
+    app.command()(export)
+
+
+def check(json_out: bool = typer.Option(False, "--json", help="Print a JSON summary.")) -> None:
+    """Validate every claim file and run record (Turtle syntax, SHACL shapes, ids, benchmarks,
+    parameters, record schema).
+
+    Prints one line per problem (file:line: claim: what to do) and exits 2 if there is any;
+    writes nothing.
+    """
+    from kg import api
+
+    c = corpus(use_cache=False, record_policy="strict")
+    claims = api.list_claims(c)
+    summary = {
+        "ok": True,
+        "files": [p.name for p in c.files],
+        "claims": len(claims),
+        "checkable": sum(r.checkable for r in claims),
+        "sources": len(api.sources(c)),
+        "triples": len(c.store),
+        "records": len(c.records),
+    }
+    if json_out:
+        print_json(summary)
+        return
+    console().print(
+        f"ok: {summary['claims']} claims ({summary['checkable']} with a check), "
+        f"{summary['sources']} sources, {summary['records']} run records, "
+        f"{summary['triples']} triples in {len(c.files)} files; no problems."
+    )
+
+
+def list_(
+    category: str = typer.Option(
+        None, "--category", "-c", help="Only this category (e.g. inference-latency)."
+    ),
+    kind: str = typer.Option(None, "--kind", "-k", help=f"Only this kind: {', '.join(KINDS)}."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON rows instead of a table."),
+) -> None:
+    """List claims with their kind, category and check."""
+    from kg import api
+    from kg.errors import UsageError
+
+    c = corpus()
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown kind '{kind}': use one of {', '.join(KINDS)}")
+    if category is not None:
+        known = [k.notation for k in api.categories(c)]
+        if category not in known:
+            raise UsageError(f"unknown category '{category}': use one of {', '.join(known)}")
+    rows = api.list_claims(c, category=category, kind=kind)
+    if json_out:
+        print_json([{**plain(r), "checkable": r.checkable} for r in rows])
+        return
+    warn_skipped(c)
+    out = console()
+    out.print(
+        table(
+            ["id", "kind", "category", "check", "claim"],
+            [[r.id, r.kind, r.category, r.check or "-", r.text] for r in rows],
+        )
+    )
+    out.print(
+        f"{len(rows)} claims. `verify show ID` for one; `verify run --claim ID` to check one."
+    )
+
+
+def show(
+    claim_id: str = typer.Argument(
+        ..., metavar="ID", help="A claim id, as listed by `verify list`."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the claim as JSON."),
+) -> None:
+    """Show one claim: statement, where it appears, what it rests on, conditions, check."""
+    from kg import api
+
+    cp = corpus()
+    c = api.claim(cp, claim_id)
+    chains = api.citation_chains(cp, claim_id)
+    if json_out:
+        print_json({**plain(c), "citation_chains": chains})
+        return
+    warn_skipped(cp)
+    out = console()
+    out.print(f"[bold]{c.id}[/bold]  ({c.kind} claim, {c.category})")
+    out.print(c.text)
+    out.print("\n[bold]Appears in[/bold]")
+    for a in c.appearances:
+        wording = f' — "{a.wording}"' if a.wording else ""
+        out.print(f"  {a.doc} ({a.role}), {a.locator}{wording}")
+    out.print("[bold]Rests on[/bold]")
+    for d in c.derived_from:
+        out.print(f"  {d.id} ({d.role}) {d.name}" + (f" <{d.url}>" if d.url else ""))
+    if c.rests_on:
+        out.print(f"  {c.rests_on}")
+    if chains:
+        out.print("[bold]Citation chains[/bold]")
+        for chain in chains:
+            out.print("  " + " -> ".join(chain))
+    if c.conditions:
+        out.print("[bold]Conditions[/bold]")
+        for k, v in sorted(c.conditions.items()):
+            out.print(f"  {k}: {v}")
+    out.print("[bold]Check[/bold]")
+    if c.check:
+        ck, rule = c.check, c.check.rule
+        out.print(f"  {ck.benchmark_type} {ck.benchmark} with {json.dumps(ck.parameters)}")
+        vs = f" vs {rule.baseline}" if rule.baseline else ""
+        out.print(
+            f"  rule: {rule.metric} ({rule.better} is better), {rule.subject}{vs}, "
+            f"{rule.quantifier} {rule.threshold:g} ± {rule.tolerance:.0%}"
+        )
+        out.print(f"  run it: verify run --claim {c.id}")
+    else:
+        out.print(f"  not checkable: {c.not_checkable_because}")
+    if c.contradicts:
+        out.print(f"[bold]Contradicts[/bold] {', '.join(c.contradicts)}")
+
+
+def sources(
+    source_id: str = typer.Argument(None, metavar="[ID]", help="Show one source and its claims."),
+    json_out: bool = JSON,
+) -> None:
+    """List the bibliography: surveys, articles, primary studies, data sets, documentation."""
+    from kg import api, views
+
+    c = corpus()
+    if source_id:
+        s, uses = api.source(c, source_id)
+        if json_out:
+            print_json({**plain(s), "claims": plain(uses)})
+            return
+        out = console()
+        out.print(f"[bold]{s.id}[/bold] ({s.role}) {s.name}" + (f" <{s.url}>" if s.url else ""))
+        for u in uses:
+            out.print(f"  {u.how:<9} {u.id}")
+        return
+    rows = api.sources(c)
+    degree = views.primary_in_degree(c)
+    if json_out:
+        print_json([{**plain(r), "cited_by": degree.get(r.id)} for r in rows])
+        return
+    console().print(
+        table(
+            ["id", "role", "date", "appears", "rests-on", "cited by", "title"],
+            [
+                [r.id, r.role, r.date, r.appears, r.supports, degree.get(r.id) or "", r.name]
+                for r in rows
+            ],
+        )  # fmt: skip
+    )
+
+
+def audit(json_out: bool = JSON) -> None:
+    """Weak spots of the evidence: claims on a single secondary source, contradictions,
+    and how often each primary source is relied on."""
+    from kg import views
+
+    c = corpus()
+    report = {
+        "single_secondary_source": views.single_secondary_claims(c),
+        "contradictions": views.contradiction_groups(c),
+        "primary_in_degree": views.primary_in_degree(c),
+    }
+    if json_out:
+        print_json(report)
+        return
+    out = console()
+    weak = report["single_secondary_source"]
+    out.print(
+        f"[bold]Claims resting on one secondary source and no primary study ({len(weak)})[/bold]"
+    )
+    for cid in weak:
+        out.print(f"  {cid}")
+    out.print(f"[bold]Groups of contradicting claims ({len(report['contradictions'])})[/bold]")
+    for g in report["contradictions"]:
+        out.print("  " + " <-> ".join(g))
+    out.print("[bold]Primary sources by in-degree[/bold]")
+    for s, d in report["primary_in_degree"].items():
+        out.print(f"  {d:>3}  {s}")
+
+
+def export(
+    fmt: str = typer.Option("turtle", "--format", "-f", help="turtle, jsonld or nquads."),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write to this file (default: stdout).", dir_okay=False
+    ),
+) -> None:
+    """Export the whole graph (claims, sources, benchmarks, runs) as Turtle, JSON-LD or N-Quads."""
+    from kg.export import export as do_export
+    from kg.fsutil import write_atomic
+
+    text = do_export(corpus(), fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+        console(stderr=True).print(f"wrote {output} ({len(text.encode()):,} bytes, {fmt})")

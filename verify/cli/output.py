@@ -1,0 +1,61 @@
+"""What the commands share: loading the corpus, JSON for scripts, compact tables for people."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from typing import TYPE_CHECKING, Any
+
+from kg.model import plain
+
+if TYPE_CHECKING:
+    from kg.store import Corpus
+
+
+def corpus(*, use_cache: bool = True, record_policy: str = "skip") -> Corpus:
+    """The project's corpus (see kg.load.load_corpus)."""
+    from kg.load import load_corpus
+
+    return load_corpus(use_cache=use_cache, record_policy=record_policy)
+
+
+def warn_skipped(c: Corpus) -> None:
+    """One warning line on stderr per run record that was left out as unreadable."""
+    for e in c.skipped:
+        print(f"warning: run record left out: {e}", file=sys.stderr)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout (rows as plain JSON, UTF-8, no NaN)."""
+    text = json.dumps(plain(data), indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console; rich is imported only when something is printed for people."""
+    from rich.console import Console
+
+    # Piped output gets a wide page rather than rich's 80-column default.
+    width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((140, 24)).columns, 140)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> Any:
+    """A borderless rich table with the given columns (the last one wraps)."""
+    from rich import box
+    from rich.table import Table
+
+    t = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for i, c in enumerate(columns):
+        last = i == len(columns) - 1
+        t.add_column(
+            c,
+            overflow="fold",
+            no_wrap=not last,
+            min_width=24 if last else None,
+            ratio=1 if last else None,
+        )
+    for r in rows:
+        t.add_row(*("" if v is None else str(v) for v in r))
+    return t

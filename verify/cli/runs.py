@@ -1,0 +1,214 @@
+"""Commands that measure: run (checks -> verdicts + run records), env, results, calibrate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from verify.cli.output import console, print_json, table
+from verify.run.options import DEFAULT_BUDGET_S, RunOptions
+
+JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the app."""
+    app.command()(run)
+    app.command()(env)
+    app.command()(results)
+    app.command()(calibrate)
+
+
+def _progress_bar() -> Any:
+    """A rich progress bar with ETA, or None when stdout is not a terminal."""
+    if not sys.stdout.isatty():
+        return None
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        transient=True, console=console(),
+    )  # fmt: skip
+
+
+def run(
+    claim: list[str] = typer.Option(
+        None, "--claim", metavar="ID", help="A claim id; repeat for several."
+    ),
+    every: bool = typer.Option(False, "--all", help="Run every claim that has a check."),
+    budget: float = typer.Option(
+        DEFAULT_BUDGET_S,
+        "--budget",
+        help="Seconds per check; stops earlier once decided. 3 process pairs "
+        "always run, so a tiny budget can be exceeded.",
+    ),  # fmt: skip
+    device: str = typer.Option("auto", "--device", help="cpu, cuda, or auto (CUDA if visible)."),
+    threads: int = typer.Option(
+        1, "--threads", help="Threads per framework, equal on both sides (0: physical cores)."
+    ),
+    json_out: bool = JSON,
+    results_dir: Path = typer.Option(
+        None, "--results-dir", help="Where run records go (default: data/results/ of the project)."
+    ),
+) -> None:
+    """Run claims' checks on this machine, judge each claim, write one run record per check.
+
+    Exit codes: 0 every check ran (whatever its verdict, including not checkable here);
+    1 some check errored (a worker raised, crashed, hung or ran out of memory, or outputs
+    differed); 2 bad input (unknown claim id, bad option).
+    """
+    from kg.errors import Unsatisfied
+    from kg.model import RunStatus
+    from verify.run.engine import run_claims
+
+    bar = None if json_out else _progress_bar()
+
+    def on_start(claim_id: str) -> Any:
+        if bar is None:
+            return None
+        task = bar.add_task(claim_id, total=1.0)
+        return lambda done, message: bar.update(
+            task, completed=done, description=f"{claim_id}: {message}"
+        )
+
+    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir)
+    if bar is not None:
+        with bar:
+            found = run_claims(claim or [], opts, every=every, device=device, on_start=on_start)
+    else:
+        found = run_claims(claim or [], opts, every=every, device=device)
+    if json_out:
+        print_json([r.to_dict() for r in found])
+    else:
+        rows = [
+            [r.claim_id, r.verdict.label if r.verdict else r.status,
+             r.verdict.explanation if r.verdict else r.reason]
+            for r in found
+        ]  # fmt: skip
+        out = console()
+        out.print(table(["claim", "verdict", "why"], rows))
+        for r in found:
+            if r.path:
+                out.print(f"record: {r.path}")
+    errored = [r.claim_id for r in found if r.status == RunStatus.ERROR]
+    if errored:
+        raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")
+
+
+def env(json_out: bool = JSON) -> None:
+    """Show this machine's environment and the id its run records are filed under."""
+    from kg.environments import environment_id
+    from verify.run.environment import collect
+
+    info = collect()
+    if json_out:
+        print_json({"environment_id": environment_id(info), "environment": info})
+        return
+    gpus = ", ".join(f"{g['name']} (driver {g['driver']})" for g in info["gpus"]) or "none"
+    rows = [
+        ["id", environment_id(info)],
+        ["cpu", f"{info['cpu']['model']} ({', '.join(info['cpu']['flags'])})"],
+        ["cores", f"{info['cores_logical']} logical, {info['cores_physical']} physical"],
+        ["memory", f"{info['ram_bytes'] / 2**30:.1f} GiB"],
+        ["gpu", gpus],
+        ["os", f"{info['os']['system']} {info['os']['release']}"],
+        ["python", info["python"]],
+        *[[name, version or "-"] for name, version in info["packages"].items()],
+    ]
+    console().print(table(["", "value"], rows))
+
+
+def _best(record: dict[str, Any]) -> str:
+    sums = [c["summary"] for c in record.get("cells", []) if c.get("summary")]
+    if not sums:
+        return "-"
+    s = max(sums, key=lambda x: x["ratio"])
+    return f"{s['ratio']:.2f}x [{s['ci_low']:.2f}-{s['ci_high']:.2f}] {s['label']}"
+
+
+def results(
+    claim: str = typer.Option(None, "--claim", metavar="ID", help="Only records of this claim."),
+    json_out: bool = JSON,
+    results_dir: Path = typer.Option(None, "--results-dir", help="Default: data/results/."),
+) -> None:
+    """List run records, newest first: when, where, which claim, the verdict and the largest ratio.
+
+    A record that cannot be read is named in a warning and left out."""
+    from kg import paths
+    from kg.records import list_records
+
+    folder = results_dir or paths.results_dir(paths.find_root())
+    found, bad = list_records(folder, claim)
+    for e in bad:
+        print(f"warning: run record left out: {e}", file=sys.stderr)
+    if json_out:
+        keys = ("record_id", "claim_id", "status", "verdict", "started", "duration_s",
+                "environment_id")  # fmt: skip
+        print_json([{"path": str(p), **{k: r.get(k) for k in keys}, "best_cell": _best(r)}
+                    for p, r in found])  # fmt: skip
+        return
+    rows = [[r["started"][:19], r["environment_id"], r["claim_id"], r["verdict"]["label"], _best(r)]
+            for _, r in found]  # fmt: skip
+    console().print(
+        table(["started (UTC)", "environment", "claim", "verdict", "largest ratio"], rows)
+    )
+
+
+def calibrate(
+    runs: int = typer.Option(3, "--runs", help="Real A/A runs per tier (0: simulation only)."),
+    budget: float = typer.Option(20.0, "--budget", help="Seconds per A/A run."),
+    simulations: int = typer.Option(500, "--simulations", help="Synthetic A/A comparisons."),
+    tolerance: float = typer.Option(0.1, "--tolerance", help="Tolerance of the 'about 1x' rule."),
+    save: bool = typer.Option(
+        True,
+        "--save/--no-save",
+        help="Keep the report under data/calibration/ (the site's method page shows it).",
+    ),
+    json_out: bool = JSON,
+) -> None:
+    """Measure how often the method reports a difference where there is none (A/A runs).
+
+    Puts a tier against itself (torch-eager, keras-call) through the same runner and verdict
+    logic, judged as "about 1.0x" and "at least 1.1x"; simulates interleaved and blocked order on
+    synthetic samples with drift; measures the harness overhead per timed call.
+    """
+    from verify.run import calibrate as cal
+
+    say = None if json_out else (lambda message: console(stderr=True).print(message))
+    report = cal.calibrate(runs, RunOptions(budget=budget, threads=1), simulations=simulations,
+                           tolerance=tolerance, on_progress=say)  # fmt: skip
+    if save:
+        saved = cal.save_report(report)
+        if not json_out:
+            console(stderr=True).print(f"saved {saved}")
+    if json_out:
+        print_json(report)
+        return
+    rows = [
+        [r["order"], r.get("runs", "-"), _pct(r, "ci_excludes_one"), _pct(r, "about_false"),
+         _pct(r, "at_least_false"), _pct(r, "about_holds"), _pct(r, "median_half_width"),
+         r.get("error", "")]
+        for r in report["simulated"] + report["runner"]
+    ]  # fmt: skip
+    out = console()
+    out.print(table(["A/A", "runs", "CI excludes 1", "false 'not about 1x'",
+                     "false 'at least 1.1x'", "'about 1x' holds", "CI half-width", "note"],
+                    rows))  # fmt: skip
+    o = report["overhead"]
+    out.print(
+        f"harness overhead: {o['per_call_s'] * 1e9:.0f} ns per timed call (empty loop"
+        f" {o['bare_loop_s'] * 1e9:.0f} ns); {o['round_trip_s'] * 1e6:.0f} us per sample request"
+    )
+
+
+def _pct(row: dict[str, Any], key: str) -> str:
+    return f"{row[key] * 100:.1f}%" if key in row else "-"

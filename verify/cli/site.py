@@ -1,0 +1,72 @@
+"""Commands that build and serve the claims site: publish, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from verify.cli.output import console, corpus, print_json
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the app."""
+    app.command()(publish)
+    app.command()(serve)
+
+
+def _default_out() -> Path:
+    from kg import paths
+
+    return paths.find_root() / "_site"
+
+
+def publish(
+    out: Path = typer.Option(
+        None, "--out", help="Folder to write the site into (default: _site/ in the project).",
+        file_okay=False,
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:  # fmt: skip
+    """Build the static claims site: index matrix, one page per claim, sources, environments,
+    method, changes and an Atom feed. Works from file:// with no network; replaces the old site
+    only when the new one is complete."""
+    from verify.publish.build import publish as build
+
+    result = build(corpus(), out or _default_out())
+    if json_out:
+        print_json(result.to_dict())
+        return
+    console().print(
+        f"published {result.pages} pages ({result.files} files, {result.claims} claims)"
+        f" to {result.out} in {result.seconds:.1f} s"
+    )
+
+
+def serve(
+    site: Path = typer.Option(
+        None, "--site", help="The published site folder (default: _site/ in the project; "
+        "published first if missing).", file_okay=False,
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on.", min=0, max=65535),
+    timeout: float = typer.Option(5.0, "--query-timeout", help="Seconds a SPARQL query may run."),
+    max_rows: int = typer.Option(10_000, "--max-rows", help="Most SPARQL result rows returned.",
+                                 min=1),
+) -> None:  # fmt: skip
+    """Serve the site, a JSON API (/api/claims, /api/sources, /api/environments; schema at
+    /docs) and a read-only SPARQL endpoint (/sparql). Nothing a client sends writes anything."""
+    import uvicorn
+
+    from verify.publish.build import MARKER
+    from verify.publish.build import publish as build
+    from verify.server import create_app
+
+    c = corpus()
+    site = site or _default_out()
+    if not (site / MARKER).is_file():
+        result = build(c, site)
+        console(stderr=True).print(f"published {result.pages} pages to {site} first")
+    app_ = create_app(site, c, query_timeout=timeout, max_rows=max_rows)
+    console(stderr=True).print(f"serving {site} on http://{host}:{port}/ (Ctrl+C stops)")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

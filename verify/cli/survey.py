@@ -1,0 +1,139 @@
+"""Commands that keep the survey current: `verify claim new` and `verify evidence import`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from verify.cli.output import console
+
+
+def _opt(flag: str, help: str, default: Any = None) -> Any:
+    return typer.Option(default, flag, help=help)
+
+
+# The options of `claim new`, one per claim property (kg.scaffold.ClaimSpec), declared once here.
+ID = _opt("--id", "Claim id, kebab-case (becomes claim:ID).")
+STATEMENT = _opt("--statement", "The claim in your own words (20+ characters).")
+KIND = _opt("--kind", "performance, capability, adoption or qualitative.")
+CATEGORY = _opt("--category", "Category notation, e.g. inference-latency.")
+SOURCE = _opt("--source", "Id of the document it appears in (`verify sources`).")
+LOCATOR = _opt("--locator", "Where in the document: section, table row.")
+WORDING = _opt("--wording", "A short quote of the source's words (<= 120 chars).")
+DERIVED_FROM = _opt("--derived-from", "Id of a primary study or data set it rests on "
+                    "(repeatable). Defaults to --source when that is a primary study or data set.",
+                    [])  # fmt: skip
+RESTS_ON = _opt("--rests-on", "What it rests on, in words, when no study is cited.")
+FAVOURS = _opt("--favours", "pytorch, tensorflow, both or neither.")
+CONTRADICTS = _opt("--contradicts", "Id of a claim it contradicts (repeatable).", [])
+DEVICE = _opt("--device", "cpu, gpu, tpu or any.")
+PHASE = _opt("--phase", "training, inference or deployment.")
+BATCH = _opt("--batch-regime", "e.g. 'batch 1 to 8'.")
+INPUT = _opt("--input-regime", "e.g. '28 to 224 px'.")
+MODEL = _opt("--model-family", "e.g. 'CNN image classifier'.")
+TIER = _opt("--api-tier", "e.g. 'Keras predict vs PyTorch eager'.")
+PRECISION = _opt("--precision", "e.g. fp32.")
+SCALE = _opt("--scale", "e.g. 'one GPU'.")
+BENCHMARK = _opt("--benchmark", "Benchmark, probe or data check id.")
+PARAM = _opt("--param", "key=value, value read as JSON when it parses (batch_sizes=[1,4]);"
+             " repeatable.", [])  # fmt: skip
+PARAMS_JSON = _opt("--params-json", "All parameters as one JSON object.")
+METRIC = _opt("--metric", "median_latency, p90_latency, epoch_time, throughput, peak_memory,"
+              " gpu_memory_share, succeeds or share.")  # fmt: skip
+BETTER = _opt("--better", "lower or higher (default: from the metric).")
+SUBJECT = _opt("--subject", "The side the claim says wins (torch-eager, pytorch, ...).")
+BASELINE = _opt("--baseline", "The side it is compared with.")
+THRESHOLD = _opt("--threshold", "3 for 3x, 1.25 for 25%, 0.8 for a share.")
+TOLERANCE = _opt("--tolerance", "Relative tolerance (default 0.1).")
+QUANTIFIER = _opt("--quantifier", "up-to, at-least, about or exists.")
+NOT_CHECKABLE = _opt("--not-checkable", "Why it cannot be checked, and what would settle it"
+                     " (instead of --benchmark).")  # fmt: skip
+FILE = _opt("--file", "Claims file to append to (default claims/user-claims.ttl).")
+CONDITIONS = ("device", "phase", "batch_regime", "input_regime", "model_family", "api_tier",
+              "precision", "scale")  # fmt: skip
+RULE = ("metric", "better", "subject", "baseline", "threshold", "tolerance", "quantifier")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands (`claim new`, `evidence import`) to the app."""
+    claim_app = typer.Typer(name="claim", no_args_is_help=True, rich_markup_mode=None,
+                            help="Add claims to the corpus without writing Turtle by hand.")  # fmt: skip
+    evidence_app = typer.Typer(
+        name="evidence",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        help="Published measurements (primary studies' own numbers) recorded as evidence in "
+        "the graph.",
+    )
+    claim_app.command("new")(new)
+    evidence_app.command("import")(import_)
+    app.add_typer(claim_app, name="claim")
+    app.add_typer(evidence_app, name="evidence")
+
+
+def _interactive() -> bool:
+    """Prompt for missing values only when a person is at the keyboard."""
+    return sys.stdin.isatty()
+
+
+def new(
+    claim_id: str = ID, statement: str = STATEMENT, kind: str = KIND, category: str = CATEGORY,
+    source: str = SOURCE, locator: str = LOCATOR, wording: str = WORDING,
+    derived_from: list[str] = DERIVED_FROM, rests_on: str = RESTS_ON, favours: str = FAVOURS,
+    contradicts: list[str] = CONTRADICTS, device: str = DEVICE, phase: str = PHASE,
+    batch_regime: str = BATCH, input_regime: str = INPUT, model_family: str = MODEL,
+    api_tier: str = TIER, precision: str = PRECISION, scale: str = SCALE,
+    benchmark: str = BENCHMARK, param: list[str] = PARAM, params_json: str = PARAMS_JSON,
+    metric: str = METRIC, better: str = BETTER, subject: str = SUBJECT, baseline: str = BASELINE,
+    threshold: float = THRESHOLD, tolerance: float = TOLERANCE, quantifier: str = QUANTIFIER,
+    not_checkable: str = NOT_CHECKABLE, file: str = FILE,
+) -> None:  # fmt: skip
+    """Add a claim: write it into claims/*.ttl, validate the whole corpus, keep it only if valid.
+
+    Missing required values are asked for when run at a terminal; otherwise they are errors.
+    On any problem the file is left exactly as it was and the command exits 2.
+    """
+    from kg import paths, scaffold
+
+    given = dict(locals())
+    spec = scaffold.ClaimSpec(
+        id=claim_id, statement=statement, category=category, kind=kind, source=source,
+        locator=locator, wording=wording, derived_from=list(derived_from), rests_on=rests_on,
+        favours=favours, contradicts=list(contradicts),
+        conditions={k: given[k] for k in CONDITIONS if given[k]}, benchmark=benchmark,
+        parameters=scaffold.parse_params(list(param), params_json),
+        rule={k: given[k] for k in RULE if given[k] is not None}, not_checkable=not_checkable,
+    )  # fmt: skip
+    root = paths.find_root()
+    path = scaffold.add_claim(root, spec, file, ask=typer.prompt if _interactive() else None)
+    out = console()
+    rel = path.relative_to(root) if path.is_relative_to(root) else path
+    out.print(f"added claim '{spec.id}' to {rel}; the corpus is valid.")
+    if spec.benchmark:
+        out.print(f"run it:  verify run --claim {spec.id}")
+    else:
+        out.print(f"it has no check; read it with:  verify show {spec.id}")
+
+
+def import_(
+    check_only: bool = typer.Option(
+        False,
+        "--check",
+        help="Only report whether the committed file is up to date (exit 1 if not).",
+    ),
+) -> None:
+    """Turn the DAWNBench entries in data/snapshots/dawnbench/ into data/snapshots/dawnbench-evidence.ttl."""
+    from kg import evidence, paths
+    from kg.errors import Unsatisfied
+
+    root = paths.find_root()
+    target = evidence.evidence_file(root).relative_to(root)
+    if check_only:
+        if not evidence.is_current(root):
+            raise Unsatisfied(f"{target} is out of date: `verify evidence import` rewrites it")
+        console().print(f"{target} is up to date.")
+        return
+    n = evidence.write_evidence(root)
+    console().print(f"wrote {n} measurements to {target}")

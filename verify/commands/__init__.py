@@ -1,1 +1,0 @@
-"""CLI command modules; each registers its commands on verify.app.app."""

@@ -1,0 +1,345 @@
+"""Judge adoption claims against rows of the cited data snapshots (read by kg.snapshots): pure.
+
+A check of `bench:adoption-share` names a data set and the cell of it the claim is about:
+
+    {"dataset": "conference-framework-mentions", "conference": "NeurIPS", "year": 2020,
+     "framework": "pytorch", "other": "tensorflow", "population": "papers mentioning either framework"}
+
+The value judged is always a share, a fraction (0.8 for 80%):
+
+- paper counts: the framework's share of the papers naming either framework (population "papers
+  mentioning either framework"), or of all papers (population "all papers");
+- developer survey: with an `other` framework (or a rule baseline), the framework's share of the two
+  frameworks' users; without one, the share of respondents.
+
+An ordering ("TensorFlow is ahead of PyTorch") is a two-way share of at least one half:
+`subject tensorflow, baseline pytorch, threshold 0.5, quantifier at-least`. The counts are a census,
+not a sample, so no interval is drawn; the rule's tolerance is the only slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kg.model import Check, Label
+
+FRAMEWORKS = ("pytorch", "tensorflow")
+CONFERENCE_DATA = "he-conference-mentions"  # source ids of the data sets (claims/sources.ttl)
+SURVEY_DATA = "so-survey-2022"
+# Data the literature cites that no snapshot holds: what would settle a claim resting on it.
+MISSING = {
+    "so-survey-2023": "the Stack Overflow Developer Survey 2023 percentages of professional "
+    "developers using each framework (not readable here, so no snapshot was kept)",
+}
+NAMING, ALL = "papers naming either framework", "all papers"
+
+
+class SnapshotReader(Protocol):
+    """Where the rows come from (kg.snapshots.Snapshots reads them from data/snapshots/)."""
+
+    folder: Any
+
+    def resolve(self, name: str) -> str: ...
+    def file_name(self, dataset: str) -> str | None: ...
+    def has(self, dataset: str) -> bool: ...
+    def conference(self) -> list[dict[str, Any]]: ...
+    def survey(self) -> dict[str, dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class DataVerdict:
+    """An adoption check's verdict, the share it judged, and the rows it used."""
+
+    label: Label
+    explanation: str
+    value: float | None
+    data: dict[str, Any]
+    source: str
+
+
+def judge_adoption(check: Check, snapshots: SnapshotReader) -> DataVerdict:
+    """Judge one adoption check against the snapshots the reader gives."""
+    params = check.parameters
+    rule = check.rule.to_dict()
+    asked = str(params.get("dataset", ""))
+    dataset = snapshots.resolve(asked)
+    framework = str(params.get("framework") or rule.get("subject") or "").lower()
+    named_other = params.get("other") or rule.get("baseline")
+    other = str(named_other or _other(framework)).lower()
+    file_name = snapshots.file_name(dataset)
+    if file_name and not snapshots.has(dataset):
+        text = (
+            f"Needs the {dataset} snapshot, data/snapshots/{file_name}, which is missing "
+            f"from {snapshots.folder}."
+        )
+        return result(Label.NOT_CHECKABLE, text, None, {"rows": []}, dataset)
+    if dataset == CONFERENCE_DATA:
+        return _judge_papers(params, rule, framework, other, snapshots.conference())
+    if dataset == SURVEY_DATA:
+        survey = snapshots.survey()
+        return _judge_survey(params, rule, framework, other if named_other else None, survey)
+    return _missing_dataset(asked, framework, other, snapshots)
+
+
+def _other(framework: str) -> str:
+    return next((f for f in FRAMEWORKS if f != framework), "tensorflow")
+
+
+def result(
+    label: Label, explanation: str, value: float | None, data: dict, source: str
+) -> DataVerdict:
+    """The verdict every judge here returns."""
+    return DataVerdict(label, explanation, value, data, source)
+
+
+def decide(values: list[float], rule: dict) -> bool:
+    """Whether values meet the rule: "at-least" everywhere, "up-to" somewhere, "about" all within
+    the tolerance band; with better "lower" the bounds turn round."""
+    t, tol = float(rule.get("threshold", 0)), float(rule.get("tolerance", 0))
+    quantifier, lower = rule.get("quantifier", "at-least"), rule.get("better") == "lower"
+    lo, hi = t * (1 - tol), t * (1 + tol)
+    if quantifier == "about":
+        return all(lo <= v <= hi for v in values)
+    if quantifier == "exists":
+        return any(v > 0 for v in values)
+    some = quantifier == "up-to"
+    if lower:
+        v = min(values) if some else max(values)
+        return v <= hi
+    v = max(values) if some else min(values)
+    return v >= lo
+
+
+def claimed(rule: dict) -> str:
+    """The claimed share in words: 'about 80% (±5%)', 'at least 50%'."""
+    t, tol = float(rule.get("threshold", 0)), float(rule.get("tolerance", 0))
+    q = {"up-to": "up to", "at-least": "at least", "about": "about", "exists": "some"}
+    word = q.get(rule.get("quantifier", ""), str(rule.get("quantifier", "")))
+    if rule.get("better") == "lower" and word == "at least":
+        word = "at most"
+    return f"{word} {t:.0%}" + (f" (±{tol:.0%})" if tol else "")
+
+
+def as_list(value: Any) -> list:
+    """A parameter that may be one value or a list, as a list (empty when absent)."""
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _population(text: Any) -> str | None:
+    if not text:
+        return None
+    s = str(text).lower()
+    if any(w in s for w in ("naming", "mention", "either", "framework")):
+        return NAMING
+    return ALL if "all" in s else "unknown"
+
+
+def _judge_papers(
+    params: dict, rule: dict, framework: str, other: str, rows: list[dict]
+) -> DataVerdict:
+    if framework not in FRAMEWORKS or other not in FRAMEWORKS or framework == other:
+        text = (
+            f"The conference snapshot counts only PyTorch against TensorFlow papers, not "
+            f"{framework or '?'} against {other or '?'}."
+        )
+        return result(Label.NOT_CHECKABLE, text, None, {"rows": []}, CONFERENCE_DATA)
+    by_conf: dict[str, list[dict]] = {}
+    for r in rows:
+        by_conf.setdefault(r["conference"].lower(), []).append(r)
+    wanted = [str(c) for c in as_list(params.get("conference"))] or sorted(
+        {r["conference"] for r in rows}
+    )
+    years = [int(y) for y in as_list(params.get("year"))]
+    unknown = [c for c in wanted if c.lower() not in by_conf]
+    if unknown:
+        covered = ", ".join(sorted({r["conference"] for r in rows}))
+        text = f"Needs {' and '.join(unknown)} paper counts; the snapshot covers {covered} only."
+        return result(Label.NOT_CHECKABLE, text, None, {"rows": []}, CONFERENCE_DATA)
+    used, missing = [], []
+    for c in wanted:
+        mine = by_conf[c.lower()]
+        for y in years or sorted({r["year"] for r in mine}):
+            hit = [r for r in mine if r["year"] == y]
+            used += hit
+            missing += [] if hit else [(mine[0]["conference"], y)]
+    if missing:
+        return _missing_cells(missing, by_conf, rows, framework, other)
+    return _judge_rows(used, params, rule, framework, other)
+
+
+def _missing_cells(missing, by_conf, rows, framework, other) -> DataVerdict:
+    latest = max(rows, key=lambda r: (r["year"], r["month_year"][:2]))
+    nearest, ends = [], [f"{latest['conference']} {latest['year']}"]
+    for conf, year in missing:
+        mine = by_conf[conf.lower()]
+        last = max(mine, key=lambda r: r["year"])
+        if last is not latest and f"{conf} {last['year']}" not in ends:
+            ends.append(f"{conf} {last['year']}")
+        near = min(mine, key=lambda r: (abs(r["year"] - year), -r["year"]))
+        if near not in nearest:
+            nearest.append(near)
+    cells = " and ".join(f"{c} {y}" for c, y in missing)
+    evidence = "; ".join(_row_line(r, framework, other) for r in nearest)
+    text = (
+        f"Needs the {cells} paper counts; the snapshot ends with {' / '.join(ends)}. "
+        f"Nearest evidence: {evidence}."
+    )
+    data = {"rows": [], "nearest": [_with_shares(r, framework, other) for r in nearest]}
+    return result(Label.NOT_CHECKABLE, text, None, data, CONFERENCE_DATA)
+
+
+def _with_shares(r: dict, framework: str, other: str) -> dict:
+    naming = r[framework] + r[other]
+    return {
+        **r,
+        "share_of_naming": r[framework] / naming if naming else None,
+        "share_of_all": r[framework] / r["total"] if r["total"] else None,
+    }
+
+
+def _row_line(r: dict, framework: str, other: str) -> str:
+    s = _with_shares(r, framework, other)
+    naming = r[framework] + r[other]
+    if not naming:
+        return f"{r['conference']} {r['year']}, no paper naming either framework"
+    return (
+        f"{r['conference']} {r['year']}, {_name(framework)} in {r[framework]:,} of the "
+        f"{naming:,} papers naming {_name(framework)} or {_name(other)} "
+        f"({s['share_of_naming']:.1%}), {s['share_of_all']:.1%} of all {r['total']:,} papers"
+    )
+
+
+def _rows_line(rows: list[dict], framework: str, other: str) -> str:
+    if len(rows) <= 3:
+        return "; ".join(_row_line(r, framework, other) for r in rows)
+    naming = [r["share_of_naming"] for r in rows if r["share_of_naming"] is not None]
+    everyone = [r["share_of_all"] for r in rows if r["share_of_all"] is not None]
+    return (
+        f"Across {len(rows)} conference-years, {_name(framework)} is named by "
+        f"{_span(naming) if naming else 'none'} of the papers naming {_name(framework)} "
+        f"or {_name(other)} and {_span(everyone)} of all papers"
+    )
+
+
+def _judge_rows(
+    used: list[dict], params: dict, rule: dict, framework: str, other: str
+) -> DataVerdict:
+    rows = [_with_shares(r, framework, other) for r in used]
+    population = _population(params.get("population"))
+    data: dict[str, Any] = {
+        "rows": rows,
+        "population": population,
+        "snapshot": "conference-framework-mentions.csv",
+    }
+    lines = _rows_line(rows, framework, other)
+    if population == "unknown":
+        text = (
+            f"The population '{params.get('population')}' is not one the paper counts can "
+            f"measure: use '{NAMING}' or '{ALL}'. {lines}."
+        )
+        return result(Label.INCONCLUSIVE, text, None, data, CONFERENCE_DATA)
+    key = "share_of_all" if population == ALL else "share_of_naming"
+    values = [r[key] for r in rows if r[key] is not None]
+    if not values:
+        text = f"No paper in scope names {_name(framework)} or {_name(other)}: {lines}."
+        return result(Label.INCONCLUSIVE, text, None, data, CONFERENCE_DATA)
+    ok = decide(values, rule)
+    value = values[0] if len(values) == 1 else None
+    reading = population or NAMING
+    data["measure"] = f"share of {reading} that name {framework}"
+    text = f"{lines}: {_fits(ok)} the claimed {claimed(rule)} of {reading}"
+    if population is None:
+        everyone = [r["share_of_all"] for r in rows if r["share_of_all"] is not None]
+        if decide(everyone, rule) != ok:
+            text = (
+                f"{lines}. The claim does not say whether it counts {NAMING} "
+                f"({'holds' if ok else 'does not hold'}) or {ALL} "
+                f"({'does not hold' if ok else 'holds'}); set its population to settle it."
+            )
+            return result(Label.INCONCLUSIVE, text, value, data, CONFERENCE_DATA)
+        text += (
+            f" (the claim does not say which papers it counts; of {ALL} the verdict is the same)"
+        )
+    return result(
+        Label.HOLDS if ok else Label.DOES_NOT_HOLD, text + ".", value, data, CONFERENCE_DATA
+    )
+
+
+def _fits(ok: bool) -> str:
+    return "consistent with" if ok else "not consistent with"
+
+
+def _span(values: list[float]) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:.1%}" if lo == hi else f"{lo:.1%} to {hi:.1%}"
+
+
+def _judge_survey(
+    params: dict, rule: dict, framework: str, other: str | None, table: dict[str, dict]
+) -> DataVerdict:
+    population = str(params.get("population") or "professional developers")
+    rows = [table[f] for f in (framework, other) if f in table]
+    data: dict[str, Any] = {
+        "rows": rows,
+        "population": "professional developers",
+        "snapshot": "so-survey-2022.csv",
+    }
+    line = _survey_line(table, framework, other)
+    year = params.get("year")
+    if year not in (None, "", 2022, "2022"):
+        text = f"Needs the Stack Overflow {year} survey figures; the snapshot is of 2022 ({line})."
+        return result(Label.NOT_CHECKABLE, text, None, data, SURVEY_DATA)
+    if "professional" not in population.lower():
+        text = (
+            f"Needs the 2022 survey's figures for {population}; the snapshot holds professional "
+            f"developers only ({line})."
+        )
+        return result(Label.NOT_CHECKABLE, text, None, data, SURVEY_DATA)
+    lacking = [f for f in (framework, other) if f and f not in table]
+    if lacking or not framework:
+        missing = ", ".join(lacking) or "an unnamed framework"
+        text = f"The 2022 survey snapshot has no figure for {missing}; it lists {', '.join(table)}."
+        return result(Label.NOT_CHECKABLE, text, None, data, SURVEY_DATA)
+    pf = table[framework]["percent"]
+    if other:
+        value = pf / (pf + table[other]["percent"])
+        measured = f"a {value:.1%} share of the two frameworks' users"
+        data["measure"] = f"share of {framework} among {framework} and {other} users"
+    else:
+        value = pf / 100
+        measured = f"a {value:.2%} share of respondents"
+        data["measure"] = f"share of respondents using {framework}"
+    ok = decide([value], rule)
+    text = f"{line[0].upper()}{line[1:]}: {measured}, {_fits(ok)} the claimed {claimed(rule)}."
+    return result(Label.HOLDS if ok else Label.DOES_NOT_HOLD, text, value, data, SURVEY_DATA)
+
+
+def _survey_line(table: dict, framework: str, other: str | None) -> str:
+    parts = [f"{table[f]['percent']:.2f}% use {_name(f)}" for f in (framework, other) if f in table]
+    return "in the Stack Overflow 2022 survey of professional developers " + " and ".join(parts)
+
+
+def _name(framework: str) -> str:
+    return {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras"}.get(
+        framework, framework
+    )
+
+
+def _missing_dataset(
+    dataset: str, framework: str, other: str, snapshots: SnapshotReader
+) -> DataVerdict:
+    need = MISSING.get(dataset, f"a snapshot of the data set '{dataset}' in data/snapshots/")
+    nearest, data = "", {"rows": []}
+    if dataset.startswith("so-survey") and snapshots.has(SURVEY_DATA):
+        table = snapshots.survey()
+        data = {
+            "rows": [table[f] for f in (framework, other) if f in table],
+            "nearest": SURVEY_DATA,
+        }
+        nearest = f"; nearest evidence: {_survey_line(table, framework, other)}"
+    known = ", ".join(sorted((CONFERENCE_DATA, SURVEY_DATA)))
+    text = f"Needs {need}; the snapshots hold {known}{nearest}."
+    return result(Label.NOT_CHECKABLE, text, None, data, dataset)

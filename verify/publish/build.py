@@ -1,0 +1,158 @@
+"""`verify publish`: render the claims site into a static folder.
+
+Pages come from the jinja2 templates in site/templates/ (autoescaped), assets from site/static/,
+data only through the read API (see verify.publish.sitedata). Every link is relative, every asset is
+shipped, so the folder works from file:// with no network. The same corpus gives the same bytes.
+The site is built in a temporary folder beside the target and swapped in at the end, so a failed
+publish leaves the previous site as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import UsageError
+from kg.paths import PACKAGE_ROOT
+from kg.store import Corpus
+from verify.publish import claimpage, pages, sitedata
+from verify.publish.sitedata import STATUS, SiteData, safe_name
+
+MARKER = ".fwclaims-site"  # a folder holding this file was written by publish and may be replaced
+
+
+def site_source() -> Path:
+    """The folder with templates/ and static/: shipped in the wheel, else the checkout's site/."""
+    packaged = PACKAGE_ROOT / "verify" / "_site"
+    if (packaged / "templates").is_dir():
+        return packaged
+    return PACKAGE_ROOT / "site"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish wrote."""
+
+    out: Path
+    pages: int
+    files: int
+    claims: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        """Plain dict for --json."""
+        return {"out": str(self.out), "pages": self.pages, "files": self.files,
+                "claims": self.claims, "seconds": round(self.seconds, 3)}  # fmt: skip
+
+
+def environment():
+    """The jinja2 environment: autoescape on, undefined names are errors."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(site_source() / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["ratio"] = lambda v: "" if v is None else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
+    env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:.1f}%"
+    env.filters["day"] = lambda v: (v or "")[:10]
+    env.filters["page"] = safe_name
+    env.globals.update(STATUS=STATUS)
+    return env
+
+
+def publish(corpus: Corpus, out: Path) -> PublishResult:
+    """Build the site for `corpus` into `out`, replacing a previous site there atomically."""
+    start = time.perf_counter()
+    out = Path(out).absolute()
+    _check_target(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    except OSError as e:
+        raise UsageError(f"cannot write a site next to {out} ({e}); choose another --out") from e
+    try:
+        data = sitedata.gather(corpus)
+        writer = _Writer(tmp, environment(), data)
+        writer.build()
+        (tmp / MARKER).write_text("fwclaims static site; `verify publish` replaces this folder\n")
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return PublishResult(out, writer.pages, writer.files, len(data.claims),
+                         time.perf_counter() - start)  # fmt: skip
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file; give --out a folder to write the site into")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise UsageError(
+            f"{out} is not empty and was not written by `verify publish` (no {MARKER} file);"
+            " choose another --out or empty it first"
+        )
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put `new` where `out` is; the old site is moved aside first and removed after."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, old / "site")
+    try:
+        os.replace(new, out)
+    except BaseException:
+        if old is not None:
+            os.replace(old / "site", out)  # put the previous site back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    os.chmod(out, 0o755)  # mkdtemp made it private; a site is for reading
+
+
+class _Writer:
+    """Renders every page and copies assets and raw records into the build folder."""
+
+    def __init__(self, base: Path, env, data: SiteData) -> None:
+        self.base, self.env, self.data = base, env, data
+        self.pages = self.files = 0
+
+    def write(self, rel: str, content: str | bytes) -> None:
+        path = self.base / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        self.files += 1
+        self.pages += rel.endswith(".html")
+
+    def render(self, rel: str, template: str, **ctx) -> None:
+        root = "../" * rel.count("/")
+        self.write(rel, self.env.get_template(template).render(root=root, page=rel, **ctx))
+
+    def build(self) -> None:
+        shutil.copytree(site_source() / "static", self.base / "static")
+        self.files += sum(1 for p in (self.base / "static").rglob("*") if p.is_file())
+        pages.write_all(self)
+        self.copy_records()
+
+    def copy_records(self) -> None:
+        """Raw run records, so a run table's links work offline."""
+        results = (self.data.root / "data" / "results").resolve()
+        for r in self.data.runs:
+            href = claimpage.record_href(r.record)
+            src = (self.data.root / r.record).resolve() if href and r.record else None
+            if src is None or not src.is_relative_to(results) or not src.is_file():
+                continue
+            dest = self.base / href
+            if not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)
+                self.files += 1

@@ -1,0 +1,184 @@
+"""The site's pages: which template each uses and what it is given. Called by verify.publish.build."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from kg.changes import Flip
+from kg.model import CitationEdge, Label, Run, Source
+from verify.judge.verdicts import tier_name
+from verify.publish import claimpage
+from verify.publish.sitedata import STATUS, SiteData, SourceClaim, safe_name, source_index
+
+FEED_EPOCH = "1970-01-01T00:00:00Z"  # `updated` of a feed with no change yet: fixed, not "now"
+
+
+def write_all(w: Any) -> None:
+    """Render every page through the writer `w` (see verify.publish.build)."""
+    data: SiteData = w.data
+    statuses = {cid: data.status(cid) for cid in data.claims}
+    index(w, data, statuses)
+    for cid in data.claims:
+        claim(w, data, cid, statuses[cid])
+    sources(w, data, statuses)
+    environments(w, data)
+    method(w, data)
+    changes(w, data)
+
+
+def _env_columns(data: SiteData) -> list[dict[str, str]]:
+    return [{"id": e, "label": data.env_label(e), "page": safe_name(e)} for e in data.env_order]
+
+
+def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
+    """The claims x environments matrix with counts and filters."""
+    cells = Counter(r.verdict for per_env in data.latest.values() for r in per_env.values())
+    by_status = Counter(statuses.values())
+    rows = []
+    for cid, c in data.claims.items():
+        latest = data.latest.get(cid, {})
+        per_env = [latest[e].verdict if e in latest else None for e in data.env_order]
+        filters = {statuses[cid], *(v for v in per_env if v)}
+        rows.append({"claim": c, "status": statuses[cid], "per_env": per_env,
+                     "filters": " ".join(sorted(filters))})  # fmt: skip
+    w.render(
+        "index.html",
+        "index.html",
+        rows=rows,
+        envs=_env_columns(data),
+        cell_counts=[(label.value, cells.get(label, 0)) for label in Label],
+        status_counts=[(s, by_status[s]) for s in STATUS if by_status.get(s)],
+        categories=sorted({c.category for c in data.claims.values()}),
+        kinds=sorted({c.kind.value for c in data.claims.values()}),
+        verdict_options=[s for s in STATUS if s in set(statuses.values()) | set(cells)],
+        verdicts=data.verdicts,
+        extra=data.definition,
+    )
+
+
+def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
+    """One claim's page and its downloads (Turtle, JSON-LD, runs CSV)."""
+    c = data.claims[cid]
+    name = safe_name(cid)
+    sentence = claimpage.conclusion(data, cid)
+    svg, legend = claimpage.chart(data, cid)
+    latest = data.latest.get(cid, {})
+    rule = c.check.rule if c.check else None
+    w.render(
+        f"claims/{name}.html",
+        "claim.html",
+        c=c,
+        name=name,
+        status=status,
+        status_definition=data.definition(status),
+        sentence=sentence,
+        latest=[
+            {
+                "env": e,
+                "label": data.env_label(e),
+                "run": latest[e],
+                "definition": data.definition(latest[e].verdict),
+            }
+            for e in data.env_order
+            if e in latest
+        ],  # fmt: skip
+        chains=data.chains.get(cid, []),
+        sources=data.sources,
+        rule_text=claimpage.rule_text(c.check),
+        tiers=(tier_name(rule.subject), tier_name(rule.baseline)) if rule else None,
+        chart=svg,
+        legend=legend,
+        runs=claimpage.run_rows(data, cid),
+        history=claimpage.history(data, cid),
+        evidence=data.evidence.get(cid, []),
+        jsonld=claimpage.script_json(claimpage.claim_review(data, cid, sentence)),
+        envs={e: safe_name(e) for e in data.environments},
+    )
+    if cid in data.documents:
+        turtle, jsonld = data.documents[cid]
+        w.write(f"claims/{name}.ttl", turtle)
+        w.write(f"claims/{name}.jsonld", jsonld)
+    w.write(f"claims/{name}.runs.csv", claimpage.runs_csv(data, cid))
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One source as the bibliography lists it: what it claims and how much of that holds."""
+
+    s: Source
+    page: str
+    claims: list[SourceClaim]
+    counts: list[tuple[str, int]]
+    distinct: int
+
+
+def sources(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
+    """The bibliography and one page per source: what it claims and how much of it holds."""
+    by_source = source_index(data)
+    cites: dict[str, list[CitationEdge]] = defaultdict(list)
+    cited_by: dict[str, list[CitationEdge]] = defaultdict(list)
+    for e in data.edges:
+        if e.rel in ("cites", "reviews"):
+            cites[e.source].append(e)
+            cited_by[e.target].append(e)
+    rows = []
+    for sid, s in data.sources.items():
+        claims = by_source.get(sid, [])
+        distinct = {r.id for r in claims}
+        counts = Counter(statuses[cid] for cid in distinct)
+        rows.append(SourceRow(s, safe_name(sid), claims,
+                              [(k, counts[k]) for k in STATUS if counts.get(k)], len(distinct)))  # fmt: skip
+    w.render("sources/index.html", "sources.html", rows=rows)
+    for row in rows:
+        w.render(
+            f"sources/{row.page}.html",
+            "source.html",
+            row=row,
+            statuses=statuses,
+            claims=data.claims,
+            cites=cites.get(row.s.id, []),
+            cited_by=cited_by.get(row.s.id, []),
+            pages={k: safe_name(k) for k in data.sources},
+        )
+
+
+def environments(w: Any, data: SiteData) -> None:
+    """Every environment: hardware, versions, and what ran there."""
+    runs_by_env: dict[str, list[Run]] = defaultdict(list)
+    for r in data.runs:
+        runs_by_env[r.environment].append(r)
+    envs = [(data.environments[e], safe_name(e)) for e in data.env_order]
+    w.render("environments/index.html", "environments.html", envs=envs)
+    for env, page in envs:
+        runs = runs_by_env.get(env.id, [])
+        w.render(
+            f"environments/{page}.html",
+            "environment.html",
+            env=env,
+            runs=[(r, claimpage.record_href(r.record)) for r in runs],
+            counts=sorted(Counter(r.verdict.value for r in runs).items()),
+        )
+
+
+def method(w: Any, data: SiteData) -> None:
+    """How measurements and verdicts work, with the A/A calibration when it has been run."""
+    w.render("method.html", "method.html", verdicts=data.verdicts, calibration=data.calibration)
+
+
+def changes(w: Any, data: SiteData) -> None:
+    """Verdicts that flipped between consecutive runs on a machine, as a page and an Atom feed."""
+    flips: list[tuple[Flip, str, str]] = [
+        (
+            f,
+            safe_name(f.claim_id),
+            data.claims[f.claim_id].text if f.claim_id in data.claims else "",
+        )
+        for f in data.flips
+    ]
+    updated = max((f.when for f in data.flips if f.when), default=None)
+    if updated is None:
+        updated = max((r.ended for r in data.runs if r.ended), default=FEED_EPOCH)
+    w.render("changes.html", "changes.html", flips=flips)
+    w.render("changes.xml", "changes.xml", flips=flips, updated=updated)

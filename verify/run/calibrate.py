@@ -1,0 +1,142 @@
+"""A/A calibration through the real runner, and the harness's own overhead.
+
+``run_aa`` puts a tier against itself through the same runner and verdict logic as a claim;
+verify.judge.calibration holds the statistics and the simulation. ``calibrate`` does all of it and
+``save_report`` keeps the report under data/calibration/ for the site's method page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kg.environments import environment_id
+from kg.fsutil import write_atomic
+from kg.model import Check, CheckType, Kind, Rule, RunStatus
+from kg.paths import calibration_dir, find_root
+from kg.textutil import file_stamp, utc_now
+from verify.judge import stats
+from verify.judge.calibration import ABOUT_ONE, AAReport, simulate_aa, tally
+from verify.run import environment
+from verify.run.engine import run_check
+from verify.run.failures import CheckError
+from verify.run.options import RunOptions
+from verify.run.spawn import WorkerProcess
+
+
+def run_aa(
+    module: str,
+    tier: str,
+    params: dict[str, Any],
+    runs: int,
+    options: RunOptions,
+    *,
+    tolerance: float = 0.1,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> AAReport:
+    """A/A false-verdict rates through the real runner: `tier` against itself, `runs` times."""
+    check = Check(
+        claim_id=f"calibrate-{tier}", kind=Kind.PERFORMANCE, benchmark="calibrate", module=module,
+        benchmark_type=CheckType.BENCHMARK, parameters=params,
+        rule=Rule.from_dict({**ABOUT_ONE, "subject": tier, "baseline": tier,
+                             "tolerance": tolerance}),
+        conditions={"device": "any"},
+    )  # fmt: skip
+    env = environment.collect()
+    options = dataclasses.replace(options, write=False)
+    summaries = []
+    for i in range(runs):
+        result = run_check(check, options, environment=env)
+        if result.status != RunStatus.OK or result.record is None:
+            raise CheckError(f"A/A run of {tier} failed: {result.reason}")
+        summaries.extend(c["summary"] for c in result.record["cells"] if c["summary"])
+        if on_progress:
+            on_progress(i + 1, runs)
+    return tally([stats.CellSummary(**s) for s in summaries], f"runner {tier}", tolerance)
+
+
+def measure_overhead(calls: int = 200_000, samples: int = 20) -> dict[str, float]:
+    """The harness's own cost: per timed call (no-op tier) and per sample round trip."""
+    with WorkerProcess("noop", threads=1, device="cpu", mem_cap_mb=2048) as w:
+        ctx = {"device": "cpu", "threads": 1, "seed": 0, "scratch": ""}
+        sid = w.call("open", 60, module="verify.benchmarks.selftest", tier="noop",
+                     cell={"label": "noop", "size": 1}, params={}, ctx=ctx)["sid"]  # fmt: skip
+        w.call("warmup", 60, sid=sid)
+        in_loop = min(w.call("sample", 60, sid=sid, calls=calls, n=samples)["wall"])
+        trips = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            w.call("sample", 60, sid=sid, calls=1, n=1)
+            trips.append(time.perf_counter() - t0)
+    bare = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            pass
+        bare.append((time.perf_counter() - t0) / calls)
+    return {
+        "per_call_s": in_loop,  # loop + call of an empty function, all inside the clock
+        "bare_loop_s": min(bare),  # an empty loop timed the same way, for comparison
+        "round_trip_s": float(np.median(trips)),  # one sample request, outside the clock
+        "calls": calls,
+    }
+
+
+DEFAULT_AA = (
+    ("verify.benchmarks.latency", "torch-eager"),
+    ("verify.benchmarks.latency", "keras-call"),
+)
+AA_PARAMS = {"model": "small-cnn", "batch_sizes": [1], "input_sizes": [28], "channels": 3,
+             "classes": 8}  # fmt: skip
+
+
+def calibrate(
+    runs: int,
+    options: RunOptions,
+    *,
+    simulations: int = 500,
+    tolerance: float = 0.1,
+    tiers: tuple[tuple[str, str], ...] = DEFAULT_AA,
+    params: dict[str, Any] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The whole calibration: simulated A/A (interleaved vs blocked), real A/A runs, overhead."""
+    say = on_progress or (lambda message: None)
+    report: dict[str, Any] = {"tolerance": tolerance, "simulated": [], "runner": [],
+                              "overhead": None}  # fmt: skip
+    for order in ("interleaved", "blocked"):
+        say(f"simulating {simulations} A/A comparisons, {order} order")
+        report["simulated"].append(
+            simulate_aa(simulations, order=order, tolerance=tolerance).to_dict()
+        )
+    for module, tier in tiers if runs > 0 else ():
+        say(f"{runs} A/A runs of {tier} through the runner")
+        done = lambda i, n, tier=tier: say(f"{tier}: {i} of {n} A/A runs done")  # noqa: E731
+        try:
+            aa = run_aa(module, tier, params or AA_PARAMS, runs, options, tolerance=tolerance,
+                        on_progress=done)  # fmt: skip
+            report["runner"].append(aa.to_dict())
+        except CheckError as e:
+            report["runner"].append({"order": f"runner {tier}", "error": str(e)})
+    say("measuring the harness overhead")
+    report["overhead"] = measure_overhead()
+    return report
+
+
+def save_report(report: dict[str, Any], root: Path | None = None) -> Path:
+    """Write a calibration report to data/calibration/<time>-<environment>.json (append-only,
+    atomic), with the environment it was measured in; returns the path."""
+    env = environment.collect()
+    env_id = environment_id(env)
+    started = utc_now()
+    folder = calibration_dir(Path(root or find_root()))
+    path = folder / f"{file_stamp(started)}-{env_id}.json"
+    write_atomic(path, json.dumps({**report, "environment_id": env_id, "measured": started,
+                                   "environment": env}, indent=1) + "\n")  # fmt: skip
+    return path

@@ -1,0 +1,14 @@
+"""Adoption checks: judged against the project's cited snapshots, not measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.model import Check
+from kg.snapshots import Snapshots
+from verify.judge.adoption import DataVerdict, judge_adoption
+
+
+def judge_data(check: Check, snapshots_dir: Path) -> DataVerdict:
+    """An adoption check's verdict from the snapshots in `snapshots_dir`."""
+    return judge_adoption(check, Snapshots(snapshots_dir))

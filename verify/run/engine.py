@@ -1,0 +1,136 @@
+"""Run claims' checks on this machine: each in worker processes (verify.run.timed, .oneshot) or
+against the cited snapshots (verify.run.datacheck), judged, and written as a run record.
+
+A check that cannot finish still gives a record: "not checkable here" when something it needs is
+missing, "inconclusive" with the reason when a worker failed. Only the CLI turns failures into
+exit codes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from kg import api, paths, records
+from kg.environments import environment_id
+from kg.errors import UsageError
+from kg.load import load_corpus
+from kg.model import Check, CheckType, Label, RunStatus, Verdict
+from verify.run import environment as env_mod
+from verify.run import oneshot, timed
+from verify.run.datacheck import judge_data
+from verify.run.failures import RunFailure
+from verify.run.options import RunOptions, RunResult
+from verify.run.state import CheckState
+from verify.run.workers import describe, spawn
+
+Progress = Callable[[float, str], None]
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def _measure(state: CheckState, scratch: str, progress: Progress) -> Verdict:
+    """Describe the benchmark in a first worker, then run it the way its kind needs."""
+    ctx = state.options.context(scratch).to_dict()
+    first = spawn(state, "A", 0)
+    try:
+        desc = describe(state, first)
+        if desc["kind"] == "probe":
+            try:
+                return oneshot.run_probe(state, first, ctx)
+            finally:
+                first.close()  # a probe's worker is done once it has answered
+        if desc["kind"] == "timed":
+            return timed.run_timed(state, first, ctx, progress)
+    except BaseException:
+        first.close()
+        raise
+    first.close()  # single-shot measurements need pristine processes
+    return oneshot.run_single(state, ctx, progress)
+
+
+def _judge(state: CheckState, progress: Progress) -> tuple[Verdict, RunStatus]:
+    """The verdict of one check and its status; failures become verdicts, not exceptions."""
+    if state.check.benchmark_type == CheckType.DATACHECK:
+        data = judge_data(state.check, paths.snapshots_dir(paths.find_root()))
+        state.data = {"value": data.value, "data": data.data, "source": data.source}
+        status = RunStatus.NOT_CHECKABLE if data.label == Label.NOT_CHECKABLE else RunStatus.OK
+        return Verdict(data.label, data.explanation), status
+    with tempfile.TemporaryDirectory(prefix="fwclaims-") as scratch:
+        try:
+            return _measure(state, scratch, progress), RunStatus.OK
+        except RunFailure as e:
+            return state.failed(e), e.status
+
+
+def run_check(
+    check: Check,
+    options: RunOptions | None = None,
+    *,
+    environment: dict[str, Any] | None = None,
+    on_progress: Progress | None = None,
+) -> RunResult:
+    """Run one claim's check, judge it, write its record (unless ``options.write`` is off)."""
+    options = options or RunOptions()
+    progress = on_progress or (lambda fraction, message: None)
+    state = CheckState(check, options)
+    verdict, status = _judge(state, progress)
+    progress(1.0, verdict.label)
+    env = environment if environment is not None else env_mod.collect()
+    env = env_mod.with_worker_versions(env, state.frameworks)
+    env_id = environment_id(env)
+    record = state.to_record(verdict, status, env, env_id)
+    path = None
+    if options.write:
+        results = options.results_dir or paths.results_dir(paths.find_root())
+        path = records.record_path(results, env_id, check.claim_id, state.started)
+        record["record_id"] = path.stem
+        records.write_record(record, path)
+    reason = state.errors[-1]["reason"] if state.errors else ""
+    return RunResult(check.claim_id, status, verdict, record, path, reason)
+
+
+def resolve_device(requested: str, claim_device: str) -> str:
+    """The device a check runs on: `auto` takes CUDA when a GPU is visible and the claim allows."""
+    if requested != "auto":
+        return requested
+    return "cuda" if claim_device in ("gpu", "any") and env_mod.has_cuda() else "cpu"
+
+
+def select(claim_ids: list[str], *, every: bool = False) -> dict[str, Check | None]:
+    """The checks of the named claims (or of every checkable claim), in order; unknown ids raise
+    kg.errors.UnknownClaim before anything runs."""
+    if not claim_ids and not every:
+        raise UsageError("name at least one claim with --claim ID, or use --all")
+    corpus = load_corpus()
+    ids = api.checkable_claim_ids(corpus) if every else list(dict.fromkeys(claim_ids))
+    return {claim_id: api.claim_check(corpus, claim_id) for claim_id in ids}
+
+
+def run_claims(
+    claim_ids: list[str],
+    options: RunOptions,
+    *,
+    every: bool = False,
+    device: str = "auto",
+    on_start: Callable[[str], Progress | None] | None = None,
+) -> list[RunResult]:
+    """Run the checks of some claims (or every checkable claim), in order; one result each.
+
+    `on_start(claim_id)` may return a progress callback for that check."""
+    if device not in DEVICES:
+        raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
+    checks = select(claim_ids, every=every)
+    environment = env_mod.collect()
+    results = []
+    for claim_id, check in checks.items():
+        if check is None:
+            results.append(
+                RunResult(claim_id, RunStatus.SKIPPED, None, reason="the claim has no check")
+            )
+            continue
+        opts = dataclasses.replace(options, device=resolve_device(device, check.device))
+        progress = on_start(claim_id) if on_start else None
+        results.append(run_check(check, opts, environment=environment, on_progress=progress))
+    return results

@@ -1,0 +1,82 @@
+"""How checks are run (RunOptions) and what one check's run gave (RunResult)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from kg.model import RunStatus, Verdict
+from verify.benchmarks.context import Context
+
+DEFAULT_BUDGET_S = 45.0  # seconds per check; `verify run --budget` and `make run` use it
+
+
+@dataclass
+class RunOptions:
+    """How to run checks: time budget, device, threads, process pairs, limits."""
+
+    budget: float = DEFAULT_BUDGET_S  # the minimum of min_pairs pairs always runs
+    device: str = "cpu"  # "cpu" or "cuda"
+    threads: int = 1  # 0: the number of physical cores; 1 keeps shared machines reproducible
+    seed: int = 0
+    min_pairs: int = 3
+    max_pairs: int = 6
+    min_rounds: int = 2  # ABBA rounds per cell per pair, whatever the budget
+    min_sample_s: float = 0.02  # calls per sample are calibrated so one sample lasts this long
+    mem_cap_mb: int = 0  # per worker; 0: verify.run.spawn.default_mem_cap_mb()
+    setup_timeout: float = 300.0  # seconds for start-up, describe, open, warm-up, probes
+    sample_timeout: float = 60.0  # seconds allowed for one sample beyond its expected length
+    output_rtol: float = 1e-3  # fairness: both sides' reference outputs must agree this closely
+    output_atol: float = 1e-4
+    write: bool = True
+    results_dir: Path | None = None
+    python: str = ""  # interpreter the workers run (a matrix venv); "" = this one
+
+    def thread_count(self) -> int:
+        """The thread count both sides get."""
+        return self.threads or psutil.cpu_count(logical=False) or 1
+
+    def context(self, scratch: str) -> Context:
+        """The benchmark Context for this run."""
+        return Context(
+            device=self.device, threads=self.thread_count(), seed=self.seed, scratch=scratch
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options that shape a result, for the record."""
+        return {
+            "budget_s": self.budget,
+            "device": self.device,
+            "threads": self.thread_count(),
+            "seed": self.seed,
+            "min_pairs": self.min_pairs,
+            "max_pairs": self.max_pairs,
+            "min_sample_s": self.min_sample_s,
+            "mem_cap_mb": self.mem_cap_mb,
+        }
+
+
+@dataclass
+class RunResult:
+    """The outcome of one check: status, verdict, the record and where it was written."""
+
+    claim_id: str
+    status: RunStatus
+    verdict: Verdict | None
+    record: dict[str, Any] | None = None
+    path: Path | None = None
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Summary for --json output (the record itself stays in its file)."""
+        return {
+            "claim_id": self.claim_id,
+            "status": self.status.value,
+            "verdict": self.verdict.to_dict() if self.verdict else None,
+            "record": str(self.path) if self.path else None,
+            "reason": self.reason,
+            "cells": [c["summary"] for c in (self.record or {}).get("cells", [])],
+        }

@@ -1,0 +1,169 @@
+"""Which checkable claims need a run: never checked (anywhere, or in this environment), checked only
+on older framework versions than are installed here, or whose check changed since its newest run.
+
+Nothing here imports torch or TensorFlow: installed versions come from package metadata, and the
+benchmark code hash is computed from source files (verify.run.codehash), so `verify status`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg import api, records
+from kg.changes import release
+from kg.environments import environment_id, environment_label, row_versions, versions_text
+from kg.errors import RecordError
+from kg.lifecycle import Lifecycle, lifecycle_label, lifecycles
+from kg.model import Check, Environment, Run
+from kg.store import Corpus
+from verify.run import codehash, environment
+
+FRAMEWORKS = ("torch", "tensorflow", "keras")  # whose versions make a run "older"
+REASONS = ("never-checked", "not-checked-here", "older-versions", "check-changed")
+
+
+@dataclass
+class Here:
+    """This machine as `verify run` would record it now: environment id, label, versions."""
+
+    environment_id: str
+    label: str
+    versions: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def detect(cls) -> Here:
+        """Collect this machine's environment (no framework import)."""
+        env = environment.collect()
+        pk = env["packages"]
+        return cls(environment_id(env), environment_label(env), {k: pk.get(k) for k in FRAMEWORKS})
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a claim needs a run."""
+
+    kind: str  # one of REASONS
+    detail: str
+
+
+@dataclass(frozen=True)
+class ClaimStatus:
+    """One checkable claim: its newest run and the reasons it needs another."""
+
+    id: str
+    kind: str
+    runs: int
+    environments: int
+    latest: Run | None
+    reasons: list[Reason]
+    lifecycle: Lifecycle | None
+    label: str
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """`verify status`: this environment, counts, and one row per checkable claim."""
+
+    environment: Here
+    summary: dict[str, int]
+    claims: list[ClaimStatus]
+    lifecycle_unchecked: dict[str, Lifecycle]  # claims without a check whose tools moved on
+
+
+def is_older(env: Environment | None, installed: dict[str, str | None]) -> bool:
+    """Whether an environment had an older version than installed of some framework both have."""
+    have = row_versions(env)
+    return any(
+        have.get(p) and installed.get(p) and release(have[p]) < release(installed[p])
+        for p in FRAMEWORKS
+    )
+
+
+def check_changes(
+    check: Check, record: dict[str, Any] | None, current_hash: str, run_hash: str | None
+) -> list[str]:
+    """What differs between a claim's check now and the one a run used: code, parameters, rule."""
+    what = []
+    if run_hash and run_hash != current_hash:
+        what.append(f"benchmark code ({run_hash[:8]} then, {current_hash[:8]} now)")
+    old = (record or {}).get("check") or {}
+    now = check.to_dict()
+    for key in ("benchmark", "parameters", "rule") if old else ():
+        if json.dumps(old.get(key), sort_keys=True) != json.dumps(now.get(key), sort_keys=True):
+            what.append(key)
+    return what
+
+
+def _reasons(
+    claim_runs: list[Run], envs: dict[str, Environment], here: Here, changed: list[str]
+) -> list[Reason]:
+    if not claim_runs:
+        return [Reason("never-checked", "no run anywhere yet")]
+    newest, out = claim_runs[0], []
+    if not any(r.environment == here.environment_id for r in claim_runs):
+        when = (newest.ended or "")[:10]
+        out.append(Reason("not-checked-here", "not run in this environment yet; newest run on"
+                          f" {newest.environment_label} ({when})"))  # fmt: skip
+    if all(is_older(envs.get(r.environment), here.versions) for r in claim_runs):
+        best = max(
+            (row_versions(envs.get(r.environment)) for r in claim_runs),
+            key=lambda v: tuple(release(v.get(p)) for p in FRAMEWORKS),
+        )
+        checked = {p: best.get(p) for p in FRAMEWORKS}
+        out.append(Reason("older-versions", f"newest versions checked: {versions_text(checked)};"
+                          f" installed here: {versions_text(here.versions)}"))  # fmt: skip
+    if changed:
+        out.append(Reason("check-changed", f"changed since the newest run: {', '.join(changed)}"))
+    return out
+
+
+def _record(corpus: Corpus, rel: str | None) -> dict[str, Any] | None:
+    if not rel:
+        return None
+    try:
+        return records.read_record(corpus.root / rel)
+    except RecordError:
+        return None  # loaded before, unreadable now: no check diff
+
+
+def staleness(
+    corpus: Corpus,
+    here: Here | None = None,
+    code_hash: Callable[[str], str] = codehash.code_hash,
+) -> Staleness:
+    """One row per checkable claim with the reasons it needs a run, and a summary of counts."""
+    here = here or Here.detect()
+    envs = {e.id: e for e in api.environments(corpus)}
+    by_claim: dict[str, list[Run]] = {}
+    for r in api.runs(corpus):  # newest first
+        by_claim.setdefault(r.claim_id, []).append(r)
+    notes = lifecycles(corpus)
+    hashes: dict[str, str] = {}
+    rows = []
+    for cid, check in api.checks(corpus).items():
+        claim_runs = by_claim.get(cid, [])
+        changed: list[str] = []
+        if claim_runs:
+            hashes.setdefault(check.module, code_hash(check.module))
+            newest = claim_runs[0]
+            changed = check_changes(check, _record(corpus, newest.record), hashes[check.module],
+                                    newest.code_hash)  # fmt: skip
+        lc = notes.get(cid)
+        verdict = claim_runs[0].verdict.value if claim_runs else None
+        rows.append(ClaimStatus(
+            id=cid, kind=check.kind.value, runs=len(claim_runs),
+            environments=len({r.environment for r in claim_runs}),
+            latest=claim_runs[0] if claim_runs else None,
+            reasons=_reasons(claim_runs, envs, here, changed), lifecycle=lc,
+            label=lifecycle_label(lc, verdict) or "never checked",
+        ))  # fmt: skip
+    summary = {k: sum(any(x.kind == k for x in r.reasons) for r in rows) for k in REASONS}
+    summary.update(checkable=len(rows), up_to_date=sum(not r.reasons for r in rows),
+                   lifecycle=len(notes))  # fmt: skip
+    checked = {r.id for r in rows}
+    unchecked = {cid: lc for cid, lc in sorted(notes.items()) if cid not in checked}
+    return Staleness(here, summary, rows, unchecked)
