@@ -1,28 +1,22 @@
-"""Write a new claim into claims/*.ttl from plain values, and keep it only if the corpus stays valid.
+"""What a new claim needs: its values (ClaimSpec), the ids and notations it may use (Vocab), which
+values are still missing (gaps) and whether the given ones are known (check_known).
 
-`verify claim new` gathers the values (flags or prompts); this module checks the ids against the
-corpus, renders one Turtle block in the style of the hand-written files, appends it atomically,
-re-validates the whole corpus, and puts the file back byte for byte if anything is wrong.
+`verify claim new` gathers the values (flags or prompts); kg.claimfile writes the claim into a
+claims file and keeps it only if the corpus stays valid.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from kg import ns, paths
-from kg.errors import CorpusError, UsageError
-from kg.load import load_corpus
+from kg import ns
+from kg.errors import UsageError
 from kg.store import Corpus
 from kg.textutil import did_you_mean
-from kg.turtle_text import appended, block, literal, long_literal, number, write_bytes
 
-ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-DEFAULT_FILE = "claims/user-claims.ttl"
 CONDITIONS = {  # option name -> property; device and phase take concepts, the rest free text
     "device": "device",
     "phase": "phase",
@@ -36,16 +30,6 @@ CONDITIONS = {  # option name -> property; device and phase take concepts, the r
 FAVOURS = ("pytorch", "tensorflow", "both", "neither")
 LOWER_IS_BETTER = ("latency", "time", "memory")
 REQUIRED_RULE = ("metric", "subject", "threshold", "quantifier")
-PREFIXES_USED = ("fwc", "claim", "src", "bench", "schema", "prov")
-HEADER = "Claims added with `verify claim new`."
-
-
-class ClaimRejected(CorpusError):
-    """The new claim would make the corpus invalid; its file was left as it was."""
-
-    def __init__(self, path: str, error: CorpusError) -> None:
-        self.problems = getattr(error, "problems", [])
-        super().__init__(f"the claim was not added and {path} is unchanged. {error}")
 
 
 @dataclass
@@ -178,7 +162,7 @@ def gaps(spec: ClaimSpec, vocab: Vocab) -> list[Gap]:
     ]
     if out:
         return out
-    if not _derived_from(spec, vocab) and not spec.rests_on:
+    if not derived_sources(spec, vocab) and not spec.rests_on:
         return [
             Gap(
                 "rests_on",
@@ -214,7 +198,8 @@ def gaps(spec: ClaimSpec, vocab: Vocab) -> list[Gap]:
     ]
 
 
-def _derived_from(spec: ClaimSpec, vocab: Vocab) -> list[str]:
+def derived_sources(spec: ClaimSpec, vocab: Vocab) -> list[str]:
+    """The sources the claim rests on: those named, else its source when that is primary."""
     # A claim that appears in a primary study or data set rests on it unless told otherwise.
     if spec.derived_from or spec.rests_on:
         return spec.derived_from
@@ -230,55 +215,10 @@ def set_value(spec: ClaimSpec, name: str, value: str) -> None:
         setattr(spec, name, value)
 
 
-def render(spec: ClaimSpec, vocab: Vocab) -> str:
-    """The claim as a Turtle block in the hand-written style; unknown ids raise UsageError."""
-    check_known(spec, vocab)
-    missing = gaps(spec, vocab)
-    if missing:
-        raise UsageError("missing " + ", ".join(g.flag for g in missing))
-    kind_class = "fwc:" + ns.KINDS[spec.kind or ""][len(ns.FWC) :]
-    props: list[tuple[str, str]] = [
-        ("schema:identifier", literal(spec.id or "")),
-        ("schema:text", literal(spec.statement or "")),
-        ("fwc:category", vocab.concept("categories", spec.category or "", "category")),
-    ]
-    if spec.favours:
-        props.append(("fwc:favours", literal(spec.favours)))
-    appearance = [
-        ("schema:isPartOf", f"src:{spec.source}"),
-        ("fwc:locator", literal(spec.locator or "")),
-    ]
-    if spec.wording:
-        appearance.append(("fwc:wording", literal(spec.wording)))
-    props.append(("schema:appearance", block("fwc:Appearance", appearance, 1)))
-    derived = _derived_from(spec, vocab)
-    if derived:
-        props.append(("prov:wasDerivedFrom", ", ".join(f"src:{s}" for s in derived)))
-    if spec.rests_on:
-        props.append(("fwc:restsOn", literal(spec.rests_on)))
-    if spec.contradicts:
-        props.append(("fwc:contradicts", ", ".join(f"claim:{c}" for c in spec.contradicts)))
-    cond = _conditions(spec, vocab)
-    if cond:
-        props.append(("fwc:condition", block("fwc:Conditions", cond, 1)))
-    if spec.benchmark:
-        check = [("fwc:benchmark", f"bench:{spec.benchmark}")]
-        if spec.parameters:
-            check.append(
-                ("fwc:parameters", long_literal(json.dumps(spec.parameters, ensure_ascii=False)))
-            )
-        check.append(("fwc:rule", block("fwc:DecisionRule", _rule(spec, vocab), 2)))
-        props.append(("fwc:checkedBy", block("fwc:Check", check, 1)))
-    else:
-        props.append(("fwc:notCheckableBecause", literal(spec.not_checkable or "")))
-    body = " ;\n".join(f"    {p} {o}" for p, o in props)
-    return f"claim:{spec.id} a {kind_class} ;\n{body} .\n"
-
-
 def check_known(spec: ClaimSpec, vocab: Vocab) -> None:
     """Raise UsageError (with suggestions) for any id or notation given so far that the corpus
     does not know; values not given yet are not checked."""
-    if spec.id and not ID_PATTERN.match(spec.id):
+    if spec.id and not ns.is_claim_id(spec.id):
         raise UsageError(
             f"claim id '{spec.id}' is not kebab-case: use lower-case letters, digits "
             "and single hyphens, e.g. inference-latency-batch-4"
@@ -326,56 +266,6 @@ def check_known(spec: ClaimSpec, vocab: Vocab) -> None:
         )
 
 
-def _conditions(spec: ClaimSpec, vocab: Vocab) -> list[tuple[str, str]]:
-    out = []
-    for name, prop in CONDITIONS.items():
-        value = spec.conditions.get(name)
-        if not value:
-            continue
-        if name in ("device", "phase"):
-            out.append((f"fwc:{prop}", vocab.concept(name + "s", value, name)))
-        else:
-            out.append((f"fwc:{prop}", literal(value)))
-    return out
-
-
-def _rule(spec: ClaimSpec, vocab: Vocab) -> list[tuple[str, str]]:
-    r = spec.rule
-    metric = str(r.get("metric", ""))
-    better = r.get("better") or ("lower" if any(w in metric for w in LOWER_IS_BETTER) else "higher")
-    rows = [
-        ("fwc:metric", literal(metric)),
-        ("fwc:better", literal(str(better))),
-        ("fwc:subject", literal(str(r.get("subject", "")))),
-    ]
-    if r.get("baseline"):
-        rows.append(("fwc:baseline", literal(str(r["baseline"]))))
-    for key in ("threshold", "tolerance"):
-        raw = r.get(key, 0.1 if key == "tolerance" else None)
-        try:
-            rows.append((f"fwc:{key}", number(float(raw))))
-        except (TypeError, ValueError) as e:
-            raise UsageError(f"--{key} must be a number, not '{raw}'") from e
-    q = vocab.concept("quantifiers", str(r.get("quantifier", "")), "quantifier")
-    rows.append(("fwc:quantifier", q))
-    return rows
-
-
-def claims_file(root: Path, file: str | Path | None) -> Path:
-    """The Turtle file to write: a name ('adoption'), or a path relative to the project root, that
-    must lie in claims/ and end in .ttl (other files are not loaded)."""
-    raw = str(file or DEFAULT_FILE)
-    path = Path(raw) if "/" in raw else Path("claims") / raw
-    path = path if path.suffix == ".ttl" else path.with_name(path.name + ".ttl")
-    path = path if path.is_absolute() else root / path
-    if path.resolve().parent != paths.claims_dir(root).resolve():
-        raise UsageError(
-            f"--file {raw}: claims are loaded from {paths.claims_dir(root)}/*.ttl only;"
-            " name a file there, e.g. --file claims/user-claims.ttl"
-        )
-    return path
-
-
 def fill(spec: ClaimSpec, vocab: Vocab, ask: Callable[..., str] | None) -> None:
     """Ask for each missing value with `ask(question, default=..., show_default=False)` (a
     terminal prompt); without `ask`, a UsageError names every missing option."""
@@ -391,33 +281,3 @@ def fill(spec: ClaimSpec, vocab: Vocab, ask: Callable[..., str] | None) -> None:
             spec, gap.name, ask(gap.question, default=gap.default, show_default=False).strip()
         )
         check_known(spec, vocab)
-
-
-def add_claim(
-    root: Path,
-    spec: ClaimSpec,
-    file: str | Path | None = None,
-    vocab: Vocab | None = None,
-    *,
-    ask: Callable[..., str] | None = None,
-) -> Path:
-    """Fill in what the spec lacks (see `fill`), append the claim to its file and validate the
-    whole corpus; on any problem the file is put back exactly as it was and ClaimRejected carries
-    the problems."""
-    vocab = vocab or Vocab(load_corpus(root))
-    fill(spec, vocab, ask)
-    path = claims_file(root, file)
-    text = render(spec, vocab)
-    original = path.read_bytes() if path.exists() else None
-    write_bytes(path, appended(original, text, PREFIXES_USED, HEADER))
-    try:
-        load_corpus(root, use_cache=False)
-    except BaseException as e:
-        if original is None:
-            path.unlink(missing_ok=True)
-        else:
-            write_bytes(path, original)
-        if isinstance(e, CorpusError):
-            raise ClaimRejected(path.relative_to(root).as_posix(), e) from e
-        raise
-    return path

@@ -119,7 +119,10 @@ def test_publish_atom_feed_lists_the_flip(site):
     assert feed.find(f"{ATOM}updated").text == "2026-11-22T09:00:40Z"
     [entry] = feed.findall(f"{ATOM}entry")
     assert "holds → inconclusive" in entry.find(f"{ATOM}title").text
-    assert entry.find(f"{ATOM}id").text.endswith("20261122T090000Z-fixture-latency-11111111") and entry.find(f"{ATOM}updated").text
+    assert (
+        entry.find(f"{ATOM}id").text.endswith("20261122T090000Z-fixture-latency-11111111")
+        and entry.find(f"{ATOM}updated").text
+    )
 
 
 def test_publish_method_page_says_when_calibration_has_not_run(site):

@@ -57,7 +57,10 @@ def test_api_claim_detail_and_runs(client):
     assert len(runs) == 3 and runs[0]["environment"] == GPU_ENV
     assert runs[0]["measurements"][1] | {"ratio": 0.5, "ci_low": 0.4} == runs[0]["measurements"][1]
     record = client.get(runs[0]["record"])
-    assert record.status_code == 200 and record.json()["record_id"] == "20261122T100000Z-fixture-latency-22222222"
+    assert (
+        record.status_code == 200
+        and record.json()["record_id"] == "20261122T100000Z-fixture-latency-22222222"
+    )
 
 
 def test_api_unknown_claim_is_a_json_404_with_suggestions(client):

@@ -95,7 +95,7 @@ def new(
     Missing required values are asked for when run at a terminal; otherwise they are errors.
     On any problem the file is left exactly as it was and the command exits 2.
     """
-    from kg import paths, scaffold
+    from kg import claimfile, paths, scaffold
 
     given = dict(locals())
     spec = scaffold.ClaimSpec(
@@ -107,7 +107,7 @@ def new(
         rule={k: given[k] for k in RULE if given[k] is not None}, not_checkable=not_checkable,
     )  # fmt: skip
     root = paths.find_root()
-    path = scaffold.add_claim(root, spec, file, ask=typer.prompt if _interactive() else None)
+    path = claimfile.add_claim(root, spec, file, ask=typer.prompt if _interactive() else None)
     out = console()
     rel = path.relative_to(root) if path.is_relative_to(root) else path
     out.print(f"added claim '{spec.id}' to {rel}; the corpus is valid.")

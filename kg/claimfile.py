@@ -1,0 +1,164 @@
+"""Write a new claim into claims/*.ttl and keep it only if the corpus stays valid.
+
+The claim (a kg.scaffold.ClaimSpec) is rendered as one Turtle block in the style of the
+hand-written files, appended atomically, and the whole corpus is validated again; if anything is
+wrong the file is put back byte for byte and ClaimRejected carries the problems.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from kg import ns, paths
+from kg.errors import CorpusError, UsageError
+from kg.load import load_corpus
+from kg.scaffold import (
+    CONDITIONS,
+    LOWER_IS_BETTER,
+    ClaimSpec,
+    Vocab,
+    check_known,
+    derived_sources,
+    fill,
+    gaps,
+)
+from kg.turtle_text import appended, block, literal, long_literal, number, write_bytes
+
+DEFAULT_FILE = "claims/user-claims.ttl"
+PREFIXES_USED = ("fwc", "claim", "src", "bench", "schema", "prov")
+HEADER = "Claims added with `verify claim new`."
+
+
+class ClaimRejected(CorpusError):
+    """The new claim would make the corpus invalid; its file was left as it was."""
+
+    def __init__(self, path: str, error: CorpusError) -> None:
+        self.problems = getattr(error, "problems", [])
+        super().__init__(f"the claim was not added and {path} is unchanged. {error}")
+
+
+def render(spec: ClaimSpec, vocab: Vocab) -> str:
+    """The claim as a Turtle block in the hand-written style; unknown ids raise UsageError."""
+    check_known(spec, vocab)
+    missing = gaps(spec, vocab)
+    if missing:
+        raise UsageError("missing " + ", ".join(g.flag for g in missing))
+    kind_class = "fwc:" + ns.KINDS[spec.kind or ""][len(ns.FWC) :]
+    props: list[tuple[str, str]] = [
+        ("schema:identifier", literal(spec.id or "")),
+        ("schema:text", literal(spec.statement or "")),
+        ("fwc:category", vocab.concept("categories", spec.category or "", "category")),
+    ]
+    if spec.favours:
+        props.append(("fwc:favours", literal(spec.favours)))
+    appearance = [
+        ("schema:isPartOf", f"src:{spec.source}"),
+        ("fwc:locator", literal(spec.locator or "")),
+    ]
+    if spec.wording:
+        appearance.append(("fwc:wording", literal(spec.wording)))
+    props.append(("schema:appearance", block("fwc:Appearance", appearance, 1)))
+    derived = derived_sources(spec, vocab)
+    if derived:
+        props.append(("prov:wasDerivedFrom", ", ".join(f"src:{s}" for s in derived)))
+    if spec.rests_on:
+        props.append(("fwc:restsOn", literal(spec.rests_on)))
+    if spec.contradicts:
+        props.append(("fwc:contradicts", ", ".join(f"claim:{c}" for c in spec.contradicts)))
+    cond = _conditions(spec, vocab)
+    if cond:
+        props.append(("fwc:condition", block("fwc:Conditions", cond, 1)))
+    if spec.benchmark:
+        check = [("fwc:benchmark", f"bench:{spec.benchmark}")]
+        if spec.parameters:
+            check.append(
+                ("fwc:parameters", long_literal(json.dumps(spec.parameters, ensure_ascii=False)))
+            )
+        check.append(("fwc:rule", block("fwc:DecisionRule", _rule(spec, vocab), 2)))
+        props.append(("fwc:checkedBy", block("fwc:Check", check, 1)))
+    else:
+        props.append(("fwc:notCheckableBecause", literal(spec.not_checkable or "")))
+    body = " ;\n".join(f"    {p} {o}" for p, o in props)
+    return f"claim:{spec.id} a {kind_class} ;\n{body} .\n"
+
+
+def _conditions(spec: ClaimSpec, vocab: Vocab) -> list[tuple[str, str]]:
+    out = []
+    for name, prop in CONDITIONS.items():
+        value = spec.conditions.get(name)
+        if not value:
+            continue
+        if name in ("device", "phase"):
+            out.append((f"fwc:{prop}", vocab.concept(name + "s", value, name)))
+        else:
+            out.append((f"fwc:{prop}", literal(value)))
+    return out
+
+
+def _rule(spec: ClaimSpec, vocab: Vocab) -> list[tuple[str, str]]:
+    r = spec.rule
+    metric = str(r.get("metric", ""))
+    better = r.get("better") or ("lower" if any(w in metric for w in LOWER_IS_BETTER) else "higher")
+    rows = [
+        ("fwc:metric", literal(metric)),
+        ("fwc:better", literal(str(better))),
+        ("fwc:subject", literal(str(r.get("subject", "")))),
+    ]
+    if r.get("baseline"):
+        rows.append(("fwc:baseline", literal(str(r["baseline"]))))
+    for key in ("threshold", "tolerance"):
+        raw = r.get(key, 0.1 if key == "tolerance" else None)
+        try:
+            rows.append((f"fwc:{key}", number(float(raw))))
+        except (TypeError, ValueError) as e:
+            raise UsageError(f"--{key} must be a number, not '{raw}'") from e
+    q = vocab.concept("quantifiers", str(r.get("quantifier", "")), "quantifier")
+    rows.append(("fwc:quantifier", q))
+    return rows
+
+
+def claims_file(root: Path, file: str | Path | None) -> Path:
+    """The Turtle file to write: a name ('adoption'), or a path relative to the project root, that
+    must lie in claims/ and end in .ttl (other files are not loaded)."""
+    raw = str(file or DEFAULT_FILE)
+    path = Path(raw) if "/" in raw else Path("claims") / raw
+    path = path if path.suffix == ".ttl" else path.with_name(path.name + ".ttl")
+    path = path if path.is_absolute() else root / path
+    if path.resolve().parent != paths.claims_dir(root).resolve():
+        raise UsageError(
+            f"--file {raw}: claims are loaded from {paths.claims_dir(root)}/*.ttl only;"
+            " name a file there, e.g. --file claims/user-claims.ttl"
+        )
+    return path
+
+
+def add_claim(
+    root: Path,
+    spec: ClaimSpec,
+    file: str | Path | None = None,
+    vocab: Vocab | None = None,
+    *,
+    ask: Callable[..., str] | None = None,
+) -> Path:
+    """Fill in what the spec lacks (see `fill`), append the claim to its file and validate the
+    whole corpus; on any problem the file is put back exactly as it was and ClaimRejected carries
+    the problems."""
+    vocab = vocab or Vocab(load_corpus(root))
+    fill(spec, vocab, ask)
+    path = claims_file(root, file)
+    text = render(spec, vocab)
+    original = path.read_bytes() if path.exists() else None
+    write_bytes(path, appended(original, text, PREFIXES_USED, HEADER))
+    try:
+        load_corpus(root, use_cache=False)
+    except BaseException as e:
+        if original is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_bytes(path, original)
+        if isinstance(e, CorpusError):
+            raise ClaimRejected(path.relative_to(root).as_posix(), e) from e
+        raise
+    return path
