@@ -38,6 +38,8 @@ test: setup browser
 lint: setup
 	$(BIN)/ruff check kg verify tests
 	$(BIN)/ruff format --check kg verify tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python -m pytest tests/benchmarks --benchmark-only --benchmark-enable

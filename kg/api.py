@@ -12,15 +12,14 @@ from typing import Any
 
 from kg import ns, queries
 from kg.errors import UnknownClaim, UnknownSource
-from kg.model import (
-    Check,
+from kg.model import Check, Kind
+from kg.rows import (
     CitationEdge,
     Claim,
     ClaimSummary,
     Concept,
     Environment,
     Evidence,
-    Kind,
     Measurement,
     Run,
     Source,
@@ -122,8 +121,9 @@ def claims(corpus: Corpus) -> dict[str, Claim]:
 
 def claim(corpus: Corpus, claim_id: str) -> Claim:
     """Everything about one claim: statement, appearances, sources, conditions, check, links."""
+    found: Claim | None
     if "claim_details" in corpus.memo:
-        found = corpus.memo["claim_details"].get(claim_id)
+        found = queries.claim_details(corpus).get(claim_id)
     elif ns.is_claim_id(claim_id):  # ids are kebab-case; nothing else may reach a query
         found = queries.claim_details(corpus, [claim_id]).get(claim_id)
     else:
@@ -273,7 +273,7 @@ def _evidence(corpus: Corpus) -> list[Evidence]:
            } GROUP BY ?m ?name ?description ?metric ?value ?unit ?technique ?framework ?version
                       ?hardware ?device ?phase ?model ?batch ?input ?date ?source ?url"""
     )
-    base, out = ns.BASE + "evidence/", {}
+    base, out = ns.BASE + "evidence/", dict[str, Evidence]()
     for r in sorted(rows, key=lambda r: (r["phase"] or "", r["model"] or "", r["m"])):
         ident = r["m"][len(base) :] if r["m"].startswith(base) else r["m"]
         claims = sorted(set((r["claims"] or "").split()))

@@ -14,7 +14,8 @@ from typing import Any
 from kg import api
 from kg.environments import machine_label, row_versions
 from kg.errors import UsageError
-from kg.model import Environment, Label, Measurement, Run
+from kg.model import Label
+from kg.rows import Environment, Measurement, Run
 from kg.store import Corpus
 from kg.textutil import natural_key
 
@@ -226,7 +227,9 @@ def version_series(corpus: Corpus, claim_id: str) -> list[VersionPoint]:
     points = []
     for env_id, r in api.latest_runs(corpus).get(claim_id, {}).items():
         env = envs.get(env_id)
-        cells = [m for m in api.measurements(corpus, r.run) if m.ratio is not None]
+        cells: list[Measurement | None] = [
+            m for m in api.measurements(corpus, r.run) if m.ratio is not None
+        ]
         for m in cells or [None]:
             points.append(VersionPoint(
                 machine=machine_label(env) if env else env_id, environment=env_id,

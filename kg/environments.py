@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kg.model import Environment
+from kg.rows import Environment
 
 
 @dataclass(frozen=True)

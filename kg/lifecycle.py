@@ -10,9 +10,10 @@ claim carries ``fwc:lifecycle`` notes citing the documentation that says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kg import api
-from kg.model import Run
+from kg.rows import Run
 from kg.store import Corpus
 
 # A superseded product outranks a deprecated or barely maintained one; at equal rank a probe run
@@ -77,7 +78,7 @@ def _notes(corpus: Corpus) -> dict[str, list[Note]]:
     return out
 
 
-def _sentence(r: dict) -> str:
+def _sentence(r: dict[str, Any]) -> str:
     by = f" (source: {r['source']})" if r["source"] else ""
     if r["status"] == "superseded":
         return f"{r['product']} has been superseded by {r['successor']}{by}."

@@ -1,10 +1,9 @@
-"""Typed rows shared by kg and verify: what the read API returns and what the engine consumes.
+"""The types kg and verify share: labels as string enums, the decision rule, a claim's check, a
+verdict; and ``plain``, which turns any of them (and the rows of kg.rows) into JSON values.
 
 The graph speaks in IRIs and SPARQL variable names; everything above kg speaks in these types.
-Labels are string enums, so a row compares equal to the notation it came from ("holds") and
-serialises to it in JSON; rows are frozen dataclasses with snake_case fields, turned into plain
-JSON values by ``plain``. Jinja templates read them with the same ``row.field`` / ``row["field"]``
-syntax they used for dicts.
+A label compares equal to the notation it came from ("holds") and serialises to it in JSON; rows
+are frozen dataclasses with snake_case fields, which Jinja templates read as ``row.field``.
 """
 
 from __future__ import annotations
@@ -124,7 +123,7 @@ class Rule:
 
     def to_dict(self) -> dict[str, Any]:
         """The rule as JSON, as records keep it."""
-        return plain(self)
+        return as_json(self)
 
     @property
     def floor(self) -> float:
@@ -157,7 +156,7 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         """The check as JSON, as a run record keeps it."""
-        return plain(self)
+        return as_json(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Check:
@@ -188,193 +187,15 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the run record."""
-        return plain(self)
+        return as_json(self)
 
 
-@dataclass(frozen=True)
-class Concept:
-    """A SKOS concept: its notation, label and definition."""
-
-    notation: str
-    label: str
-    definition: str
-
-
-@dataclass(frozen=True)
-class Appearance:
-    """Where a claim appears: the document, its role, the place in it and its words."""
-
-    doc: str
-    doc_name: str
-    role: str
-    locator: str
-    wording: str | None
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    """A source a claim rests on (prov:wasDerivedFrom)."""
-
-    id: str
-    name: str
-    role: str
-    url: str | None
-    date: str | None
-
-
-@dataclass(frozen=True)
-class ClaimSummary:
-    """One row of the claim list."""
-
-    id: str
-    kind: Kind
-    category: str
-    text: str
-    favours: str | None
-    check: str | None  # the benchmark id of its check
-    appearances: int
-    documents: list[str]
-
-    @property
-    def checkable(self) -> bool:
-        """Whether the claim carries an executable check."""
-        return self.check is not None
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Everything about one claim."""
-
-    id: str
-    iri: str
-    kind: Kind
-    category: str
-    text: str
-    favours: str | None
-    rests_on: str | None
-    not_checkable_because: str | None
-    appearances: list[Appearance]
-    derived_from: list[SourceRef]
-    conditions: dict[str, str]
-    check: Check | None
-    contradicts: list[str]
-
-
-@dataclass(frozen=True)
-class Source:
-    """A document or data set in the bibliography, with how many claims use it."""
-
-    id: str
-    name: str
-    role: str
-    date: str | None
-    url: str | None
-    appears: int  # claims that appear in it
-    supports: int  # claims that rest on it
-
-
-@dataclass(frozen=True)
-class SourceUse:
-    """A claim's use of one source: it appears there, or rests on it."""
-
-    id: str
-    how: str  # "appears" or "rests-on"
-
-
-@dataclass(frozen=True)
-class Environment:
-    """A machine with one set of framework versions, as the graph describes it."""
-
-    id: str
-    label: str
-    cpu: str | None = None
-    cores: int | None = None
-    mem: float | None = None
-    gpu: str | None = None
-    driver: str | None = None
-    cuda: str | None = None
-    os: str | None = None
-    python: str | None = None
-    torch: str | None = None
-    tf: str | None = None
-    keras: str | None = None
-    jax: str | None = None
-    numpy: str | None = None
-    runs: int = 0
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run of a claim's check (a record in the graph)."""
-
-    run: str
-    claim_id: str
-    environment: str
-    environment_label: str
-    started: str | None
-    ended: str | None
-    status: str | None
-    verdict: Label
-    explanation: str | None
-    record: str | None
-    code_hash: str | None
-    budget_s: float | None
-    benchmark: str | None
-    deprecated: bool | None
-    successor: str | None
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One condition cell of a run: the oriented ratio, its CI, both sides' statistics."""
-
-    cell: str | None
-    metric: str | None
-    ratio: float | None
-    ci_low: float | None
-    ci_high: float | None
-    confidence: float | None
-    method: str | None
-    processes: int | None
-    sample_size: int | None
-    subject_value: float | None
-    baseline_value: float | None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A published measurement: a primary source's own number, not one of our runs."""
-
-    id: str
-    name: str | None
-    description: str | None
-    metric: str | None
-    value: float
-    unit: str | None
-    technique: str | None
-    framework: str | None
-    version: str | None
-    hardware: str | None
-    device: str | None
-    phase: str | None
-    model: str | None
-    batch: str | None
-    input: str | None
-    date: str | None
-    source: str
-    url: str | None
-    claims: list[str]
-
-
-@dataclass(frozen=True)
-class CitationEdge:
-    """An edge of the evidence graph: claim -> document, or document -> document."""
-
-    source: str
-    source_kind: str  # "claim" or the source's role
-    target: str
-    target_kind: str
-    rel: str  # appears-in, rests-on, cites, reviews
+def as_json(row: Any) -> dict[str, Any]:
+    """A row (a dataclass) as a plain JSON object."""
+    out = plain(row)
+    if not isinstance(out, dict):
+        raise TypeError(f"{type(row).__name__} is not a row")
+    return out
 
 
 def plain(value: Any) -> Any:
@@ -388,8 +209,3 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
-
-
-PRIMARY_ROLES = frozenset(
-    {"primary-study", "dataset", "documentation"}
-)  # where a citation chain ends

@@ -18,18 +18,14 @@ import networkx as nx
 
 from kg import ns
 from kg.environments import PROPERTIES
-from kg.model import (
+from kg.model import Check, CheckType, Kind, Label, Rule
+from kg.rows import (
     PRIMARY_ROLES,
     Appearance,
-    Check,
-    CheckType,
     CitationEdge,
     Claim,
     Environment,
-    Kind,
-    Label,
     Measurement,
-    Rule,
     Run,
     SourceRef,
 )
@@ -101,7 +97,9 @@ def _claim_details(corpus: Corpus, ids: list[str] | None) -> dict[str, Claim]:
     return {cid: _claim(cid, parts, notation, checks.get(cid)) for cid, parts in rows.items()}
 
 
-def _claim(cid: str, parts: dict[str, Any], notation: dict[str, str], check: dict | None) -> Claim:
+def _claim(
+    cid: str, parts: dict[str, Any], notation: dict[str, str], check: dict[str, Any] | None
+) -> Claim:
     r = parts["row"]
     kind = Kind(ns.KIND_OF[r["k"]])
     conditions = dict(sorted(parts["conditions"].items()))
@@ -122,7 +120,9 @@ def _claim(cid: str, parts: dict[str, Any], notation: dict[str, str], check: dic
     )
 
 
-def _appearances(corpus: Corpus, scope: str, notation: dict[str, str], rows: dict) -> None:
+def _appearances(
+    corpus: Corpus, scope: str, notation: dict[str, str], rows: dict[str, Any]
+) -> None:
     found = corpus.query(
         """SELECT ?id ?doc ?docName ?role ?locator ?wording WHERE { %s
              ?c schema:appearance ?a ; schema:identifier ?id .
@@ -144,7 +144,7 @@ def _appearances(corpus: Corpus, scope: str, notation: dict[str, str], rows: dic
             )
 
 
-def _derived(corpus: Corpus, scope: str, notation: dict[str, str], rows: dict) -> None:
+def _derived(corpus: Corpus, scope: str, notation: dict[str, str], rows: dict[str, Any]) -> None:
     found = corpus.query(
         """SELECT ?cid ?id ?name ?role ?url ?date WHERE { %s
              ?c prov:wasDerivedFrom ?s ; schema:identifier ?cid .
@@ -272,9 +272,9 @@ def _citation_edges(corpus: Corpus) -> list[CitationEdge]:
     return sorted(out, key=lambda e: (e.source, e.rel, e.target))
 
 
-def evidence_graph(corpus: Corpus) -> nx.DiGraph:
+def evidence_graph(corpus: Corpus) -> nx.DiGraph[str]:
     """Claims and sources as nodes; appears-in, rests-on, cites and reviews as edges."""
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     for e in citation_edges(corpus):
         g.add_node(e.source, kind=e.source_kind)
         g.add_node(e.target, kind=e.target_kind)
@@ -293,8 +293,9 @@ def citation_chains(corpus: Corpus, ids: list[str] | None = None) -> dict[str, l
     its chains."""
     details = claim_details(corpus)
     g = corpus.memoised("evidence_graph", lambda: evidence_graph(corpus))
-    primary = sorted(n for n, k in g.nodes(data="kind") if k in PRIMARY_ROLES)
-    out = {}
+    kinds = nx.get_node_attributes(g, "kind")
+    primary = sorted(n for n, k in kinds.items() if k in PRIMARY_ROLES)
+    out: dict[str, list[list[str]]] = {}
     for cid in details if ids is None else ids:
         named = sorted({d.id for d in details[cid].derived_from})
         targets = [t for t in (named or primary) if t in g and t != cid]

@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pyoxigraph as ox
 
 from kg import ns
 from kg.errors import RecordError
 from kg.paths import VOCAB_FILE
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Corpus:
         if bindings:
             sparql = bind_values(sparql, bindings)
         result = self.store.query(ns.SPARQL_PREFIXES + sparql, use_default_graph_as_union=True)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("Corpus.query runs SELECT queries; use Corpus.ask for ASK")
         # by position: looking a variable up by name costs more than converting its value
         names = list(enumerate(v.value for v in result.variables))
         return [{n: to_python(sol[i]) for i, n in names} for sol in result]
@@ -44,11 +48,11 @@ class Corpus:
         """Run an ASK over the union of all graphs."""
         return bool(self.store.query(ns.SPARQL_PREFIXES + sparql, use_default_graph_as_union=True))
 
-    def memoised(self, key: Any, make: Callable[[], Any]) -> Any:
+    def memoised(self, key: Any, make: Callable[[], T]) -> T:
         """``make()`` once per corpus: read-API results are reused, the graph being immutable."""
         if key not in self.memo:
             self.memo[key] = make()
-        return self.memo[key]
+        return cast(T, self.memo[key])
 
 
 def bind_values(sparql: str, bindings: dict[str, str]) -> str:

@@ -7,10 +7,11 @@ import re
 from datetime import UTC, datetime
 
 
-def natural_key(text: str | None) -> tuple:
+def natural_key(text: str | None) -> tuple[tuple[int, int | str], ...]:
     """Sort key in which runs of digits compare as numbers: 'b1-s28' before 'b1-s128',
     'TF 2.9' before 'TF 2.21'."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text or ""))
+    parts = re.split(r"(\d+)", text or "")
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
 def close_matches(word: str, known: list[str], n: int = 3, cutoff: float = 0.5) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 
 from kg import api, queries
-from kg.model import PRIMARY_ROLES
+from kg.rows import PRIMARY_ROLES
 from kg.store import Corpus
 
 

@@ -87,13 +87,13 @@ def _other(framework: str) -> str:
 
 
 def result(
-    label: Label, explanation: str, value: float | None, data: dict, source: str
+    label: Label, explanation: str, value: float | None, data: dict[str, Any], source: str
 ) -> DataVerdict:
     """The verdict every judge here returns."""
     return DataVerdict(label, explanation, value, data, source)
 
 
-def decide(values: list[float], rule: dict) -> bool:
+def decide(values: list[float], rule: dict[str, Any]) -> bool:
     """Whether values meet the rule: "at-least" everywhere, "up-to" somewhere, "about" all within
     the tolerance band; with better "lower" the bounds turn round."""
     t, tol = float(rule.get("threshold", 0)), float(rule.get("tolerance", 0))
@@ -111,7 +111,7 @@ def decide(values: list[float], rule: dict) -> bool:
     return v >= lo
 
 
-def claimed(rule: dict) -> str:
+def claimed(rule: dict[str, Any]) -> str:
     """The claimed share in words: 'about 80% (±5%)', 'at least 50%'."""
     t, tol = float(rule.get("threshold", 0)), float(rule.get("tolerance", 0))
     q = {"up-to": "up to", "at-least": "at least", "about": "about", "exists": "some"}
@@ -121,7 +121,7 @@ def claimed(rule: dict) -> str:
     return f"{word} {t:.0%}" + (f" (±{tol:.0%})" if tol else "")
 
 
-def as_list(value: Any) -> list:
+def as_list(value: Any) -> list[Any]:
     """A parameter that may be one value or a list, as a list (empty when absent)."""
     if value is None or value == "":
         return []
@@ -138,7 +138,11 @@ def _population(text: Any) -> str | None:
 
 
 def _judge_papers(
-    params: dict, rule: dict, framework: str, other: str, rows: list[dict]
+    params: dict[str, Any],
+    rule: dict[str, Any],
+    framework: str,
+    other: str,
+    rows: list[dict[str, Any]],
 ) -> DataVerdict:
     if framework not in FRAMEWORKS or other not in FRAMEWORKS or framework == other:
         text = (
@@ -146,7 +150,7 @@ def _judge_papers(
             f"{framework or '?'} against {other or '?'}."
         )
         return result(Label.NOT_CHECKABLE, text, None, {"rows": []}, CONFERENCE_DATA)
-    by_conf: dict[str, list[dict]] = {}
+    by_conf: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_conf.setdefault(r["conference"].lower(), []).append(r)
     wanted = [str(c) for c in as_list(params.get("conference"))] or sorted(
@@ -170,7 +174,13 @@ def _judge_papers(
     return _judge_rows(used, params, rule, framework, other)
 
 
-def _missing_cells(missing, by_conf, rows, framework, other) -> DataVerdict:
+def _missing_cells(
+    missing: list[tuple[str, int]],
+    by_conf: dict[str, list[dict[str, Any]]],
+    rows: list[dict[str, Any]],
+    framework: str,
+    other: str,
+) -> DataVerdict:
     latest = max(rows, key=lambda r: (r["year"], r["month_year"][:2]))
     nearest, ends = [], [f"{latest['conference']} {latest['year']}"]
     for conf, year in missing:
@@ -191,7 +201,7 @@ def _missing_cells(missing, by_conf, rows, framework, other) -> DataVerdict:
     return result(Label.NOT_CHECKABLE, text, None, data, CONFERENCE_DATA)
 
 
-def _with_shares(r: dict, framework: str, other: str) -> dict:
+def _with_shares(r: dict[str, Any], framework: str, other: str) -> dict[str, Any]:
     naming = r[framework] + r[other]
     return {
         **r,
@@ -200,7 +210,7 @@ def _with_shares(r: dict, framework: str, other: str) -> dict:
     }
 
 
-def _row_line(r: dict, framework: str, other: str) -> str:
+def _row_line(r: dict[str, Any], framework: str, other: str) -> str:
     s = _with_shares(r, framework, other)
     naming = r[framework] + r[other]
     if not naming:
@@ -212,7 +222,7 @@ def _row_line(r: dict, framework: str, other: str) -> str:
     )
 
 
-def _rows_line(rows: list[dict], framework: str, other: str) -> str:
+def _rows_line(rows: list[dict[str, Any]], framework: str, other: str) -> str:
     if len(rows) <= 3:
         return "; ".join(_row_line(r, framework, other) for r in rows)
     naming = [r["share_of_naming"] for r in rows if r["share_of_naming"] is not None]
@@ -225,7 +235,11 @@ def _rows_line(rows: list[dict], framework: str, other: str) -> str:
 
 
 def _judge_rows(
-    used: list[dict], params: dict, rule: dict, framework: str, other: str
+    used: list[dict[str, Any]],
+    params: dict[str, Any],
+    rule: dict[str, Any],
+    framework: str,
+    other: str,
 ) -> DataVerdict:
     rows = [_with_shares(r, framework, other) for r in used]
     population = _population(params.get("population"))
@@ -278,7 +292,11 @@ def _span(values: list[float]) -> str:
 
 
 def _judge_survey(
-    params: dict, rule: dict, framework: str, other: str | None, table: dict[str, dict]
+    params: dict[str, Any],
+    rule: dict[str, Any],
+    framework: str,
+    other: str | None,
+    table: dict[str, dict[str, Any]],
 ) -> DataVerdict:
     population = str(params.get("population") or "professional developers")
     rows = [table[f] for f in (framework, other) if f in table]
@@ -317,8 +335,10 @@ def _judge_survey(
     return result(Label.HOLDS if ok else Label.DOES_NOT_HOLD, text, value, data, SURVEY_DATA)
 
 
-def _survey_line(table: dict, framework: str, other: str | None) -> str:
-    parts = [f"{table[f]['percent']:.2f}% use {_name(f)}" for f in (framework, other) if f in table]
+def _survey_line(table: dict[str, Any], framework: str, other: str | None) -> str:
+    parts = [
+        f"{table[f]['percent']:.2f}% use {_name(f)}" for f in (framework, other) if f and f in table
+    ]
     return "in the Stack Overflow 2022 survey of professional developers " + " and ".join(parts)
 
 
@@ -332,7 +352,7 @@ def _missing_dataset(
     dataset: str, framework: str, other: str, snapshots: SnapshotReader
 ) -> DataVerdict:
     need = MISSING.get(dataset, f"a snapshot of the data set '{dataset}' in data/snapshots/")
-    nearest, data = "", {"rows": []}
+    nearest, data = "", dict[str, Any](rows=[])
     if dataset.startswith("so-survey") and snapshots.has(SURVEY_DATA):
         table = snapshots.survey()
         data = {

@@ -13,6 +13,7 @@ happen about 5% of the time.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class AAReport:
     at_least_false: float  # "at least 1.1x" judged holds
     median_half_width: float  # relative CI half-width, median over runs
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain dict for --json."""
         return asdict(self)
 

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 CONFIDENCE = 0.95
 N_BOOT = 2000
@@ -45,7 +47,7 @@ def metric_values(samples: np.ndarray, metric: str, better: str, timed: bool) ->
     return samples
 
 
-def ratio_of(subject_stat: float | np.ndarray, baseline_stat: float | np.ndarray, better: str):
+def ratio_of(subject_stat: Any, baseline_stat: Any, better: str) -> Any:
     """The oriented ratio: above 1 means the subject wins."""
     if better == "lower":
         return baseline_stat / subject_stat
@@ -79,7 +81,8 @@ class _Side:
         within = (rng.random((b, p, width), dtype=np.float32) * n).astype(np.int32)
         np.minimum(within, n.astype(np.int32) - 1, out=within)  # float32 rounding can reach n
         within += (pick.astype(np.int32) * width)[..., None]
-        return np.take(self.ranks.ravel(), within).reshape(b, -1)
+        out: np.ndarray = np.take(self.ranks.ravel(), within).reshape(b, -1)
+        return out
 
     def quantile(self, ranks: np.ndarray, q: float) -> np.ndarray:
         """np.quantile(values, q, axis=1) (linear), found by counting ranks instead of sorting."""
@@ -151,7 +154,7 @@ class CellSummary:
     n_samples_baseline: int
     method: str = METHOD
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain dict for the run record."""
         return asdict(self)
 
@@ -163,8 +166,8 @@ class CellSummary:
 
 def summarize_cell(
     label: str,
-    subject: Sequence[Sequence[float]],
-    baseline: Sequence[Sequence[float]],
+    subject: Sequence[npt.ArrayLike],
+    baseline: Sequence[npt.ArrayLike],
     *,
     metric: str,
     better: str,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kg.model import Label, Quantifier, Rule, Verdict
 
@@ -197,7 +198,7 @@ def judge(rule: Rule, cells: Sequence[CellEstimate], *, note: str = "") -> Verdi
     return Verdict(verdict.label, verdict.explanation + note)
 
 
-def judge_probe(result: dict, what: str, *, note: str = "") -> Verdict:
+def judge_probe(result: dict[str, Any], what: str, *, note: str = "") -> Verdict:
     """Apply an ``exists`` rule to a probe's result dict (ok, detail, deprecated, successor)."""
     detail = str(result.get("detail", "")).rstrip(".")
     tail = f": {detail}." if detail else "."

@@ -12,7 +12,8 @@ from typing import Any
 from markupsafe import Markup
 
 from kg import ns
-from kg.model import Check, Measurement, Quantifier, Run
+from kg.model import Check, Quantifier
+from kg.rows import Measurement, Run
 from verify.judge.verdicts import tier_name
 from verify.publish.charts import ChartRow, marker_symbol, ratio_chart
 from verify.publish.sitedata import STATUS, SiteData

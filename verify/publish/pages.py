@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kg.changes import Flip
-from kg.model import CitationEdge, Label, Run, Source
+from kg.model import Label
+from kg.rows import CitationEdge, Run, Source
 from verify.judge.verdicts import tier_name
 from verify.publish import claimpage
 from verify.publish.sitedata import STATUS, SiteData, SourceClaim, safe_name, source_index

@@ -15,16 +15,7 @@ from typing import Any
 from kg import api, changes, export, paths
 from kg.changes import Flip
 from kg.environments import machine_label, row_versions, versions_text
-from kg.model import (
-    CitationEdge,
-    Claim,
-    Concept,
-    Environment,
-    Evidence,
-    Measurement,
-    Run,
-    Source,
-)
+from kg.rows import CitationEdge, Claim, Concept, Environment, Evidence, Measurement, Run, Source
 from kg.store import Corpus
 from kg.textutil import natural_key
 

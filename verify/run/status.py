@@ -18,7 +18,8 @@ from kg.changes import release
 from kg.environments import environment_id, environment_label, row_versions, versions_text
 from kg.errors import RecordError
 from kg.lifecycle import Lifecycle, lifecycle_label, lifecycles
-from kg.model import Check, Environment, Run
+from kg.model import Check
+from kg.rows import Environment, Run
 from kg.store import Corpus
 from verify.run import codehash, environment
 

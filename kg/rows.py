@@ -1,0 +1,198 @@
+"""The rows of the read API (kg.api): claims, sources, environments, runs, measurements, evidence.
+
+Frozen dataclasses with snake_case fields; ``kg.model.plain`` turns them into JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kg.model import Check, Kind, Label
+
+PRIMARY_ROLES = frozenset({"primary-study", "dataset", "documentation"})  # where a chain ends
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A SKOS concept: its notation, label and definition."""
+
+    notation: str
+    label: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """Where a claim appears: the document, its role, the place in it and its words."""
+
+    doc: str
+    doc_name: str
+    role: str
+    locator: str
+    wording: str | None
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source a claim rests on (prov:wasDerivedFrom)."""
+
+    id: str
+    name: str
+    role: str
+    url: str | None
+    date: str | None
+
+
+@dataclass(frozen=True)
+class ClaimSummary:
+    """One row of the claim list."""
+
+    id: str
+    kind: Kind
+    category: str
+    text: str
+    favours: str | None
+    check: str | None  # the benchmark id of its check
+    appearances: int
+    documents: list[str]
+
+    @property
+    def checkable(self) -> bool:
+        """Whether the claim carries an executable check."""
+        return self.check is not None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Everything about one claim."""
+
+    id: str
+    iri: str
+    kind: Kind
+    category: str
+    text: str
+    favours: str | None
+    rests_on: str | None
+    not_checkable_because: str | None
+    appearances: list[Appearance]
+    derived_from: list[SourceRef]
+    conditions: dict[str, str]
+    check: Check | None
+    contradicts: list[str]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document or data set in the bibliography, with how many claims use it."""
+
+    id: str
+    name: str
+    role: str
+    date: str | None
+    url: str | None
+    appears: int  # claims that appear in it
+    supports: int  # claims that rest on it
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """A claim's use of one source: it appears there, or rests on it."""
+
+    id: str
+    how: str  # "appears" or "rests-on"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A machine with one set of framework versions, as the graph describes it."""
+
+    id: str
+    label: str
+    cpu: str | None = None
+    cores: int | None = None
+    mem: float | None = None
+    gpu: str | None = None
+    driver: str | None = None
+    cuda: str | None = None
+    os: str | None = None
+    python: str | None = None
+    torch: str | None = None
+    tf: str | None = None
+    keras: str | None = None
+    jax: str | None = None
+    numpy: str | None = None
+    runs: int = 0
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a claim's check (a record in the graph)."""
+
+    run: str
+    claim_id: str
+    environment: str
+    environment_label: str
+    started: str | None
+    ended: str | None
+    status: str | None
+    verdict: Label
+    explanation: str | None
+    record: str | None
+    code_hash: str | None
+    budget_s: float | None
+    benchmark: str | None
+    deprecated: bool | None
+    successor: str | None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One condition cell of a run: the oriented ratio, its CI, both sides' statistics."""
+
+    cell: str | None
+    metric: str | None
+    ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float | None
+    method: str | None
+    processes: int | None
+    sample_size: int | None
+    subject_value: float | None
+    baseline_value: float | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A published measurement: a primary source's own number, not one of our runs."""
+
+    id: str
+    name: str | None
+    description: str | None
+    metric: str | None
+    value: float
+    unit: str | None
+    technique: str | None
+    framework: str | None
+    version: str | None
+    hardware: str | None
+    device: str | None
+    phase: str | None
+    model: str | None
+    batch: str | None
+    input: str | None
+    date: str | None
+    source: str
+    url: str | None
+    claims: list[str]
+
+
+@dataclass(frozen=True)
+class CitationEdge:
+    """An edge of the evidence graph: claim -> document, or document -> document."""
+
+    source: str
+    source_kind: str  # "claim" or the source's role
+    target: str
+    target_kind: str
+    rel: str  # appears-in, rests-on, cites, reviews
