@@ -11,7 +11,7 @@ from site_project import make_project
 
 from kg.load import load_corpus
 from verify.publish.build import publish
-from verify.server import create_app
+from verify.serve.app import create_app
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from site_project import GPU_ENV, make_project
 
 from kg.load import load_corpus
 from verify.publish.build import publish
-from verify.server import create_app, site_file
-from verify.sparql import QueryRefused, query_form
+from verify.serve.app import create_app, site_file
+from verify.serve.endpoint import QueryRefused, query_form
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?c != ?i) }"
 

@@ -60,7 +60,7 @@ def serve(
 
     from verify.publish.build import MARKER
     from verify.publish.build import publish as build
-    from verify.server import create_app
+    from verify.serve.app import create_app
 
     c = corpus()
     site = site or _default_out()

@@ -232,8 +232,8 @@ class _Worker:
 
     def __init__(self, store_path: str, start_timeout: float) -> None:
         ours, theirs = socket.socketpair()
-        code = "import sys; from verify.sparql import serve_worker; serve_worker(sys.argv[1], int(sys.argv[2]))"
-        package_root = str(Path(__file__).resolve().parent.parent)
+        code = "import sys; from verify.serve.endpoint import serve_worker; serve_worker(sys.argv[1], int(sys.argv[2]))"
+        package_root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             filter(None, [package_root, os.environ.get("PYTHONPATH")]))}  # fmt: skip
         self.proc = subprocess.Popen(

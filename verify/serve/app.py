@@ -22,9 +22,9 @@ from starlette.exceptions import HTTPException
 import verify
 from kg.model import plain
 from kg.store import Corpus
-from verify import apimodels as m
 from verify.publish import claimpage, sitedata
-from verify.sparql import EndpointBusy, QueryRefused, QueryTimeout, SparqlEndpoint
+from verify.serve import models as m
+from verify.serve.endpoint import EndpointBusy, QueryRefused, QueryTimeout, SparqlEndpoint
 
 TYPES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".csv": "text/csv",
          ".xml": "application/atom+xml", ".js": "text/javascript", ".css": "text/css",
