@@ -102,6 +102,8 @@ def _weight(params: list[str]) -> float:
     """The q-value among a media range's parameters (1 when it has none)."""
     q = 1.0
     for param in params:
+        if not param:
+            continue  # `text/csv;` : RFC 9110 allows an empty parameter
         m = _PARAM.fullmatch(param)
         if not m:
             raise MalformedHeader(f"the Accept header is malformed: bad parameter '{_cut(param)}'")
