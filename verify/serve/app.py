@@ -41,6 +41,7 @@ def create_app(site_dir: Path, corpus: Corpus, limits: Limits | None = None, *,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        """Stop the workers and remove the store copy when the server stops."""
         yield
         endpoint.close()
 
@@ -61,9 +62,11 @@ def register_errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_req, exc: HTTPException):
+        """404, 405 and the rest, as JSON."""
         text = {404: "not found", 405: "method not allowed"}.get(exc.status_code, "bad request")
         return error(exc.status_code, text, exc.detail, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_req, exc: RequestValidationError):
+        """A parameter that fails its declared type or bounds: 422, with every problem."""
         return error(422, "invalid request", exc.errors())

@@ -88,6 +88,7 @@ class BodyLimit:
         started = False
 
         async def counted() -> Message:
+            """The next body message, counted against the cap."""
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -97,6 +98,7 @@ class BodyLimit:
             return message
 
         async def watched(message: Message) -> None:
+            """Send on, noting whether the response has started."""
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)

@@ -41,6 +41,7 @@ def register_static(app: FastAPI, site: Path) -> None:
     # async: a file lookup is quick, and the shared thread pool is left to FileResponse.
     @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     async def static(path: str) -> Response:
+        """A file of the site, or a JSON 404."""
         target = site_file(site, path)
         if target is None:
             return error(404, "not found", path)

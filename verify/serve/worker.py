@@ -124,6 +124,7 @@ def _exit_with_parent(parent: int) -> None:
     busy one would go on for as long as its query takes."""
 
     def watch() -> None:
+        """Poll the parent pid; a change means the server is gone."""
         while os.getppid() == parent:
             time.sleep(0.5)
         os._exit(0)
