@@ -114,7 +114,8 @@ class SparqlEndpoint:
         """The folder holding the store copy."""
         return self._dir
 
-    async def answer(self, query: str, fmt: str | None = None, accept: str | None = None):
+    async def answer(self, query: str, fmt: str | None = None,
+                     accept: str | None = None) -> w.QueryResult:  # fmt: skip
         """Check, admit, run and serialise one query; raises a SparqlError."""
         kind = query_form(query, self.limits.max_query_chars)
         name = pick_format(kind, fmt, accept)

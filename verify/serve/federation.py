@@ -15,6 +15,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+
 from kg import ns
 from verify.serve.errors import QueryRefused
 
@@ -25,9 +28,6 @@ RECURSION_LIMIT = 20_000
 
 def refuse_federated(query: str) -> None:
     """Raise QueryRefused when the query uses SERVICE, or cannot be parsed to be checked."""
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
-
     if sys.getrecursionlimit() < RECURSION_LIMIT:
         sys.setrecursionlimit(RECURSION_LIMIT)
     try:

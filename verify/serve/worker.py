@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection
 import pyoxigraph as ox
 
 from kg import ns
+from verify.serve import federation
 from verify.serve.errors import QueryRefused
 from verify.serve.query import FORMATS, PREFIX_LINE, offered
 
@@ -71,10 +72,8 @@ def serve_worker(store_path: str, fd: int, memory_mib: int, require_guard: bool)
 def answer(store: ox.Store, query: str, kind: str, fmt: str, max_rows: int) -> tuple[str, object]:
     """One message back to the server for one query: refused unless it passes the federation
     check, then its result or why it failed."""
-    from verify.serve.federation import refuse_federated
-
     try:
-        refuse_federated(query)
+        federation.refuse_federated(query)
         return OK, execute(store, query, kind, fmt, max_rows)
     except QueryRefused as e:
         return REFUSED, str(e)
@@ -93,12 +92,13 @@ def cap_memory(mib: int) -> None:
     RLIMIT_AS: measured on the 2-core machine, the opened store alone reserved 590-920 MB of
     address space (thread arenas and RocksDB maps; it varies from run to run and grows with the
     core count) while it used 100 MB of data and 52 MB resident, so an address-space cap either
-    stops the store from opening or lets queries take far more than intended. Under RLIMIT_DATA
-    at 500 MB, `ORDER BY RAND()` over a cross join stopped at 433 MB resident, where unlimited
-    it reached 1.5 GB in 3.7 s. The kernel enforces it at once, which a watchdog polling the
-    worker's size from the server could not (such a query grows by 400 MB a second). When an
-    allocation fails Oxigraph aborts the process and Python raises MemoryError; the server
-    answers 503 either way.
+    stops the store from opening or lets queries take far more than intended. With this cap at
+    512 MiB, `ORDER BY RAND()` over a cross join was stopped after 1.5 s at 543 MiB resident
+    (the cap plus the shared libraries), where unlimited it reached 1.5 GB in 3.7 s. The kernel
+    enforces it at once, which a watchdog polling the worker's size from the server could not
+    (such a query grows by 400 MB a second, and the poller would compete for the same CPUs).
+    When an allocation fails Oxigraph aborts the process and Python raises MemoryError; the
+    server answers 503 either way.
     """
     base = _data_bytes()
     if base is None:
