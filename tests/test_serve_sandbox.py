@@ -4,6 +4,7 @@ check taken out still cannot reach a listener on another loopback port."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -17,8 +18,9 @@ from serve_process import Listener
 from site_project import make_project
 
 from kg.load import load_corpus
-from verify.serve import sandbox, storecopy
+from verify.serve import endpoint, sandbox, storecopy
 from verify.serve import worker as w
+from verify.serve.limits import Limits
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}  # fmt: skip
@@ -57,11 +59,15 @@ worker.serve_worker(sys.argv[1], int(sys.argv[2]), 256, True)
 
 
 @pytest.fixture(scope="module")
-def store_copy(tmp_path_factory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("sandbox") / "project")
-    folder = storecopy.create(load_corpus(project, use_cache=False).store,
-                              tmp_path_factory.mktemp("scratch"))  # fmt: skip
-    return folder / "store"
+def corpus(tmp_path_factory):
+    return load_corpus(
+        make_project(tmp_path_factory.mktemp("sandbox") / "project"), use_cache=False
+    )
+
+
+@pytest.fixture(scope="module")
+def store_copy(corpus, tmp_path_factory) -> Path:
+    return storecopy.create(corpus.store, tmp_path_factory.mktemp("scratch")) / "store"
 
 
 def _ask_worker(store: Path, mode: str, query: str) -> tuple[str, object]:
@@ -121,3 +127,21 @@ def test_sandbox_unavailable_on_an_unknown_architecture(monkeypatch):
     monkeypatch.setattr(sandbox.platform, "machine", lambda: "sparc64")
     with pytest.raises(sandbox.SandboxUnavailable, match="sparc64"):
         sandbox.deny_network()
+
+
+def test_endpoint_will_not_start_where_workers_cannot_be_guarded(corpus, tmp_path, monkeypatch):
+    # Workers that believe they run on an architecture the filter does not know.
+    pretend = "import platform; platform.machine = lambda: 'sparc64'; "
+    monkeypatch.setattr(endpoint, "WORKER_CODE", pretend + endpoint.WORKER_CODE)
+    with pytest.raises(sandbox.SandboxUnavailable, match="--allow-unsandboxed-sparql"):
+        endpoint.SparqlEndpoint(corpus.store, Limits(workers=1), scratch=tmp_path)
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []  # the store copy went with the endpoint
+    allowed = endpoint.SparqlEndpoint(corpus.store, Limits(workers=1), require_guard=False,
+                                      scratch=tmp_path)  # fmt: skip
+    try:
+        assert (
+            allowed.run("ASK { ?s ?p ?o }", "ASK", "json").body == b'{"head": {}, "boolean": true}'
+        )
+    finally:
+        allowed.close()
