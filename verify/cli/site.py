@@ -80,5 +80,9 @@ def serve(
     limits = Limits(query_timeout=timeout, max_rows=max_rows, query_memory_mib=memory,
                     workers=workers)  # fmt: skip
     app_ = create_app(site, c, limits, allow_unsandboxed=unsandboxed)
+    if app_.state.sparql.unguarded_because:
+        console(stderr=True).print(
+            f"warning: SPARQL workers can reach the network: {app_.state.sparql.unguarded_because}"
+        )
     console(stderr=True).print(f"serving {site} on http://{host}:{port}/ (Ctrl+C stops)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -105,7 +105,9 @@ class SparqlEndpoint:
         self._finalizer = weakref.finalize(self, _cleanup, self._all, self._dir)
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         # The first worker starts now, so a platform without the network guard fails at start-up.
-        self._idle.put(self._start())
+        first = self._start()
+        self.unguarded_because: str | None = first.unguarded_because
+        self._idle.put(first)
         for _ in range(max(1, limits.workers) - 1):
             self._idle.put(None)  # a slot: its worker starts on first use
 

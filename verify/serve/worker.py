@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 import pyoxigraph as ox
 
 from kg import ns
-from verify.serve import federation
+from verify.serve import federation, sandbox
 from verify.serve.errors import QueryRefused
 from verify.serve.query import FORMATS, PREFIX_LINE, offered
 
@@ -43,8 +43,6 @@ class QueryResult:
 def serve_worker(store_path: str, fd: int, memory_mib: int, require_guard: bool) -> None:
     """Worker process: guard, open, cap, then answer (query, kind, fmt, max_rows) messages on
     the socket `fd` until the server closes it."""
-    from verify.serve import sandbox
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which stops us
     conn = Connection(fd)
     missing = None
