@@ -140,6 +140,7 @@ def test_endpoint_will_not_start_where_workers_cannot_be_guarded(corpus, tmp_pat
     allowed = endpoint.SparqlEndpoint(corpus.store, Limits(workers=1), require_guard=False,
                                       scratch=tmp_path)  # fmt: skip
     try:
+        assert "sparc64" in allowed.unguarded_because
         assert (
             allowed.run("ASK { ?s ?p ?o }", "ASK", "json").body == b'{"head": {}, "boolean": true}'
         )
