@@ -20,7 +20,7 @@ from serve_process import Listener, Server
 from site_project import make_project
 
 from kg.load import load_corpus
-from verify.publish import publish
+from verify.publish.build import publish
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?c != ?i) }"
 WORKERS, QUEUE = 2, 4  # the server's defaults

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from site_project import make_project
 
 from kg.load import load_corpus
-from verify.publish import publish
+from verify.publish.build import publish
 from verify.serve.app import create_app
 from verify.serve.errors import EndpointBusy, MalformedHeader, NotAcceptable
 from verify.serve.limits import Admission, Limits
