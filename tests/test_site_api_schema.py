@@ -11,7 +11,8 @@ from site_project import make_project
 
 from kg.load import load_corpus
 from verify.publish.build import publish
-from verify.server import create_app
+from verify.serve.app import create_app
+from verify.serve.limits import Limits
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def app(tmp_path_factory):
     project = make_project(tmp_path_factory.mktemp("schema") / "project")
     corpus = load_corpus(project, use_cache=False)
     site = publish(corpus, project / "_site").out
-    app = create_app(site, corpus, query_timeout=2.0, sparql_workers=1)
+    app = create_app(site, corpus, Limits(query_timeout=2.0, workers=1))
     yield app
     app.state.sparql.close()
 

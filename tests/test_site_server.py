@@ -12,8 +12,11 @@ from site_project import GPU_ENV, make_project
 
 from kg.load import load_corpus
 from verify.publish.build import publish
-from verify.server import create_app, site_file
-from verify.sparql import QueryRefused, query_form
+from verify.serve.app import create_app
+from verify.serve.errors import QueryRefused
+from verify.serve.limits import Limits
+from verify.serve.query import query_form
+from verify.serve.static import site_file
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?c != ?i) }"
 
@@ -23,7 +26,7 @@ def served(tmp_path_factory):
     project = make_project(tmp_path_factory.mktemp("serve") / "project")
     corpus = load_corpus(project, use_cache=False)
     site = publish(corpus, project / "_site").out
-    app = create_app(site, corpus, query_timeout=0.5, max_rows=5, sparql_workers=1)
+    app = create_app(site, corpus, Limits(query_timeout=0.5, max_rows=5, workers=1))
     with TestClient(app) as client:
         yield client, site
 
@@ -141,7 +144,9 @@ def test_sparql_update_is_refused(client, request_args):
 
 
 def test_sparql_bad_requests_are_400_or_415(client):
-    assert client.get("/sparql").status_code == 422  # no query: a missing parameter
+    r = client.get("/sparql")  # no query: a 400 that says how to give one
+    assert r.status_code == 400 and r.json()["error"] == "missing query"
+    assert "?query=" in r.json()["detail"] and "application/sparql-query" in r.json()["detail"]
     r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p "})
     assert r.status_code == 400 and "does not parse" in r.json()["detail"]
     assert client.get("/sparql", params={"query": "ASK {}", "format": "turtle"}).status_code == 400

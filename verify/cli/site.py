@@ -53,20 +53,36 @@ def serve(
     timeout: float = typer.Option(5.0, "--query-timeout", help="Seconds a SPARQL query may run."),
     max_rows: int = typer.Option(10_000, "--max-rows", help="Most SPARQL result rows returned.",
                                  min=1),
+    memory: int = typer.Option(512, "--query-memory", help="MiB a SPARQL query may take; "
+                               "past it the query is stopped (503).", min=16),
+    workers: int = typer.Option(2, "--sparql-workers", help="SPARQL worker processes.", min=1),
+    unsandboxed: bool = typer.Option(
+        False, "--allow-unsandboxed-sparql", help="Run the SPARQL endpoint even where its "
+        "workers cannot be kept off the network (anywhere but Linux on x86-64 or AArch64).",
+    ),
 ) -> None:  # fmt: skip
-    """Serve the site, a JSON API (/api/claims, /api/sources, /api/environments; schema at
-    /docs) and a read-only SPARQL endpoint (/sparql). Nothing a client sends writes anything."""
+    """Serve the site, a JSON API (/api/claims, /api/sources, /api/environments; its OpenAPI
+    schema at /openapi.json, with no /docs or /redoc page, since those load scripts from the
+    network) and a read-only SPARQL endpoint (/sparql) that refuses federated queries. Nothing
+    a client sends writes anything or makes the server fetch anything."""
     import uvicorn
 
     from verify.publish.build import MARKER
     from verify.publish.build import publish as build
-    from verify.server import create_app
+    from verify.serve.app import create_app
+    from verify.serve.limits import Limits
 
     c = corpus()
     site = site or _default_out()
     if not (site / MARKER).is_file():
         result = build(c, site)
         console(stderr=True).print(f"published {result.pages} pages to {site} first")
-    app_ = create_app(site, c, query_timeout=timeout, max_rows=max_rows)
+    limits = Limits(query_timeout=timeout, max_rows=max_rows, query_memory_mib=memory,
+                    workers=workers)  # fmt: skip
+    app_ = create_app(site, c, limits, allow_unsandboxed=unsandboxed)
+    if app_.state.sparql.unguarded_because:
+        console(stderr=True).print(
+            f"warning: SPARQL workers can reach the network: {app_.state.sparql.unguarded_because}"
+        )
     console(stderr=True).print(f"serving {site} on http://{host}:{port}/ (Ctrl+C stops)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -1,10 +1,19 @@
-"""Response models of the JSON API (they make the OpenAPI schema at /openapi.json precise)."""
+"""Response models of the JSON API (they make the OpenAPI schema at /openapi.json precise), and
+`error`, the one shape of every 4xx/5xx answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def error(status: int, title: str, detail: Any = None, headers: dict | None = None) -> JSONResponse:
+    """An error answer: `{"error": title, "detail": detail}` with this status."""
+    body = {"error": title, "detail": jsonable_encoder(detail)}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class Error(BaseModel):

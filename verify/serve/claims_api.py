@@ -1,0 +1,127 @@
+"""The JSON API: claims, their runs, sources and environments, read from the same gathered data
+as the pages (verify.publish.sitedata over kg's read API), so a page and its API answer always agree.
+
+The routes are coroutines: each is a lookup in memory, so none needs the shared thread pool,
+and none waits behind SPARQL queries however many are running.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from fastapi import FastAPI, Query
+from starlette.exceptions import HTTPException
+
+from kg.model import plain
+from verify.publish import claimpage, sitedata
+from verify.serve import models as m
+
+ERRORS = {400: {"model": m.Error}, 404: {"model": m.Error}, 422: {"model": m.Error}}
+
+
+class ClaimViews:
+    """The claim rows the routes return, built from the gathered site data."""
+
+    def __init__(self, data: sitedata.SiteData) -> None:
+        self.data = data
+        self.statuses = {cid: data.status(cid) for cid in data.claims}
+
+    def verdicts(self, cid: str) -> dict[str, str]:
+        """Environment id -> the claim's newest verdict there."""
+        latest = self.data.latest.get(cid, {})
+        return {e: latest[e].verdict.value for e in self.data.env_order if e in latest}
+
+    def summary(self, cid: str) -> dict:
+        """One row of the claim list."""
+        c = self.data.claims[cid]
+        return {**plain(c), "check": c.check.benchmark if c.check else None,
+                "status": self.statuses[cid], "verdicts": self.verdicts(cid),
+                "page": f"/claims/{sitedata.safe_name(cid)}.html"}  # fmt: skip
+
+    def matches(self, cid: str, category: str | None, kind: str | None, status: str | None,
+                words: list[str]) -> bool:  # fmt: skip
+        """Whether a claim passes the list filters."""
+        c = self.data.claims[cid]
+        if (category and c.category != category) or (kind and c.kind != kind):
+            return False
+        if status and status != self.statuses[cid] and status not in self.verdicts(cid).values():
+            return False
+        return all(w in f"{cid} {c.text}".lower() for w in words)
+
+    def claim_or_404(self, cid: str) -> object:
+        """The claim, or a 404 that suggests the closest ids."""
+        if cid not in self.data.claims:
+            close = difflib.get_close_matches(cid, list(self.data.claims), n=3, cutoff=0.5)
+            raise HTTPException(404, {"claim": cid, "did_you_mean": close})
+        return self.data.claims[cid]
+
+    def detail(self, cid: str) -> dict:
+        """Everything about one claim."""
+        c, data = self.claim_or_404(cid), self.data
+        latest = data.latest.get(cid, {})
+        verdicts = [
+            {"environment": e, "environment_label": data.env_label(e),
+             "verdict": latest[e].verdict.value, "definition": data.definition(latest[e].verdict),
+             "explanation": latest[e].explanation, "run": latest[e].run,
+             "ended": latest[e].ended}
+            for e in data.env_order if e in latest
+        ]  # fmt: skip
+        return {**plain(c), "citation_chains": data.chains.get(cid, []),
+                "status": self.statuses[cid], "conclusion": claimpage.conclusion(data, cid),
+                "verdicts": verdicts, "page": f"/claims/{sitedata.safe_name(cid)}.html"}  # fmt: skip
+
+    def runs(self, cid: str) -> list[dict]:
+        """A claim's runs, newest first, with every cell's measurement."""
+        self.claim_or_404(cid)
+        out = []
+        for r in self.data.runs_by_claim.get(cid, []):
+            href = claimpage.record_href(r.record)
+            cells = plain(self.data.measurements.get(r.run, []))
+            out.append({**plain(r), "record": f"/{href}" if href else None, "measurements": cells})
+        return out
+
+
+def register_claims_api(app: FastAPI, data: sitedata.SiteData) -> None:
+    """Add the /api/claims routes."""
+    views = ClaimViews(data)
+
+    @app.get("/api/claims", response_model=list[m.ClaimSummary], responses=ERRORS, tags=["claims"])
+    async def list_claims(
+        category: str | None = Query(None, description="only this category, e.g. inference-latency"),
+        kind: str | None = Query(None, description="performance, capability, adoption, qualitative"),
+        status: str | None = Query(None, description="overall status or a verdict in any environment"),
+        q: str | None = Query(None, max_length=200, description="words in the claim text or id"),
+    ):  # fmt: skip
+        """Every claim with its overall status and newest verdict per environment."""
+        words = (q or "").lower().split()
+        return [views.summary(cid) for cid in data.claims
+                if views.matches(cid, category, kind, status, words)]  # fmt: skip
+
+    @app.get("/api/claims/{claim_id}", response_model=m.ClaimDetail, responses=ERRORS,
+             tags=["claims"])  # fmt: skip
+    async def get_claim(claim_id: str):
+        """One claim: statement, sources, citation chains, conditions, check, verdicts."""
+        return views.detail(claim_id)
+
+    @app.get("/api/claims/{claim_id}/runs", response_model=list[m.Run], responses=ERRORS,
+             tags=["claims"])  # fmt: skip
+    async def get_runs(claim_id: str):
+        """A claim's runs, newest first, with the measured ratio and CI of every cell."""
+        return views.runs(claim_id)
+
+
+def register_catalogue_api(app: FastAPI, data: sitedata.SiteData) -> None:
+    """Add the /api/sources and /api/environments routes."""
+
+    @app.get("/api/sources", response_model=list[m.Source], tags=["sources"])
+    async def list_sources():
+        """The bibliography with how many claims appear in or rest on each source."""
+        return [{**plain(s), "page": f"/sources/{sitedata.safe_name(s.id)}.html"}
+                for s in data.sources.values()]  # fmt: skip
+
+    @app.get("/api/environments", response_model=list[m.Environment], tags=["environments"])
+    async def list_environments():
+        """Every environment: hardware, framework versions, number of runs."""
+        return [{**plain(data.environments[e]),
+                 "page": f"/environments/{sitedata.safe_name(e)}.html"}
+                for e in data.env_order]  # fmt: skip
