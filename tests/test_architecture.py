@@ -113,3 +113,16 @@ def test_architecture_typed_core_type_checks_strictly():
     mypy = Path(sys.executable).with_name("mypy")
     out = subprocess.run([str(mypy)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:]
+
+
+def test_architecture_no_function_over_80_lines_without_a_reason():
+    long = []
+    for module, path in _modules().items():
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                size = node.end_lineno - node.lineno + 1
+                above = lines[node.lineno - 2] if node.lineno > 1 else ""
+                if size > 80 and "long because" not in above:
+                    long.append(f"{module}.{node.name} ({size} lines)")
+    assert not long, f"split these, or say above them why they are long: {long}"
