@@ -56,10 +56,6 @@ class Lifecycle:
         """The strongest note's successor, if it names one."""
         return self.top.successor
 
-    def label(self, verdict: str | None = None) -> str:
-        """How a verdict reads with it: 'holds, deprecated', 'holds, superseded by LiteRT'."""
-        return lifecycle_label(self, verdict)
-
 
 def _notes(corpus: Corpus) -> dict[str, list[Note]]:
     rows = corpus.query(
@@ -125,12 +121,6 @@ def lifecycles(corpus: Corpus) -> dict[str, Lifecycle]:
         if found:
             out[cid] = found
     return out
-
-
-def lifecycle(corpus: Corpus, claim_id: str) -> Lifecycle | None:
-    """Where a claim's tool stands, or None when nothing says it is deprecated or superseded."""
-    api.claim(corpus, claim_id)  # raises UnknownClaim for an unknown id
-    return lifecycles(corpus).get(claim_id)
 
 
 def lifecycle_label(lc: Lifecycle | None, verdict: str | None = None) -> str:

@@ -14,7 +14,7 @@ import pytest
 from kg import changes
 from kg.changes import RunSelector
 from kg.errors import UsageError
-from kg.lifecycle import Lifecycle, Note, lifecycle, lifecycle_label
+from kg.lifecycle import Lifecycle, Note, lifecycle_label, lifecycles
 from kg.load import load_corpus
 from verify.run.codehash import code_hash
 from verify.run.status import Here, staleness
@@ -241,14 +241,14 @@ def _with_lifecycle_claim(project: Path) -> Path:
 
 def test_lifecycle_from_cited_source_when_no_probe_ran(project):
     corpus = corpus_of(_with_lifecycle_claim(project))
-    lc = lifecycle(corpus, "fixture-script")
+    lc = lifecycles(corpus)["fixture-script"]
     assert (lc.status, lc.successor, lc.top.evidence, lc.top.source) == (
         "deprecated", "torch.export", "source", "pytorch-docs-2026")  # fmt: skip
     assert (
         lc.top.detail
         == "TorchScript is deprecated in favour of torch.export (source: pytorch-docs-2026)."
     )
-    assert lifecycle(corpus, "fixture-latency") is None
+    assert "fixture-latency" not in lifecycles(corpus)
 
 
 def test_lifecycle_probe_warning_outranks_the_citation(project):
@@ -256,7 +256,7 @@ def test_lifecycle_probe_warning_outranks_the_citation(project):
     probe = {"ok": True, "deprecated": True, "successor": "torch.export", "detail": "saved"}
     add_record(project, NEW, claim="fixture-script", probe=probe)
     corpus = corpus_of(project)
-    lc = lifecycle(corpus, "fixture-script")
+    lc = lifecycles(corpus)["fixture-script"]
     assert lc.top.evidence == "probe" and lc.successor == "torch.export"
     assert [n.evidence for n in lc.notes] == ["probe", "source"]
     assert lifecycle_label(lc, "holds") == "holds, deprecated"

@@ -105,10 +105,6 @@ class ModelSpec:
     layers: tuple[Layer, ...]
 
 
-def _conv_out(size: int, kernel: int, stride: int, pad: int) -> int:
-    return (size + 2 * pad - kernel) // stride + 1
-
-
 def small_cnn(channels: int, classes: int, size: int, widths=(32, 64, 64), hidden=128) -> ModelSpec:
     """A few conv+relu+maxpool stages and a two-layer dense head, as in the cited comparisons."""
     layers: list[Layer] = []
