@@ -1,7 +1,7 @@
 """Keras 3 models for the specs in ``models``, channels-last, on whichever backend Keras runs.
 
-Channels-last (NHWC) is the Keras default and TensorFlow's and XLA's native layout on CPU, so the
-canonical weights are converted at load time: conv kernels OIHW -> HWIO, dense (out, in) -> (in, out),
+Channels-last (NHWC) is the Keras default and TensorFlow's native layout on CPU, so the canonical
+weights are converted at load time: conv kernels OIHW -> HWIO, dense (out, in) -> (in, out),
 and a dense layer after ``Flatten`` gets its rows permuted from (C, H, W) to (H, W, C) order.
 
 Keras fixes its backend when it is first imported, so this module chooses none: ``keras_models``

@@ -9,6 +9,7 @@ on JAX runs its ops and compiled functions through the same XLA client.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 os.environ["KERAS_BACKEND"] = "jax"
 
@@ -29,7 +30,7 @@ def configure(ctx: Context) -> jax.Device:
     return jax_models.configure(ctx)
 
 
-def synchronize(tree):
+def synchronize(tree: Any) -> Any:
     """Wait for JAX's asynchronous dispatch (Keras on JAX returns JAX arrays from direct calls)."""
     return jax_models.synchronize(tree)
 
