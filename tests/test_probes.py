@@ -194,6 +194,15 @@ def test_keras_backends_runs_keras_on_torch(ctx):
     assert result["backend"] == "torch" and "torch" in result["versions"]
 
 
+@pytest.mark.slow
+def test_keras_backends_runs_keras_on_jax(ctx):
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed here")
+    result = probe("keras-backends", {"backend": "jax"}, ctx)
+    _assert_result(result)
+    assert result["backend"] == "jax" and "jax" in result["versions"]
+
+
 def test_keras_backends_jax_is_not_checkable(ctx):
     if importlib.util.find_spec("jax") is not None:
         pytest.skip("jax is installed here")

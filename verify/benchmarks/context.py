@@ -43,6 +43,7 @@ def cpu_name() -> str:
 _BACKENDS = {
     "torch": "verify.benchmarks.torch_models",
     "tensorflow": "verify.benchmarks.keras_models",
+    "jax": "verify.benchmarks.jax_models",
 }
 
 
