@@ -1,4 +1,18 @@
-"""fwclaims knowledge graph: vocabulary, loading, validation, named queries, graph views, exports.
+"""fwclaims knowledge graph: the claims, their sources and checks, and the run records, as RDF.
 
-Never imports torch, tensorflow, keras or jax.
+Never imports verify, torch, tensorflow, keras or jax. Its modules stand in layers, each importing
+only those below it (a contract in pyproject.toml):
+
+    claimfile  export  evidence        writing claims, exports, published evidence
+    views  changes  lifecycle          what a survey author asks of the graph
+    api                                the one read API: typed rows for the CLI, the site, the server
+    queries  scaffold                  the named queries (one per row shape); what a new claim needs
+    load                               files -> validated store, cached
+    validate                           SHACL shapes and cross-file rules, one line per problem
+    locate  shacl_fast                 where a node is written; SHACL Core compiled to SPARQL
+    recordgraph store records ...      records as RDF; the store; the record format (with its schema)
+    environments  paths  fsutil        naming environments; where things live; atomic writes
+    rows                               the rows the read API returns
+    model  errors  ns                  labels, rules, checks, verdicts; the error tree; IRIs and ids
+    textutil                           natural sort, did-you-mean, time stamps
 """
