@@ -122,3 +122,23 @@ def test_gpu_mapping_is_not_checkable_without_a_gpu():
         memory.measure_once(
             "torch", memory.cells({"memory_growth": False})[0], {"memory_growth": False}, Context()
         )
+
+
+def test_every_benchmark_module_named_in_the_claims_keeps_the_contract_of_its_kind():
+    import importlib
+
+    from kg import api
+    from kg.load import load_corpus
+    from verify.benchmarks.contract import kind_of
+
+    modules = {
+        c.module
+        for c in api.checks(load_corpus()).values()
+        if c.module.startswith("verify.benchmarks")
+    }
+    kinds = {m: kind_of(importlib.import_module(m)) for m in sorted(modules)}
+    assert (
+        kinds["verify.benchmarks.latency"] == "timed"
+        and kinds["verify.benchmarks.memory"] == "single"
+    )
+    assert kinds["verify.benchmarks.probes"] == "probe"

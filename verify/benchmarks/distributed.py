@@ -34,6 +34,7 @@ from verify.benchmarks.probekit import (
     versions,
 )
 
+KIND = "probe"  # see verify.benchmarks.contract
 PROBES: dict[str, str] = {
     "torch-ddp": "torch",
     "tf-mirrored": "tensorflow",

@@ -21,6 +21,7 @@ import numpy as np
 from verify.benchmarks import models
 from verify.benchmarks.context import Context, framework_module
 
+KIND = "timed"  # see verify.benchmarks.contract
 TIERS = {
     "torch-eager": "torch",
     "torch-compile": "torch",

@@ -27,6 +27,7 @@ from verify.benchmarks import models
 from verify.benchmarks.context import Context, NotCheckable, framework_module
 from verify.benchmarks.latency import as_list
 
+KIND = "single"  # see verify.benchmarks.contract
 TIERS = {"torch": "torch", "tensorflow": "tensorflow"}
 MB = 1024 * 1024
 

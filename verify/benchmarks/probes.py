@@ -20,6 +20,7 @@ import importlib
 from verify.benchmarks import distributed
 from verify.benchmarks.context import Context, NotCheckable
 
+KIND = "probe"  # see verify.benchmarks.contract
 PROBES: dict[str, str] = {
     "onnx-export": "torch",
     "torchscript": "torch",

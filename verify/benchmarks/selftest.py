@@ -27,6 +27,7 @@ import numpy as np
 
 from verify.benchmarks.context import Context, NotCheckable
 
+KIND = "timed"  # see verify.benchmarks.contract
 TIERS = {"numpy-a": "numpy", "numpy-b": "numpy", "noop": "numpy", "absent": "nosuchframework"}
 
 

@@ -20,6 +20,7 @@ from verify.benchmarks import models
 from verify.benchmarks.context import Context, framework_module
 from verify.benchmarks.latency import as_list, warm_until_steady
 
+KIND = "timed"  # see verify.benchmarks.contract
 TIERS = {
     "torch-loop": "torch",
     "torch-compile-loop": "torch",

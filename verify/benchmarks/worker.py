@@ -27,6 +27,7 @@ import traceback
 import numpy as np
 
 from verify.benchmarks.context import Context, NotCheckable
+from verify.benchmarks.contract import kind_of
 
 ALWAYS_AVAILABLE = {"numpy"}
 FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "numpy")
@@ -47,9 +48,9 @@ class Worker:
     def describe(self, module: str, params: dict) -> dict:
         """Which kind of benchmark a module is, its tiers or probes, and its cells."""
         mod = self._module(module)
-        if hasattr(mod, "probe"):
-            return {"kind": "probe", "tiers": dict(mod.PROBES), "cells": None}
-        kind = "timed" if hasattr(mod, "open_session") else "single"
+        kind = kind_of(mod)
+        if kind == "probe":
+            return {"kind": kind, "tiers": dict(mod.PROBES), "cells": None}
         return {"kind": kind, "tiers": dict(mod.TIERS), "cells": mod.cells(params)}
 
     def _require(self, framework: str) -> None:
