@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.textutil import close_matches, did_you_mean
+from kg.textutil import close_matches, did_you_mean, visible
 
 
 class FwcError(Exception):
@@ -42,7 +42,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.subject}: {self.message}"
+        return visible(f"{where}: {self.subject}: {self.message}")
 
 
 class TurtleSyntaxError(CorpusError):

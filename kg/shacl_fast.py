@@ -69,7 +69,18 @@ NODE_KINDS = {
 # Literals of these datatypes must also be well-formed: a cast of their lexical form must succeed.
 CASTABLE = {
     ns.XSD + t
-    for t in ("integer", "decimal", "double", "float", "boolean", "date", "dateTime", "time")
+    for t in (
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "boolean",
+        "date",
+        "dateTime",
+        "time",
+        "gYear",
+        "gYearMonth",
+    )
 }
 CLASS_TYPES = {ns.RDFS + "Class", "http://www.w3.org/2002/07/owl#Class"}
 

@@ -104,12 +104,12 @@ def _converter(datatype: str) -> Callable[[str], Any]:
 def graph_iri(root: Path, path: Path) -> str:
     """Named-graph IRI for a file: its path relative to the root, or 'vocab' for kg/fwc.ttl."""
     if path.resolve() == VOCAB_FILE.resolve():
-        return ns.GRAPH + "vocab"
+        return ns.graph_iri("vocab")
     try:
         rel = path.resolve().relative_to(root.resolve())
     except ValueError:
         rel = Path(path.name)
-    return ns.GRAPH + rel.as_posix()
+    return ns.graph_iri(rel.as_posix())
 
 
 def display_path(root: Path, path: Path) -> str:
