@@ -196,3 +196,11 @@ class CitationEdge:
     target: str
     target_kind: str
     rel: str  # appears-in, rests-on, cites, reviews
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A run record left out of the graph because it cannot be read: its file and why."""
+
+    path: str  # relative to the project folder
+    reason: str

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from verify.cli.output import console, print_json, table
+from verify.cli.output import console, print_json, safe, table, warn
 from verify.run.options import DEFAULT_BUDGET_S, RunOptions
 
 JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
@@ -98,7 +98,7 @@ def run(
         out.print(table(["claim", "verdict", "why"], rows))
         for r in found:
             if r.path:
-                out.print(f"record: {r.path}")
+                out.print(f"record: {safe(r.path)}")
     errored = [r.claim_id for r in found if r.status == RunStatus.ERROR]
     if errored:
         raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")
@@ -149,7 +149,7 @@ def results(
     folder = results_dir or paths.results_dir(paths.find_root())
     found, bad = list_records(folder, claim)
     for e in bad:
-        print(f"warning: run record left out: {e}", file=sys.stderr)
+        warn(f"run record left out: {e}")
     if json_out:
         keys = ("record_id", "claim_id", "status", "verdict", "started", "duration_s",
                 "environment_id")  # fmt: skip
@@ -189,7 +189,7 @@ def calibrate(
     if save:
         saved = cal.save_report(report)
         if not json_out:
-            console(stderr=True).print(f"saved {saved}")
+            console(stderr=True).print(f"saved {safe(saved)}")
     if json_out:
         print_json(report)
         return

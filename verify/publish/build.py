@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import UsageError
+from kg import api
+from kg.errors import RecordError, UsageError
 from kg.paths import PACKAGE_ROOT
 from kg.store import Corpus
 from verify.publish import claimpage, pages, sitedata
@@ -69,8 +70,12 @@ def environment():
     return env
 
 
-def publish(corpus: Corpus, out: Path) -> PublishResult:
-    """Build the site for `corpus` into `out`, replacing a previous site there atomically."""
+def publish(corpus: Corpus, out: Path, *, skip_invalid_records: bool = False) -> PublishResult:
+    """Build the site for `corpus` into `out`, replacing a previous site there atomically. Run
+    records that could not be read make it refuse (RecordError) unless `skip_invalid_records`,
+    and then the site names them."""
+    if corpus.skipped and not skip_invalid_records:
+        raise _unreadable(corpus)
     start = time.perf_counter()
     out = Path(out).absolute()
     _check_target(out)
@@ -90,6 +95,16 @@ def publish(corpus: Corpus, out: Path) -> PublishResult:
         raise
     return PublishResult(out, writer.pages, writer.files, len(data.claims),
                          time.perf_counter() - start)  # fmt: skip
+
+
+def _unreadable(corpus: Corpus) -> RecordError:
+    names = ", ".join(r.path for r in api.skipped_records(corpus))
+    n = len(corpus.skipped)
+    return RecordError(
+        f"{n} run record{'s' if n != 1 else ''} cannot be read ({names}), so the site would not"
+        " show their runs: fix or delete them (`verify check` says what is wrong), or publish"
+        " with --skip-invalid-records to leave them out; the site then names them"
+    )
 
 
 def _check_target(out: Path) -> None:

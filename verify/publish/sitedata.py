@@ -15,7 +15,17 @@ from typing import Any
 from kg import api, changes, export, paths
 from kg.changes import Flip
 from kg.environments import machine_label, row_versions, versions_text
-from kg.rows import CitationEdge, Claim, Concept, Environment, Evidence, Measurement, Run, Source
+from kg.rows import (
+    CitationEdge,
+    Claim,
+    Concept,
+    Environment,
+    Evidence,
+    Measurement,
+    Run,
+    SkippedRecord,
+    Source,
+)
 from kg.store import Corpus
 from kg.textutil import natural_key
 
@@ -75,6 +85,7 @@ class SiteData:
     calibration: list[dict[str, Any]]
     runs_by_claim: dict[str, list[Run]] = field(default_factory=dict)
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
+    skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
 
     def status(self, claim_id: str) -> str:
         """One status for a claim across environments (a key of STATUS)."""
@@ -129,6 +140,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         calibration=calibration_reports(corpus.root),
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
+        skipped=api.skipped_records(corpus),
     )
 
 
