@@ -36,6 +36,7 @@ def problems(corpus: Corpus, loc: Locator) -> list[Problem]:
     found = _ids(corpus, loc)
     found += _kinds(corpus, loc)
     found += _vocabulary(corpus, loc)
+    found += _mistyped_namespaces(corpus, loc)
     found += _self_contradictions(corpus, loc)
     return found
 
@@ -205,6 +206,42 @@ def _vocabulary(corpus: Corpus, loc: Locator) -> list[Problem]:
                 loc.label(owner),
                 f"fwc:{name} is not a term of the fwc: vocabulary{hint}: the vocabulary is closed"
                 " (kg/fwc.ttl lists every term); use one of its terms",
+            )
+        )
+    return out
+
+
+def _mistyped_namespaces(corpus: Corpus, loc: Locator) -> list[Problem]:
+    # Properties and classes written as full IRIs in a mistyped namespace: the prefix lines are
+    # checked when the files load, but <https://schema.org/text> needs no prefix.
+    near = " || ".join(
+        f'STRSTARTS(LCASE(STR(?t)), "{scheme}{turtlecheck.key(iri)}")'
+        for iri in ns.PREFIXES.values()
+        for scheme in ("http://", "https://")
+    )
+    rows = corpus.query(
+        "SELECT DISTINCT ?s ?t ?g WHERE { GRAPH ?g { { ?s ?t ?o } UNION { ?s a ?t } }"
+        ' FILTER(?g != <%s> && !STRSTARTS(STR(?g), "%s") && (%s)) }'
+        % (ns.graph_iri("vocab"), RECORDS_GRAPH, near)
+    )
+    first: dict[tuple[str, str], str] = {}
+    for r in rows:
+        if turtlecheck.mistyped_namespace(r["t"]) is not None:
+            first.setdefault((r["t"], ns.graph_path(r["g"])), r["s"])
+    out = []
+    for (term, rel), subject in sorted(first.items()):
+        found = turtlecheck.mistyped_namespace(term)
+        assert found is not None
+        prefix, right, local = found
+        owner, _ = loc.owner(subject)
+        path = corpus.root / rel
+        out.append(
+            Problem(
+                rel,
+                find_text(path, [f"<{term}>"]) or find_line(path, owner),
+                loc.label(owner),
+                f"<{term}> is not in the {prefix}: namespace <{right}>: write {prefix}:{local}"
+                f" or <{right}{local}>",
             )
         )
     return out

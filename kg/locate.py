@@ -198,7 +198,14 @@ def _search(
     if not needles:
         return None
     pattern = re.compile("|".join(re.escape(n) + (r"(?![\w-])" if word else "") for n in needles))
-    return next((i for i in range(start, end) if pattern.search(lines[i])), None)
+    return next(
+        (
+            i
+            for i in range(start, end)
+            if not lines[i].lstrip().startswith("#") and pattern.search(lines[i])
+        ),
+        None,
+    )
 
 
 def prefixed(iri: str) -> str:

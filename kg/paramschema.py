@@ -96,8 +96,12 @@ def problem(validator: Validator, schema: dict[str, Any], params: dict[str, Any]
         validator(params)
     except fastjsonschema.JsonSchemaValueException as e:
         field = (e.name or "data").replace("data.", "", 1).replace("data", "the parameters", 1)
-        prop = schema.get("properties", {}).get(field.split("[")[0].split(".")[0], {})
         reason = _reason(e)
+        if e.rule == "required" and isinstance(e.value, dict):
+            missing = [n for n in schema.get("required", []) if n not in e.value]
+            field = ", ".join(missing) or field
+            reason = "is required" if len(missing) == 1 else "are required"
+        prop = schema.get("properties", {}).get(field.split("[")[0].split(".")[0], {})
         if e.rule == "anyOf" or not reason:
             reason = "is not valid"
         found = json.dumps(e.value, ensure_ascii=False)

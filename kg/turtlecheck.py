@@ -15,62 +15,49 @@ from kg.errors import Problem
 from kg.textutil import odd_character
 
 _PREFIX = re.compile(r"^\s*(@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
-_FULL_IRI = re.compile(r"<(https?://[^>\s]*)>")
 _DEFINES = re.compile(r"^(\S+)\s+(a|rdf:type)\s")
 
 
-def _key(iri: str) -> str:
+def key(iri: str) -> str:
     """A namespace with the differences people get wrong taken out: scheme, case, the last / or #."""
     return re.sub(r"^https?://", "", iri.lower()).rstrip("/#")
 
 
-_NEAR = {_key(iri): (prefix, iri) for prefix, iri in ns.PREFIXES.items()}
+_NEAR = {key(iri): (prefix, iri) for prefix, iri in ns.PREFIXES.items()}
 
 
 def near_miss(iri: str) -> tuple[str, str] | None:
     """(prefix, right namespace) when `iri` is a mistyped form of a project namespace."""
-    found = _NEAR.get(_key(iri))
+    found = _NEAR.get(key(iri))
     return found if found and found[1] != iri else None
 
 
 def prefix_problems(rel: str, text: str) -> list[Problem]:
-    """One problem per prefix bound to a mistyped project namespace, and per full IRI written in
-    one (``<https://schema.org/text>``), each at its line."""
+    """One problem per prefix declaration binding a project prefix, or a mistyped form of a
+    project namespace, to the wrong namespace, each at its line."""
     problems = []
     for n, line in enumerate(text.splitlines(), 1):
         m = _PREFIX.match(line)
-        if m:
-            name, iri = m.group(2) or "", m.group(3)
-            right = ns.PREFIXES.get(name)
-            miss = near_miss(iri)
-            if right is not None and right != iri:
-                miss = (name, right)
-            if miss is not None:
-                what = f"prefix {name}" if name else "the empty prefix"
-                problems.append(Problem(rel, n, what, _prefix_fix(iri, miss[0], miss[1])))
+        if not m:
             continue
-        for full in _FULL_IRI.findall(line):
-            wrong = _full_iri_miss(full)
-            if wrong is not None:
-                prefix, right, local = wrong
-                problems.append(
-                    Problem(
-                        rel,
-                        n,
-                        f"<{full}>",
-                        f"is not in the {prefix}: namespace <{right}>: write {prefix}:{local}"
-                        f" or <{right}{local}>",
-                    )
-                )
+        name, iri = m.group(2) or "", m.group(3)
+        right = ns.PREFIXES.get(name)
+        miss = near_miss(iri)
+        if right is not None and right != iri:
+            miss = (name, right)
+        if miss is not None:
+            what = f"prefix {name}" if name else "the empty prefix"
+            problems.append(Problem(rel, n, what, _prefix_fix(iri, miss[0], miss[1])))
     return problems
 
 
-def _full_iri_miss(full: str) -> tuple[str, str, str] | None:
-    """(prefix, right namespace, local name) for a full IRI in a mistyped project namespace."""
-    rest = re.sub(r"^https?://", "", full, flags=re.IGNORECASE)
+def mistyped_namespace(iri: str) -> tuple[str, str, str] | None:
+    """(prefix, right namespace, local name) for an IRI written in a mistyped form of a project
+    namespace (``https://schema.org/text`` for ``http://schema.org/text``), else None."""
+    rest = re.sub(r"^https?://", "", iri, flags=re.IGNORECASE)
     for prefix, right in ns.PREFIXES.items():
-        stem = _key(right)
-        if full.startswith(right) or not rest.lower().startswith((stem + "/", stem + "#")):
+        stem = key(right)
+        if iri.startswith(right) or not rest.lower().startswith((stem + "/", stem + "#")):
             continue
         return prefix, right, rest[len(stem) + 1 :]
     return None
