@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kg import ns, paths
 from kg.errors import CorpusError, UsageError
+from kg.fsutil import locked
 from kg.load import load_corpus
 from kg.scaffold import (
     CONDITIONS,
@@ -143,22 +144,48 @@ def add_claim(
     ask: Callable[..., str] | None = None,
 ) -> Path:
     """Fill in what the spec lacks (see `fill`), append the claim to its file and validate the
-    whole corpus; on any problem the file is put back exactly as it was and ClaimRejected carries
-    the problems."""
+    whole corpus; on any problem this command's change is taken back (the file is as it was) and
+    ClaimRejected carries the problems.
+
+    The claims folder is locked from reading what exists to the end of validation, so commands
+    adding claims at once take turns: none validates against a file another is half-way through
+    changing, none takes back another's claim. Prompts are answered before the lock is taken."""
     vocab = vocab or Vocab(load_corpus(root))
     fill(spec, vocab, ask)
     path = claims_file(root, file)
-    text = render(spec, vocab)
-    original = path.read_bytes() if path.exists() else None
-    write_bytes(path, appended(original, text, PREFIXES_USED, HEADER))
+    with locked(paths.claims_dir(root)):
+        text = render(spec, Vocab(load_corpus(root)))  # with the claims added meanwhile
+        original = path.read_bytes() if path.exists() else None
+        written = appended(original, text, PREFIXES_USED, HEADER)
+        write_bytes(path, written)
+        try:
+            load_corpus(root, use_cache=False)
+        except BaseException as e:
+            _take_back(path, original, written)
+            if isinstance(e, CorpusError):
+                raise ClaimRejected(path.relative_to(root).as_posix(), e) from e
+            raise
+    return path
+
+
+def _take_back(path: Path, original: bytes | None, written: bytes) -> None:
+    """Undo this command's change to `path` only: put the file back as it was, or, if someone
+    edited it meanwhile (not through this command), cut out just the block this command added."""
     try:
-        load_corpus(root, use_cache=False)
-    except BaseException as e:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        return  # removed meanwhile: nothing of ours is left
+    if current == written:
         if original is None:
-            path.unlink(missing_ok=True)
+            path.unlink()
         else:
             write_bytes(path, original)
-        if isinstance(e, CorpusError):
-            raise ClaimRejected(path.relative_to(root).as_posix(), e) from e
-        raise
-    return path
+        return
+    ours = written[len(original or b"") :]
+    if current.count(ours) == 1:
+        write_bytes(path, current.replace(ours, b""))
+        return
+    raise UsageError(
+        f"{path} changed while the claim was being checked, and the claim's block can no longer"
+        " be told apart: remove it by hand"
+    )

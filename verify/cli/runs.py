@@ -64,7 +64,9 @@ def run(
 
     Exit codes: 0 every check ran (whatever its verdict, including not checkable here);
     1 some check errored (a worker raised, crashed, hung or ran out of memory, or outputs
-    differed); 2 bad input (unknown claim id, bad option).
+    differed), or a record had to be kept elsewhere than its results folder (the message says
+    where); 2 bad input (unknown claim id, bad option, a results folder that cannot be written).
+    Ctrl+C or SIGTERM stop it and remove its workers and scratch folders.
     """
     from kg.errors import Unsatisfied
     from kg.model import RunStatus
@@ -99,6 +101,9 @@ def run(
         for r in found:
             if r.path:
                 out.print(f"record: {safe(r.path)}")
+    unsaved = [r.unsaved for r in found if r.unsaved]
+    if unsaved:
+        raise Unsatisfied(" ".join(unsaved))
     errored = [r.claim_id for r in found if r.status == RunStatus.ERROR]
     if errored:
         raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")

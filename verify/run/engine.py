@@ -9,17 +9,16 @@ exit codes.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from kg import api, paths, records
+from kg import api, paths
 from kg.environments import environment_id
 from kg.errors import UsageError
 from kg.load import load_corpus
 from kg.model import Check, CheckType, Label, RunStatus, Verdict
+from verify.run import cleanup, oneshot, saving, timed
 from verify.run import environment as env_mod
-from verify.run import oneshot, timed
 from verify.run.datacheck import judge_data
 from verify.run.failures import RunFailure
 from verify.run.options import RunOptions, RunResult
@@ -37,16 +36,14 @@ def _measure(state: CheckState, scratch: str, progress: Progress) -> Verdict:
     try:
         desc = describe(state, first)
         if desc["kind"] == "probe":
-            try:
-                return oneshot.run_probe(state, first, ctx)
-            finally:
-                first.close()  # a probe's worker is done once it has answered
+            return oneshot.run_probe(state, first, ctx)  # its worker is done once it answered
         if desc["kind"] == "timed":
             return timed.run_timed(state, first, ctx, progress)
     except BaseException:
-        first.close()
+        first.kill()  # it may be busy with a request (an interrupt, a failure): do not wait
         raise
-    first.close()  # single-shot measurements need pristine processes
+    finally:
+        first.close()  # single-shot measurements need pristine processes
     return oneshot.run_single(state, ctx, progress)
 
 
@@ -57,7 +54,7 @@ def _judge(state: CheckState, progress: Progress) -> tuple[Verdict, RunStatus]:
         state.data = {"value": data.value, "data": data.data, "source": data.source}
         status = RunStatus.NOT_CHECKABLE if data.label == Label.NOT_CHECKABLE else RunStatus.OK
         return Verdict(data.label, data.explanation), status
-    with tempfile.TemporaryDirectory(prefix="fwclaims-") as scratch:
+    with cleanup.scratch_dir() as scratch:
         try:
             return _measure(state, scratch, progress), RunStatus.OK
         except RunFailure as e:
@@ -81,14 +78,13 @@ def run_check(
     env = env_mod.with_worker_versions(env, state.frameworks)
     env_id = environment_id(env)
     record = state.to_record(verdict, status, env, env_id)
-    path = None
+    path, unsaved = None, ""
     if options.write:
+        root = None if options.results_dir else paths.find_root()
         results = options.results_dir or paths.results_dir(paths.find_root())
-        path = records.record_path(results, env_id, check.claim_id, state.started)
-        record["record_id"] = path.stem
-        records.write_record(record, path)
+        path, unsaved = saving.save(record, results, env_id, check.claim_id, root)
     reason = state.errors[-1]["reason"] if state.errors else ""
-    return RunResult(check.claim_id, status, verdict, record, path, reason)
+    return RunResult(check.claim_id, status, verdict, record, path, reason, unsaved)
 
 
 def resolve_device(requested: str, claim_device: str) -> str:
@@ -122,15 +118,19 @@ def run_claims(
     if device not in DEVICES:
         raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
     checks = select(claim_ids, every=every)
+    if options.write:
+        saving.check_writable(options.results_dir or paths.results_dir(paths.find_root()))
+    cleanup.remove_stale()  # what runs killed earlier could not remove
     environment = env_mod.collect()
     results = []
-    for claim_id, check in checks.items():
-        if check is None:
-            results.append(
-                RunResult(claim_id, RunStatus.SKIPPED, None, reason="the claim has no check")
-            )
-            continue
-        opts = dataclasses.replace(options, device=resolve_device(device, check.device))
-        progress = on_start(claim_id) if on_start else None
-        results.append(run_check(check, opts, environment=environment, on_progress=progress))
+    with cleanup.signals_raise():
+        for claim_id, check in checks.items():
+            if check is None:
+                results.append(
+                    RunResult(claim_id, RunStatus.SKIPPED, None, reason="the claim has no check")
+                )
+                continue
+            opts = dataclasses.replace(options, device=resolve_device(device, check.device))
+            progress = on_start(claim_id) if on_start else None
+            results.append(run_check(check, opts, environment=environment, on_progress=progress))
     return results

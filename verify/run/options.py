@@ -69,6 +69,7 @@ class RunResult:
     record: dict[str, Any] | None = None
     path: Path | None = None
     reason: str = ""
+    unsaved: str = ""  # why the record is in a fallback folder rather than its results folder
 
     def to_dict(self) -> dict[str, Any]:
         """Summary for --json output (the record itself stays in its file)."""
@@ -77,6 +78,7 @@ class RunResult:
             "status": self.status.value,
             "verdict": self.verdict.to_dict() if self.verdict else None,
             "record": str(self.path) if self.path else None,
+            "record_problem": self.unsaved or None,
             "reason": self.reason,
             "cells": [c["summary"] for c in (self.record or {}).get("cells", [])],
         }
