@@ -29,7 +29,7 @@ from kg.errors import Interrupted
 
 PREFIX = "fwclaims-"
 _NAME = re.compile(r"^fwclaims-(?:[a-z]+-)?(\d+)-(\d+)-")
-SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
 def scratch_prefix(role: str = "") -> str:
@@ -82,9 +82,9 @@ def remove_stale(folder: Path | None = None, pid: int | None = None) -> list[Pat
 
 @contextlib.contextmanager
 def signals_raise() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise Interrupted in the main thread (as Ctrl+C
-    raises KeyboardInterrupt), so workers are killed and scratch folders removed on the way out.
-    A second signal while that clean-up runs is ignored. Elsewhere than the main thread, nothing."""
+    """Within the block, SIGTERM, SIGHUP and SIGINT (Ctrl+C) raise Interrupted in the main thread,
+    so workers are killed and scratch folders removed on the way out, and the command says it was
+    stopped. A second signal while that clean-up runs is ignored. Off the main thread, nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
