@@ -180,9 +180,9 @@ def _read_cache(
             return None
         store = ox.Store()
         store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
-    except (OSError, ValueError, SyntaxError):
+        skipped = [RecordError(str(e["message"]), str(e["path"])) for e in meta["skipped"]]
+    except (OSError, ValueError, SyntaxError, TypeError, KeyError, AttributeError):
         return None  # a missing or damaged cache is rebuilt
-    skipped = [RecordError(e["message"], e["path"]) for e in meta.get("skipped", [])]
     bad = {e.path for e in skipped}
     loaded = [p for p in record_paths if str(p) not in bad]
     return Corpus(root, store, files, loaded, skipped, from_cache=True)

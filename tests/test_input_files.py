@@ -147,3 +147,25 @@ def test_problem_lines_show_control_characters_instead_of_sending_them(project):
         '"PyTorch is the easier of the two frameworks to learn."', '"Short \\u001B[31m"'))  # fmt: skip
     code, _, err = run_cli(project, "check")
     assert code == 2 and "\x1b" not in err and "\\x1b[31m" in err
+
+
+@pytest.mark.parametrize("skipped", [3, [1], [{"path": "x"}], None])
+def test_a_damaged_cache_is_rebuilt_not_a_crash(project, skipped):
+    code, _, err = run_cli(project, "list")
+    assert code == 0, err
+    meta_file = project / ".fwclaims-cache" / "corpus.json"
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "skipped": skipped}))  # the right key, bad content
+    code, out, err = run_cli(project, "list")
+    assert code == 0 and "fixture-latency" in out, err
+
+
+def test_a_cache_that_is_not_json_or_not_n_quads_is_rebuilt(project):
+    run_cli(project, "list")
+    cache = project / ".fwclaims-cache"
+    (cache / "corpus.nq").write_bytes(b"<a> <b> .\n\x00garbage")
+    code, out, err = run_cli(project, "list")
+    assert code == 0 and "fixture-latency" in out, err
+    (cache / "corpus.json").write_bytes(b"\xff[")
+    code, out, err = run_cli(project, "list")
+    assert code == 0 and "fixture-latency" in out, err
