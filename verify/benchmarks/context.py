@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from types import ModuleType
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,12 +16,12 @@ class Context:
     seed: int = 0
     scratch: str = ""  # a private temporary folder for files the benchmark writes
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON transport."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> Context:
+    def from_dict(cls, d: dict[str, Any]) -> Context:
         """Inverse of to_dict."""
         return cls(**d)
 
@@ -47,7 +49,7 @@ _BACKENDS = {
 }
 
 
-def framework_module(framework: str):
+def framework_module(framework: str) -> ModuleType:
     """Import the model module of ``framework``; NotCheckable when the framework is not installed."""
     import importlib
 
