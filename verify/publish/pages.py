@@ -165,7 +165,8 @@ def environments(w: Any, data: SiteData) -> None:
 
 def method(w: Any, data: SiteData) -> None:
     """How measurements and verdicts work, with the A/A calibration when it has been run."""
-    w.render("method.html", "method.html", verdicts=data.verdicts, calibration=data.calibration)
+    w.render("method.html", "method.html", verdicts=data.verdicts, calibration=data.calibration,
+             repeatability=data.repeatability)  # fmt: skip
 
 
 def changes(w: Any, data: SiteData) -> None:

@@ -9,6 +9,7 @@ exit codes.
 from __future__ import annotations
 
 import dataclasses
+import json
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -64,21 +65,41 @@ def _judge(state: CheckState, progress: Progress) -> tuple[Verdict, RunStatus]:
             return state.failed(e), e.status
 
 
+def measurement_key(check: Check, options: RunOptions) -> str | None:
+    """What a timed or single-shot measurement depends on; two claims with the same key share
+    one measurement in a run (probes and data checks are not shared)."""
+    if check.benchmark_type != CheckType.BENCHMARK:
+        return None
+    rule = check.rule
+    return json.dumps([check.module, check.parameters, rule.subject, rule.baseline, rule.metric,
+                       rule.better, options.device, options.thread_count()], sort_keys=True)  # fmt: skip
+
+
 def run_check(
     check: Check,
     options: RunOptions | None = None,
     *,
     environment: dict[str, Any] | None = None,
     on_progress: Progress | None = None,
+    measured: RunResult | None = None,
 ) -> RunResult:
-    """Run one claim's check, judge it, write its record (unless ``options.write`` is off)."""
+    """Run one claim's check, judge it, write its record (unless ``options.write`` is off).
+
+    With ``measured`` (an earlier result of this run with the same measurement_key) the samples
+    are not taken again: the claim is judged by its own rule on that measurement, and its record
+    says which record it shares it with."""
     options = options or RunOptions()
     progress = on_progress or (lambda fraction, message: None)
-    state = CheckState(check, options)
-    verdict, status = _judge(state, progress)
+    if measured is not None and measured.state is not None:
+        state = measured.state.sharing(check, measured.path.stem if measured.path else None)
+        verdict, status = state.rejudge(measured), measured.status
+    else:
+        state = CheckState(check, options)
+        verdict, status = _judge(state, progress)
     progress(1.0, verdict.label)
     env = environment if environment is not None else env_mod.collect()
-    env = env_mod.with_worker_versions(env, state.frameworks)
+    env = {**env_mod.with_worker_versions(env, state.frameworks),
+           "timing_threads": options.thread_count()}  # fmt: skip
     env_id = environment_id(env)
     record = state.to_record(verdict, status, env, env_id)
     path = None
@@ -88,7 +109,7 @@ def run_check(
         record["record_id"] = path.stem
         records.write_record(record, path)
     reason = state.errors[-1]["reason"] if state.errors else ""
-    return RunResult(check.claim_id, status, verdict, record, path, reason)
+    return RunResult(check.claim_id, status, verdict, record, path, reason, state)
 
 
 def resolve_device(requested: str, claim_device: str) -> str:
@@ -124,6 +145,7 @@ def run_claims(
     checks = select(claim_ids, every=every)
     environment = env_mod.collect()
     results = []
+    done: dict[str, RunResult] = {}  # measurement key -> the first result measured with it
     for claim_id, check in checks.items():
         if check is None:
             results.append(
@@ -132,5 +154,10 @@ def run_claims(
             continue
         opts = dataclasses.replace(options, device=resolve_device(device, check.device))
         progress = on_start(claim_id) if on_start else None
-        results.append(run_check(check, opts, environment=environment, on_progress=progress))
+        key = measurement_key(check, opts)
+        result = run_check(check, opts, environment=environment, on_progress=progress,
+                           measured=done.get(key) if key else None)  # fmt: skip
+        if key and key not in done:
+            done[key] = result
+        results.append(result)
     return results

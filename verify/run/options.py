@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import psutil
 
 from kg.model import RunStatus, Verdict
 from verify.benchmarks.context import Context
+from verify.run.machine import BUSY_CORES
 
 DEFAULT_BUDGET_S = 45.0  # seconds per check; `verify run --budget` and `make run` use it
 
@@ -25,6 +26,8 @@ class RunOptions:
     min_pairs: int = 3
     max_pairs: int = 6
     min_rounds: int = 2  # ABBA rounds per cell per pair, whatever the budget
+    pair_seconds: float = 4.0  # how long each process pair takes samples (after min_rounds)
+    busy_cores: float | None = BUSY_CORES  # other work above this: pair left out (None: never)
     min_sample_s: float = 0.02  # calls per sample are calibrated so one sample lasts this long
     mem_cap_mb: int = 0  # per worker; 0: verify.run.spawn.default_mem_cap_mb()
     setup_timeout: float = 300.0  # seconds for start-up, describe, open, warm-up, probes
@@ -55,6 +58,9 @@ class RunOptions:
             "min_pairs": self.min_pairs,
             "max_pairs": self.max_pairs,
             "min_sample_s": self.min_sample_s,
+            "min_rounds": self.min_rounds,
+            "pair_seconds": self.pair_seconds,
+            "busy_cores": self.busy_cores,
             "mem_cap_mb": self.mem_cap_mb,
         }
 
@@ -69,6 +75,7 @@ class RunResult:
     record: dict[str, Any] | None = None
     path: Path | None = None
     reason: str = ""
+    state: Any = field(default=None, repr=False)  # the CheckState it came from (in memory only)
 
     def to_dict(self) -> dict[str, Any]:
         """Summary for --json output (the record itself stays in its file)."""
