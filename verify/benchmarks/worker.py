@@ -30,6 +30,8 @@ from verify.benchmarks.context import Context, NotCheckable
 from verify.benchmarks.contract import kind_of
 
 ALWAYS_AVAILABLE = {"numpy"}
+# frameworks whose tiers need more than one package (Keras 3 on the JAX backend)
+NEEDS = {"keras": ("keras", "jax")}
 TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -69,8 +71,9 @@ class Worker:
         return {"kind": kind, "tiers": dict(mod.TIERS), "cells": mod.cells(params)}
 
     def _require(self, framework: str) -> None:
-        if framework not in ALWAYS_AVAILABLE and importlib.util.find_spec(framework) is None:
-            raise NotCheckable(f"{framework} is not installed here")
+        for package in NEEDS.get(framework, (framework,)):
+            if package not in ALWAYS_AVAILABLE and importlib.util.find_spec(package) is None:
+                raise NotCheckable(f"{package} is not installed here")
 
     def open(self, module: str, tier: str, cell: dict, params: dict, ctx: dict) -> dict:
         """Open a session for one tier and cell; returns its id."""

@@ -42,6 +42,15 @@ TIER_NAMES = {
     "tf-function": "tf.function",
     "tf-xla": "tf.function with XLA",
     "tf-step": "a tf.function training step",
+    "tf-function-step": "a tf.function training step",
+    "torch-compile-loop": "a torch.compile training loop",
+    "jax": "JAX",
+    "keras": "Keras 3 on JAX",
+    "jax-jit": "a jax.jit function",
+    "keras-jax-predict": "Keras predict on the JAX backend",
+    "keras-jax-call": "a direct Keras call on the JAX backend",
+    "jax-train-step": "a jax.jit training step",
+    "keras-jax-fit": "Keras fit on the JAX backend",
 }
 DEVICE_NAMES = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "tpu": "TPU"}
 

@@ -37,6 +37,7 @@ class RunOptions:
     write: bool = True
     results_dir: Path | None = None
     python: str = ""  # interpreter the workers run (a matrix venv); "" = this one
+    precision: str = "fp32"  # fp32, or tf32 to let a GPU use TensorFloat-32 where it would
 
     def thread_count(self) -> int:
         """The thread count both sides get."""
@@ -44,15 +45,15 @@ class RunOptions:
 
     def context(self, scratch: str) -> Context:
         """The benchmark Context for this run."""
-        return Context(
-            device=self.device, threads=self.thread_count(), seed=self.seed, scratch=scratch
-        )
+        return Context(device=self.device, threads=self.thread_count(), seed=self.seed,
+                       scratch=scratch, precision=self.precision)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """The options that shape a result, for the record."""
         return {
             "budget_s": self.budget,
             "device": self.device,
+            "precision": self.precision,
             "threads": self.thread_count(),
             "seed": self.seed,
             "min_pairs": self.min_pairs,
