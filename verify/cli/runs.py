@@ -56,6 +56,12 @@ def run(
     threads: int = typer.Option(
         1, "--threads", help="Threads per framework, equal on both sides (0: physical cores)."
     ),
+    precision: str = typer.Option(
+        "fp32",
+        "--precision",
+        help="fp32: full single precision everywhere (TensorFloat-32 off on a GPU); "
+        "tf32: each framework may use TensorFloat-32 on a GPU, as it would by default.",
+    ),  # fmt: skip
     json_out: bool = JSON,
     results_dir: Path = typer.Option(
         None, "--results-dir", help="Where run records go (default: data/results/ of the project)."
@@ -81,7 +87,9 @@ def run(
             task, completed=done, description=f"{claim_id}: {message}"
         )
 
-    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir)
+    if precision not in ("fp32", "tf32"):
+        raise typer.BadParameter("use fp32 or tf32", param_hint="--precision")
+    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
     if bar is not None:
         with bar:
             found = run_claims(claim or [], opts, every=every, device=device, on_start=on_start)
