@@ -212,7 +212,9 @@ def judge_probe(result: dict[str, Any], what: str, *, note: str = "") -> Verdict
     detail = str(result.get("detail", "")).rstrip(".")
     tail = f": {detail}." if detail else "."
     if not result.get("ok"):
-        return Verdict(Label.DOES_NOT_HOLD, f"{what} failed on the installed versions{tail}" + note)
+        # a probe that ran through and found the opposite of the claim did not fail
+        verb = "found otherwise" if result.get("found_otherwise") else "failed"
+        return Verdict(Label.DOES_NOT_HOLD, f"{what} {verb} on the installed versions{tail}" + note)
     text = f"{what} works on the installed versions{tail}"
     if result.get("deprecated") and "deprecated" not in text.lower():
         successor = result.get("successor")

@@ -9,6 +9,7 @@ exit codes.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import tempfile
 from collections.abc import Callable
@@ -54,7 +55,8 @@ def _measure(state: CheckState, scratch: str, progress: Progress) -> Verdict:
 def _judge(state: CheckState, progress: Progress) -> tuple[Verdict, RunStatus]:
     """The verdict of one check and its status; failures become verdicts, not exceptions."""
     if state.check.benchmark_type == CheckType.DATACHECK:
-        data = judge_data(state.check, paths.snapshots_dir(paths.find_root()))
+        today = dt.date.fromisoformat(state.started[:10])  # the run's own date, in UTC
+        data = judge_data(state.check, paths.snapshots_dir(paths.find_root()), today)
         state.data = {"value": data.value, "data": data.data, "source": data.source}
         status = RunStatus.NOT_CHECKABLE if data.label == Label.NOT_CHECKABLE else RunStatus.OK
         return Verdict(data.label, data.explanation), status
