@@ -8,7 +8,7 @@ BUDGET  ?= 45
 SITE    ?= _site
 PYTEST_ARGS ?=
 
-.PHONY: run test setup browser lint bench clean
+.PHONY: run test setup browser probe-tools horovod lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,12 +27,26 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; }
 
-run: setup
+# Tools some capability probes drive, into .fwclaims-cache/ (verify run itself downloads nothing):
+# the Node packages of the web probes and the TensorFlow.js converter. Where npm or the registry is
+# missing this warns, and those probes report "not checkable here" with what they did not find.
+probe-tools: setup
+	@command -v npm >/dev/null 2>&1 && $(BIN)/python -m verify.run.probetools npm \
+	  || echo "warning: npm packages not installed; the web probes will be not checkable here"
+	@$(BIN)/python -m verify.run.probetools tfjs \
+	  || echo "warning: the TensorFlow.js converter was not installed; tfjs-convert will say so"
+
+# Try to build Horovod with PyTorch and Gloo (minutes); a failed build leaves the reason its probe
+# reports in .fwclaims-cache/horovod/build.json.
+horovod: setup
+	-$(BIN)/python -m verify.run.probetools horovod
+
+run: setup probe-tools
 	$(BIN)/verify check
 	$(BIN)/verify run --all --budget $(BUDGET)
 	$(BIN)/verify publish --out $(SITE)
 
-test: setup browser
+test: setup browser probe-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -40,7 +40,7 @@ BY_PACKAGE = {f.package: f for f in FRAMEWORKS}
 PROPERTIES = {
     "cpuModel": "cpu", "cores": "cores", "memoryGiB": "mem", "gpuModel": "gpu",
     "gpuDriver": "driver", "cudaVersion": "cuda", "operatingSystem": "os",
-    "pythonVersion": "python", **{f.prop: f.field for f in FRAMEWORKS},
+    "pythonVersion": "python", "timingThreads": "threads", **{f.prop: f.field for f in FRAMEWORKS},
 }  # fmt: skip
 ARCHES = {"x86_64": "x86", "amd64": "x86", "aarch64": "arm64", "arm64": "arm64"}
 LABEL_FRAMEWORKS = ("torch", "tensorflow", "jax")  # the versions an environment label shows
@@ -63,10 +63,13 @@ def environment_id(env: dict[str, Any]) -> str:
     device = _slug(env["gpus"][0]["name"]) if env["gpus"] else "cpu"
     pkgs = env["packages"]
     parts = [arch, f"{env['cores_logical']}core", device]
+    threads = timing_threads(env)
+    if threads != 1:
+        parts.append(f"{threads}thr")
     for f in FRAMEWORKS:
         if f.id_prefix and pkgs.get(f.package):
             parts.append(f.id_prefix + short_version(pkgs[f.package]))
-    identity = {
+    identity: dict[str, Any] = {
         "cpu": env["cpu"]["model"],
         "cores": env["cores_logical"],
         "ram_gib": round(env["ram_bytes"] / 2**30),
@@ -75,8 +78,15 @@ def environment_id(env: dict[str, Any]) -> str:
         "python": env["python"].rsplit(".", 1)[0],
         "packages": pkgs,
     }
+    if threads != 1:  # one thread, the default, keeps the ids environments had before
+        identity["threads"] = threads
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:6]
     return "-".join([*parts, digest])
+
+
+def timing_threads(env: dict[str, Any]) -> int:
+    """The thread count both sides were timed with (1 unless a run recorded another)."""
+    return int(env.get("timing_threads") or 1)
 
 
 def environment_label(env: dict[str, Any]) -> str:
@@ -88,6 +98,8 @@ def environment_label(env: dict[str, Any]) -> str:
         raw = str((env.get("cpu") or {}).get("arch", ""))
         arch = ARCHES.get(raw.lower(), raw)
         hw = f"{env.get('cores_logical', '?')}-core {arch or 'CPU'} CPU".replace("  ", " ")
+    if timing_threads(env) != 1:
+        hw += f", {timing_threads(env)} threads"
     pkgs = env.get("packages") or {}
     fw = versions_text({p: pkgs.get(p) for p in LABEL_FRAMEWORKS}, empty="")
     return f"{hw}, {fw}" if fw else hw
@@ -110,6 +122,9 @@ def row_versions(env: Environment | None) -> dict[str, str | None]:
 
 def machine_label(env: Environment) -> str:
     """The hardware of an environment without its software: 'H100' or '2-core <cpu model>'."""
-    if env.gpu:
-        return str(env.gpu).replace("NVIDIA ", "")
-    return f"{env.cores or '?'}-core {env.cpu or 'CPU'}"
+    hw = (
+        str(env.gpu).replace("NVIDIA ", "")
+        if env.gpu
+        else f"{env.cores or '?'}-core {env.cpu or 'CPU'}"
+    )
+    return f"{hw}, {env.threads} threads" if env.threads and env.threads != 1 else hw

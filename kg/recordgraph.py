@@ -165,6 +165,8 @@ def _environment(q: _Quads, env: ox.NamedNode, env_id: str, e: dict[str, Any]) -
         env, F + "operatingSystem", " ".join(filter(None, [osd.get("system"), osd.get("release")]))
     )
     q.lit(env, F + "pythonVersion", e.get("python"))
+    if environments.timing_threads(e) != 1:
+        q.lit(env, F + "timingThreads", environments.timing_threads(e))
     packages = e.get("packages") or {}
     for fw in environments.FRAMEWORKS:
         q.lit(env, F + fw.prop, packages.get(fw.package))

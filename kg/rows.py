@@ -121,6 +121,7 @@ class Environment:
     keras: str | None = None
     jax: str | None = None
     numpy: str | None = None
+    threads: int | None = None  # the timing thread count when it was not 1
     runs: int = 0
 
 

@@ -12,7 +12,15 @@ from typing import Any
 
 CONFERENCE_DATA = "he-conference-mentions"
 SURVEY_DATA = "so-survey-2022"
-FILES = {CONFERENCE_DATA: "conference-framework-mentions.csv", SURVEY_DATA: "so-survey-2022.csv"}
+PYPI_DATA = "top-pypi-packages"
+FILES = {
+    CONFERENCE_DATA: "conference-framework-mentions.csv",
+    SURVEY_DATA: "so-survey-2022.csv",
+    PYPI_DATA: "top-pypi-packages.csv",
+}
+# The date of the data in each fixed snapshot (claims/sources.ttl): the upstream commit of the
+# conference counts, the day the 2022 survey figures were published. PyPI rows carry their own.
+DATES = {CONFERENCE_DATA: "2021-10-22", SURVEY_DATA: "2022-06-22"}
 ALIASES = {Path(f).stem: source for source, f in FILES.items()} | {s: s for s in FILES}
 
 
@@ -45,6 +53,23 @@ class Snapshots:
                     "conference": r["conference"], "month_year": r["month_year"],
                     "year": 2000 + int(yy), "pytorch": int(r["pytorch_papers"]),
                     "tensorflow": int(r["tensorflow_papers"]), "total": int(r["total_papers"]),
+                })  # fmt: skip
+        return rows
+
+    def data_date(self, dataset: str) -> str | None:
+        """The date of a fixed snapshot's data (YYYY-MM-DD), or None."""
+        return DATES.get(self.resolve(dataset))
+
+    def pypi(self) -> list[dict[str, Any]]:
+        """Rows of the PyPI download lists; rank and downloads None when not in a month's list."""
+        rows = []
+        with open(self.folder / FILES[PYPI_DATA], newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                rows.append({
+                    **r, "date": r["last_update"][:10], "month": r["last_update"][:7],
+                    "listed": int(r["listed"]),
+                    "rank": int(r["rank"]) if r["rank"] else None,
+                    "downloads": int(r["download_count"]) if r["download_count"] else None,
                 })  # fmt: skip
         return rows
 

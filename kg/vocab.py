@@ -116,6 +116,7 @@ class FWC(DefinedNamespace):
     kerasVersion: URIRef
     jaxVersion: URIRef
     numpyVersion: URIRef
+    timingThreads: URIRef
     # concept schemes
     categories: URIRef
     verdicts: URIRef

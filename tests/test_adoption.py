@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,14 @@ from verify.judge import adoption
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOTS = REPO / "data" / "snapshots"
 NAMING = "papers mentioning either framework"
+TODAY = date(2026, 12, 1)  # the run date the caller passes in
 
 
 def judge_adoption(check: dict, folder: Path) -> dict:
     """The judge's verdict, as plain JSON, for a check given as JSON."""
     full = {"claim_id": "c", "kind": "adoption", "benchmark": "adoption-share",
             "module": "verify.judge.adoption", "benchmark_type": "datacheck", **check}  # fmt: skip
-    return plain(adoption.judge_adoption(Check.from_dict(full), Snapshots(folder)))
+    return plain(adoption.judge_adoption(Check.from_dict(full), Snapshots(folder), TODAY))
 
 
 def papers(conference="NeurIPS", year=2020, population=NAMING, framework="pytorch", **rule):
@@ -167,8 +169,90 @@ def test_judge_every_adoption_claim_in_the_corpus_gets_a_verdict_with_its_rows(t
     checks = [c for c in checks if c and c.benchmark == "adoption-share"]
     assert checks, "the corpus has adoption claims checked against snapshots"
     for check in checks:
-        v = plain(adoption.judge_adoption(check, Snapshots(SNAPSHOTS)))
+        v = plain(adoption.judge_adoption(check, Snapshots(SNAPSHOTS), TODAY))
         assert v["label"] in {"holds", "does-not-hold", "inconclusive", "not-checkable-here"}
         assert v["explanation"].endswith(".")
         if v["label"] in {"holds", "does-not-hold"}:
             assert v["data"]["rows"] and 0 <= v["value"] <= 1
+            assert "Data of " in v["explanation"] and v["data"]["data_date"]
+
+
+def pypi(framework="pytorch", other="tensorflow", **params_and_rule):
+    """A check of the PyPI download lists; `month` or `year` picks the list."""
+    params = {"dataset": "top-pypi-packages", "framework": framework, "other": other}
+    for key in ("month", "year"):
+        if key in params_and_rule:
+            params[key] = params_and_rule.pop(key)
+    rule = _rule(subject=framework, baseline=other, **params_and_rule)
+    return {"parameters": params, "rule": rule}
+
+
+def test_snapshot_pypi_rows_read_counts_and_leave_unlisted_months_empty():
+    rows = Snapshots(SNAPSHOTS).pypi()
+    april = {r["project"]: r for r in rows if r["month"] == "2026-04"}
+    assert (april["torch"]["downloads"], april["torch"]["rank"]) == (87347847, 307)
+    assert april["tensorflow"]["window"] == "previous calendar month"
+    first = {r["project"]: r for r in rows if r["month"] == "2018-02"}
+    assert first["torch"]["downloads"] == 9455
+
+
+def test_judge_pypi_share_is_between_the_two_projects_of_one_list():
+    v = judge_adoption(pypi(month="2024-04", threshold=0.5, tolerance=0, quantifier="at-least"),
+                       SNAPSHOTS)  # fmt: skip
+    assert v["label"] == "holds"
+    assert v["value"] == pytest.approx(23190107 / (23190107 + 22594480))  # 50.7%
+    assert "30 days, pip only" in v["explanation"] and "download.pytorch.org" in v["explanation"]
+    assert v["data"]["data_date"] == "2024-04-01"
+
+
+def test_judge_pypi_year_takes_the_last_list_of_that_year_and_newest_without_one():
+    v = judge_adoption(pypi(year=2024, threshold=0.6, tolerance=0, quantifier="at-least"),
+                       SNAPSHOTS)  # fmt: skip
+    assert v["data"]["data_date"] == "2024-12-01"
+    newest = judge_adoption(pypi(threshold=0.6, tolerance=0, quantifier="at-least"), SNAPSHOTS)
+    assert newest["data"]["data_date"] == "2026-04-01"
+    assert newest["value"] == pytest.approx(87347847 / (87347847 + 22653919))
+
+
+def test_judge_pypi_tensorflow_ahead_does_not_hold_in_2026():
+    check = pypi(framework="tensorflow", other="pytorch", month="2026-04", threshold=0.5,
+                 tolerance=0, quantifier="at-least")  # fmt: skip
+    v = judge_adoption(check, SNAPSHOTS)
+    assert v["label"] == "does-not-hold"
+    assert "less than two years before this run" in v["explanation"]
+
+
+def test_judge_pypi_month_without_a_list_is_not_checkable():
+    v = judge_adoption(pypi(month="2017-05"), SNAPSHOTS)
+    assert v["label"] == "not-checkable-here"
+    assert "2018-02 to 2026-04" in v["explanation"]
+
+
+def test_judge_pypi_unlisted_project_is_inconclusive_not_zero():
+    v = judge_adoption(pypi(framework="jax", other="tensorflow", month="2018-02"), SNAPSHOTS)
+    assert v["label"] == "inconclusive"
+    assert "not zero" in v["explanation"]
+
+
+def test_judge_says_when_data_is_more_than_two_years_older_than_the_run():
+    v = judge_adoption(papers(), SNAPSHOTS)
+    assert (
+        "Data of 2021-10-22, more than two years (5 years) before this run (2026-12-01)."
+        in (v["explanation"])
+    )
+    assert v["data"]["stale"] is True
+    recent = plain(adoption.judge_adoption(
+        Check.from_dict({"claim_id": "c", "kind": "adoption", "benchmark": "adoption-share",
+                         "module": "verify.judge.adoption", "benchmark_type": "datacheck",
+                         **papers()}), Snapshots(SNAPSHOTS), date(2022, 6, 1)))  # fmt: skip
+    assert "less than two years before this run (2022-06-01)" in recent["explanation"]
+    assert recent["data"]["stale"] is False
+
+
+def test_judge_survey_quoted_claims_say_source_not_found_with_what_was_searched():
+    neurips = judge_adoption(papers(year=2023, tolerance=0.05), SNAPSHOTS)
+    assert "Source not found" in neurips["explanation"]
+    assert "paperswithcode-data" in neurips["explanation"] and "76.8%" in neurips["explanation"]
+    so = judge_adoption(survey(dataset="so-survey-2023", threshold=0.5), SNAPSHOTS)
+    assert "Source not found" in so["explanation"] and "so-survey-2024" in so["explanation"]
+    assert "Data of 2022-06-22, more than two years" in so["explanation"]  # the nearest evidence

@@ -82,12 +82,16 @@ def _check_latency_session(session, eager_logits: np.ndarray) -> dict:
     info = session.info()
     framework = latency.TIERS[session.tier]
     assert info["framework"] == framework
-    assert info["layout"] == {"torch": "NCHW", "tensorflow": "NHWC"}[framework]
+    assert info["layout"] == {"torch": "NCHW"}.get(framework, "NHWC")
     assert info["parameters"] == models.parameter_count(models.build_spec("small-cnn", 3, 8, 28))
     return warm
 
 
-@pytest.mark.parametrize("tier", [t for t in latency.TIERS if t != "torch-compile"])
+# Keras on JAX needs a process whose Keras was first imported with that backend: see below.
+IN_PROCESS = [t for t, f in latency.TIERS.items() if t != "torch-compile" and f != "keras"]
+
+
+@pytest.mark.parametrize("tier", IN_PROCESS)
 def test_latency_tier_matches_eager_logits_warms_up_and_times(tier, eager_logits):
     session = latency.open_session(tier, latency.cells(LATENCY)[0], LATENCY, CTX)
     try:
@@ -120,7 +124,9 @@ def initial_logits() -> np.ndarray:
         session.close()
 
 
-@pytest.mark.parametrize("tier", ["torch-loop", "keras-fit", "tf-function-step"])
+@pytest.mark.parametrize(
+    "tier", [t for t, f in training.TIERS.items() if t != "torch-compile-loop" and f != "keras"]
+)
 def test_training_tier_starts_from_the_same_logits_and_times_an_epoch(tier, initial_logits):
     session = training.open_session(tier, training.cells(TRAINING)[0], TRAINING, CTX)
     try:
@@ -163,3 +169,33 @@ print(json.dumps(memory.measure_once({tier!r}, memory.cells(params)[0], params, 
     assert result["peak_memory"] == result["rss_growth_mb"] > 0
     assert result["baseline_mb"] > 50  # the framework was imported before the baseline
     assert result["method"] == "VmHWM after reset"
+
+
+def test_keras_on_jax_tiers_match_torch_and_time_in_a_fresh_process():
+    # one process for all three tiers: each costs seconds of JAX start-up and compiling
+    code = f"""
+import json
+from verify.benchmarks import latency, training
+from verify.benchmarks.context import Context
+ctx, out = Context(threads=1), {{}}
+for bench, params, reference, tier in [
+    (latency, {LATENCY!r}, "torch-eager", "keras-jax-predict"),
+    (latency, {LATENCY!r}, "torch-eager", "keras-jax-call"),
+    (training, {TRAINING!r}, "torch-loop", "keras-jax-fit"),
+]:
+    cell = bench.cells(params)[0]
+    expected = bench.open_session(reference, cell, params, ctx).reference_output()
+    s = bench.open_session(tier, cell, params, ctx)
+    got = s.reference_output()
+    warm = s.warmup()
+    out[tier] = {{"diff": float(abs(expected - got).max()), "scale": float(abs(expected).max()),
+                 "calls": warm["calls"], "t": s.time(1), "info": s.info()}}
+print(json.dumps(out))
+"""
+    out = _fresh_process(code)
+    assert sorted(out) == ["keras-jax-call", "keras-jax-fit", "keras-jax-predict"]
+    for tier, got in out.items():
+        assert got["diff"] <= ATOL + RTOL * got["scale"], tier
+        assert got["calls"] >= 2 and 0 < got["t"] < 30.0, tier
+        info = got["info"]
+        assert (info["framework"], info["keras_backend"], info["layout"]) == ("jax", "jax", "NHWC")

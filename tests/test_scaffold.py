@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -221,7 +222,8 @@ def test_claim_new_adoption_claim_with_new_cell_is_judged_from_the_snapshot(
     assert api.claim(corpus, "icml-2021-pytorch-share").derived_from[0].id == (
         "he-conference-mentions"
     )  # a data set named as the source is also what the claim rests on
-    verdict = plain(judge_adoption(Check.from_dict(check), Snapshots(REPO / "data" / "snapshots")))
+    snapshots = Snapshots(REPO / "data" / "snapshots")
+    verdict = plain(judge_adoption(Check.from_dict(check), snapshots, date(2026, 12, 1)))
     assert verdict["label"] == "holds"
     assert verdict["value"] == pytest.approx(202 / 260)
 

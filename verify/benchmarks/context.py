@@ -15,6 +15,9 @@ class Context:
     threads: int = 1
     seed: int = 0
     scratch: str = ""  # a private temporary folder for files the benchmark writes
+    # fp32: full single precision on every side (on a GPU, TensorFloat-32 is turned off where a
+    # framework would use it by default); tf32: each framework may use TensorFloat-32 on a GPU
+    precision: str = "fp32"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON transport."""
@@ -46,6 +49,7 @@ _BACKENDS = {
     "torch": "verify.benchmarks.torch_models",
     "tensorflow": "verify.benchmarks.keras_models",
     "jax": "verify.benchmarks.jax_models",
+    "keras": "verify.benchmarks.keras_jax_models",  # Keras 3 on the JAX backend
 }
 
 

@@ -59,6 +59,11 @@ def configure(ctx: Context) -> jax.Device:
         if not gpus:
             raise NotCheckable("device cuda requested but JAX sees no GPU (a CPU-only jaxlib?)")
         device = gpus[0]
+        # JAX may run float32 dots and convolutions as TensorFloat-32 on recent GPUs by default
+        jax.config.update(
+            "jax_default_matmul_precision",
+            "highest" if ctx.precision == "fp32" else "tensorfloat32",
+        )
     elif ctx.device == "cpu":
         # With a CUDA jaxlib, JAX would otherwise start on the GPU and reserve most of its memory.
         # The setting is ignored once the backends exist; jax.devices("cpu") picks the CPU anyway.

@@ -39,6 +39,7 @@ def configure(ctx: Context) -> str:
     if ctx.device == "cuda":
         if not gpus:
             raise NotCheckable("device cuda requested but TensorFlow sees no GPU")
+        tf.config.experimental.enable_tensor_float_32_execution(ctx.precision == "tf32")
         device = "/GPU:0"
     elif ctx.device == "cpu":
         if gpus:  # hidden, or Keras would place variables and eager ops on the GPU

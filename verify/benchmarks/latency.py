@@ -4,8 +4,12 @@ Each tier is what a user of that API calls: ``torch-eager`` is the module under
 ``torch.inference_mode()``, ``torch-compile`` the ``torch.compile``d module, ``keras-predict``
 ``model.predict(x, verbose=0)`` on a numpy batch (its per-call overhead is part of what is measured),
 ``keras-call`` ``model(x, training=False)`` on a tensor, ``tf-function`` that call wrapped in
-``tf.function`` and ``tf-xla`` the same with ``jit_compile=True``. The probe input sits on the device
-before timing; only the model call is inside the loop.
+``tf.function`` and ``tf-xla`` the same with ``jit_compile=True``. ``jax-jit`` is the ``jax.jit``ed
+forward pass of the same network written in ``jax.lax``; ``keras-jax-predict`` and ``keras-jax-call``
+are the Keras calls on Keras 3's JAX backend, in a worker of their own (a process fixes its Keras
+backend when it first imports Keras). The probe input sits on the device before timing; only the
+model call is inside the loop, and every call is waited for before the next (JAX and a GPU dispatch
+asynchronously; a latency is the time until one call's output is there).
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ TIERS = {
     "keras-call": "tensorflow",
     "tf-function": "tensorflow",
     "tf-xla": "tensorflow",
+    "jax-jit": "jax",
+    "keras-jax-predict": "keras",
+    "keras-jax-call": "keras",
 }
 
 
@@ -94,8 +101,10 @@ class _Session:
         self._first_call_s: float | None = None
         self._reference: np.ndarray | None = None
 
+    _step: Callable[[], object]  # one call of the tier, its result waited for
+
     def _call_synced(self) -> object:
-        raise NotImplementedError
+        return np.asarray(self._step())
 
     def _ensure_first_call(self) -> None:
         # Whichever of reference_output() and warmup() runs first times the first call, so compile
@@ -117,6 +126,14 @@ class _Session:
         self._ensure_first_call()
         assert self._first_call_s is not None
         return warm_until_steady(self._call_synced, self._first_call_s)
+
+    def time(self, calls: int) -> float:
+        """Seconds per call over ``calls`` calls, each waited for before the next."""
+        step = self._step
+        t0 = perf_counter()
+        for _ in range(calls):
+            step()
+        return (perf_counter() - t0) / calls
 
     def info(self) -> dict:
         """Layout, thread counts read back, versions, device name, parameter count."""
@@ -151,14 +168,14 @@ class _TorchSession(_Session):
         return out.cpu().numpy()
 
     def time(self, calls: int) -> float:
-        """Seconds per call over ``calls`` back-to-back calls, CUDA synchronised at both ends."""
-        model, x = self._model, self._x
+        """Seconds per call over ``calls`` calls, CUDA synchronised after each (no-op on CPU)."""
+        model, x, sync = self._model, self._x, self._sync
         with self._torch.inference_mode():
-            self._sync()
+            sync()
             t0 = perf_counter()
             for _ in range(calls):
                 model(x)
-            self._sync()
+                sync()
             return (perf_counter() - t0) / calls
 
 
@@ -177,28 +194,20 @@ class _KerasSession(_Session):
         if tier == "keras-predict":
             info["keras_jit_compile"] = bool(model.jit_compile)
             # batch_size pinned so predict() runs one forward pass per call, not 32-sample slices
-            self._fn = lambda: model.predict(x, batch_size=len(x), verbose=0)
-        elif tier == "keras-call":
-            self._fn = lambda: model(x_tensor, training=False)
+            self._step = lambda: model.predict(x, batch_size=len(x), verbose=0)
         else:
-            fn = tf.function(lambda t: model(t, training=False), jit_compile=tier == "tf-xla")
-            self._fn = lambda: fn(x_tensor)
+            if tier == "keras-call":
+                call = lambda: model(x_tensor, training=False)  # noqa: E731
+            else:
+                fn = tf.function(lambda t: model(t, training=False), jit_compile=tier == "tf-xla")
+                call = lambda: fn(x_tensor)  # noqa: E731
+            # TF eager on a GPU is asynchronous: fetching the (small) logits waits for the call
+            self._step = (lambda: call().numpy()) if device.startswith("/GPU") else call
         super().__init__(tier, cell, info)
-        self._on_gpu = device.startswith("/GPU")
 
     def _call_synced(self) -> object:
-        out = self._fn()
+        out = self._step()
         return out if isinstance(out, np.ndarray) else out.numpy()
-
-    def time(self, calls: int) -> float:
-        """Seconds per call over ``calls`` back-to-back calls; on GPU the last result is fetched."""
-        fn = self._fn
-        t0 = perf_counter()
-        for _ in range(calls):
-            out = fn()
-        if self._on_gpu and not isinstance(out, np.ndarray):
-            out.numpy()  # TF eager on GPU is asynchronous; fetching waits for the whole stream
-        return (perf_counter() - t0) / calls
 
 
 def _spec(cell: dict, params: dict) -> models.ModelSpec:
@@ -207,10 +216,48 @@ def _spec(cell: dict, params: dict) -> models.ModelSpec:
     )
 
 
+class _JaxSession(_Session):
+    def __init__(self, tier: str, cell: dict, params: dict, ctx: Context) -> None:
+        jm = framework_module("jax")
+        import jax
+
+        device = jm.configure(ctx)
+        spec = _spec(cell, params)
+        apply, variables = jm.build(spec, models.init_weights(spec, ctx.seed), device)
+        x = models.to_nhwc(models.make_input(cell["batch"], spec.channels, spec.size, ctx.seed))
+        x = jax.device_put(x, device)
+        f = jax.jit(apply, static_argnames="train")
+        self._step = lambda: jm.synchronize(f(variables, x, train=False))
+        info = {**jm.runtime_info(device), "parameters": jm.parameter_count(variables)}
+        super().__init__(tier, cell, info)
+
+
+class _KerasJaxSession(_Session):
+    def __init__(self, tier: str, cell: dict, params: dict, ctx: Context) -> None:
+        kj = framework_module("keras")
+        import jax
+
+        device = kj.configure(ctx)
+        spec = _spec(cell, params)
+        x = models.to_nhwc(models.make_input(cell["batch"], spec.channels, spec.size, ctx.seed))
+        with jax.default_device(device):
+            model = kj.build(spec, models.init_weights(spec, ctx.seed))
+        info = {**kj.runtime_info(device), "parameters": model.count_params()}
+        if tier == "keras-jax-predict":
+            info["keras_jit_compile"] = bool(model.jit_compile)
+            self._step = lambda: model.predict(x, batch_size=len(x), verbose=0)
+        else:
+            x_dev = jax.device_put(x, device)
+            self._step = lambda: kj.synchronize(model(x_dev, training=False))
+        super().__init__(tier, cell, info)
+
+
+_SESSIONS = {"torch": _TorchSession, "tensorflow": _KerasSession, "jax": _JaxSession,
+             "keras": _KerasJaxSession}  # fmt: skip
+
+
 def open_session(tier: str, cell: dict, params: dict, ctx: Context) -> _Session:
     """Build the cell's model for ``tier`` with the seeded weights, ready for the fairness check."""
     if tier not in TIERS:
         raise ValueError(f"unknown latency tier {tier!r}; expected one of {', '.join(TIERS)}")
-    if TIERS[tier] == "torch":
-        return _TorchSession(tier, cell, params, ctx)
-    return _KerasSession(tier, cell, params, ctx)
+    return _SESSIONS[TIERS[tier]](tier, cell, params, ctx)

@@ -27,6 +27,10 @@ def configure(ctx: Context) -> torch.device:
     if ctx.device == "cuda":
         if not torch.cuda.is_available():
             raise NotCheckable("device cuda requested but this torch build sees no CUDA GPU")
+        # cuDNN convolutions use TensorFloat-32 by default; fp32 means full single precision
+        tf32 = ctx.precision == "tf32"
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32 = tf32
         return torch.device("cuda")
     if ctx.device != "cpu":
         raise NotCheckable(f"device {ctx.device!r} is not supported by these benchmarks")
@@ -51,6 +55,7 @@ def runtime_info(device: torch.device) -> dict:
         "device": device.type,
         "device_name": name,
         "compile_cache": os.environ.get("TORCHINDUCTOR_CACHE_DIR", "default"),
+        "tf32": bool(torch.backends.cudnn.allow_tf32) if device.type == "cuda" else None,
     }
 
 

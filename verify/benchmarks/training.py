@@ -6,8 +6,10 @@ the same order (no shuffling), with the same batch size, mean cross-entropy on l
 ``torch-loop`` is the usual zero_grad/forward/backward/step loop over tensor slices,
 ``torch-compile-loop`` the same with a ``torch.compile``d model, ``keras-fit`` one
 ``model.fit(epochs=1)`` call on the numpy arrays (Keras' own data handling included, as users get it)
-and ``tf-function-step`` a ``tf.function`` train step looped over pre-sliced tensors.
-One call of ``time(calls)`` is one epoch.
+and ``tf-function-step`` a ``tf.function`` train step looped over pre-sliced tensors;
+``jax-train-step`` a ``jax.jit``ed step with optax SGD (the same momentum sequence as PyTorch's)
+looped over pre-sliced device arrays, and ``keras-jax-fit`` ``model.fit`` on Keras 3's JAX backend,
+in a worker of its own. One call of ``time(calls)`` is one epoch, the device synchronised at its end.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ TIERS = {
     "torch-compile-loop": "torch",
     "keras-fit": "tensorflow",
     "tf-function-step": "tensorflow",
+    "jax-train-step": "jax",
+    "keras-jax-fit": "keras",
 }
 LEARNING_RATE = 0.01
 MOMENTUM = 0.9
@@ -186,10 +190,71 @@ def _settings(batch: int, samples: int) -> dict:
     }
 
 
+class _JaxSession(_Session):
+    def __init__(self, tier: str, cell: dict, params: dict, ctx: Context) -> None:
+        jm = framework_module("jax")
+        import jax
+
+        device = jm.configure(ctx)
+        spec, weights, images, labels = _data(cell, params, ctx)
+        b = cell["batch"]
+        if len(images) % b:  # a short last batch would compile a second program in every epoch
+            raise ValueError(f"samples ({len(images)}) must be a multiple of the batch size ({b})")
+        apply, variables = jm.build(spec, weights, device)
+        x = jax.device_put(models.to_nhwc(images), device)
+        y = jax.device_put(labels.astype(np.int32), device)
+        reference = np.asarray(
+            jax.jit(apply, static_argnames="train")(variables, x[:b], train=False)
+        )
+        info = {**jm.runtime_info(device), "parameters": jm.parameter_count(variables)}
+        super().__init__(tier, cell, {**info, **_settings(b, len(images))}, reference)
+        train = jm.make_train_step(spec, LEARNING_RATE, MOMENTUM)
+        self._state = {"variables": variables, "opt": train.init(variables)}
+        self._batches = [(x[i : i + b], y[i : i + b]) for i in range(0, len(images), b)]
+        self._step, self._sync = train.step, jm.synchronize
+
+    def _epoch(self) -> None:
+        state, step = self._state, self._step
+        variables, opt, loss = state["variables"], state["opt"], None
+        for xb, yb in self._batches:
+            variables, opt, loss = step(variables, opt, xb, yb)  # donated: always rebind
+        state["variables"], state["opt"] = variables, opt
+        self._sync(loss)
+
+
+class _KerasJaxSession(_Session):
+    def __init__(self, tier: str, cell: dict, params: dict, ctx: Context) -> None:
+        kj = framework_module("keras")
+        import jax
+        import keras
+
+        device = kj.configure(ctx)
+        spec, weights, images, labels = _data(cell, params, ctx)
+        x, b = models.to_nhwc(images), cell["batch"]
+        with jax.default_device(device):
+            model = kj.build(spec, weights)
+            reference = np.asarray(model(x[:b], training=False))
+        info = {**kj.runtime_info(device), "parameters": model.count_params()}
+        optimizer = keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=MOMENTUM)
+        model.compile(optimizer=optimizer,
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+        info["keras_jit_compile"] = bool(model.jit_compile)
+        super().__init__(tier, cell, {**info, **_settings(b, len(images))}, reference)
+        last = model.trainable_variables[-1]
+        self._fit = lambda: model.fit(x, labels, batch_size=b, epochs=1, shuffle=False, verbose=0)
+        self._sync = lambda: kj.synchronize(last.value)
+
+    def _epoch(self) -> None:
+        self._fit()
+        self._sync()
+
+
+_SESSIONS = {"torch": _TorchSession, "tensorflow": _KerasSession, "jax": _JaxSession,
+             "keras": _KerasJaxSession}  # fmt: skip
+
+
 def open_session(tier: str, cell: dict, params: dict, ctx: Context) -> _Session:
     """Build the cell's model and data set for ``tier``; reference logits taken before training."""
     if tier not in TIERS:
         raise ValueError(f"unknown training tier {tier!r}; expected one of {', '.join(TIERS)}")
-    if TIERS[tier] == "torch":
-        return _TorchSession(tier, cell, params, ctx)
-    return _KerasSession(tier, cell, params, ctx)
+    return _SESSIONS[TIERS[tier]](tier, cell, params, ctx)

@@ -30,6 +30,23 @@ from verify.benchmarks.context import Context, NotCheckable
 from verify.benchmarks.contract import kind_of
 
 ALWAYS_AVAILABLE = {"numpy"}
+# frameworks whose tiers need more than one package (Keras 3 on the JAX backend)
+NEEDS = {"keras": ("keras", "jax")}
+TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def machine_ticks() -> tuple[int, int] | None:
+    """CPU ticks all processes spent busy, and ticks stolen, from /proc/stat (None elsewhere)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+    return user + nice + system + irq + softirq, steal
+
+
 FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "numpy")
 
 
@@ -54,8 +71,9 @@ class Worker:
         return {"kind": kind, "tiers": dict(mod.TIERS), "cells": mod.cells(params)}
 
     def _require(self, framework: str) -> None:
-        if framework not in ALWAYS_AVAILABLE and importlib.util.find_spec(framework) is None:
-            raise NotCheckable(f"{framework} is not installed here")
+        for package in NEEDS.get(framework, (framework,)):
+            if package not in ALWAYS_AVAILABLE and importlib.util.find_spec(package) is None:
+                raise NotCheckable(f"{package} is not installed here")
 
     def open(self, module: str, tier: str, cell: dict, params: dict, ctx: dict) -> dict:
         """Open a session for one tier and cell; returns its id."""
@@ -90,15 +108,26 @@ class Worker:
     def sample(self, sid: int, calls: int, n: int = 1) -> dict:
         """n samples of seconds per call, each over `calls` back-to-back calls.
 
-        Beside the benchmark's own (wall-clock) figure, the process CPU seconds per call over the
-        same span are returned: wall far above CPU time means the machine was busy elsewhere.
+        Beside the benchmark's own (wall-clock) figure come, over the same span: this process's
+        CPU seconds per call (all its threads), and what the rest of the machine did, from
+        /proc/stat: CPU seconds other processes used (``others``) and time stolen by the
+        hypervisor (``steal``), both in seconds over the whole span (``span``).
         """
-        session, wall, cpu = self.sessions[sid], [], []
+        session, out = (
+            self.sessions[sid],
+            {"wall": [], "cpu": [], "others": [], "steal": [], "span": []},
+        )
         for _ in range(n):
-            c0 = time.process_time()
-            wall.append(float(session.time(calls)))
-            cpu.append((time.process_time() - c0) / calls)
-        return {"wall": wall, "cpu": cpu}
+            m0, c0, t0 = machine_ticks(), time.process_time(), time.perf_counter()
+            out["wall"].append(float(session.time(calls)))
+            own, span, m1 = time.process_time() - c0, time.perf_counter() - t0, machine_ticks()
+            out["cpu"].append(own / calls)
+            out["span"].append(span)
+            if m0 is not None and m1 is not None:
+                busy, steal = (m1[0] - m0[0]) / TICKS_PER_S, (m1[1] - m0[1]) / TICKS_PER_S
+                out["others"].append(max(0.0, busy - own))
+                out["steal"].append(steal)
+        return out
 
     def info(self, sid: int) -> dict:
         """The session's own report: layout, threads read back, versions, device."""

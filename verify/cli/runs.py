@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     app.command()(env)
     app.command()(results)
     app.command()(calibrate)
+    app.command()(reproduce)
 
 
 def _progress_bar() -> Any:
@@ -55,6 +56,12 @@ def run(
     threads: int = typer.Option(
         1, "--threads", help="Threads per framework, equal on both sides (0: physical cores)."
     ),
+    precision: str = typer.Option(
+        "fp32",
+        "--precision",
+        help="fp32: full single precision everywhere (TensorFloat-32 off on a GPU); "
+        "tf32: each framework may use TensorFloat-32 on a GPU, as it would by default.",
+    ),  # fmt: skip
     json_out: bool = JSON,
     results_dir: Path = typer.Option(
         None, "--results-dir", help="Where run records go (default: data/results/ of the project)."
@@ -82,7 +89,9 @@ def run(
             task, completed=done, description=f"{claim_id}: {message}"
         )
 
-    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir)
+    if precision not in ("fp32", "tf32"):
+        raise typer.BadParameter("use fp32 or tf32", param_hint="--precision")
+    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
     if bar is not None:
         with bar:
             found = run_claims(claim or [], opts, every=every, device=device, on_start=on_start)
@@ -217,3 +226,63 @@ def calibrate(
 
 def _pct(row: dict[str, Any], key: str) -> str:
     return f"{row[key] * 100:.1f}%" if key in row else "-"
+
+
+def reproduce(
+    claim: list[str] = typer.Option(
+        None, "--claim", metavar="ID", help="A claim id; repeat for several."
+    ),
+    performance: bool = typer.Option(
+        False, "--performance", help="Every performance claim that has a check."
+    ),
+    times: int = typer.Option(3, "--times", min=2, help="Runs per claim (each writes its record)."),
+    budget: float = typer.Option(DEFAULT_BUDGET_S, "--budget", help="Seconds per run."),
+    threads: int = typer.Option(1, "--threads", help="Threads per framework (0: physical cores)."),
+    save: bool = typer.Option(
+        True, "--save/--no-save", help="Keep the report under data/calibration/ for the site."
+    ),
+    json_out: bool = JSON,
+) -> None:
+    """Check claims several times in a row and report whether each verdict repeats: the labels,
+    each cell's ratio range, and how often a run's interval covers the others.
+
+    A decided label that does not repeat (holds once, does not hold another time) is a failure
+    of the method; the report says so. Every run writes its record as `verify run` does."""
+    from kg import api
+    from kg.errors import UsageError
+    from kg.model import Kind
+    from verify.cli.output import corpus
+    from verify.run import reproduce as rep
+
+    c = corpus()
+    ids = list(claim or [])
+    if performance:
+        ids += [r.id for r in api.list_claims(c, kind=Kind.PERFORMANCE) if r.checkable]
+    if not ids:
+        raise UsageError("name a claim with --claim ID, or use --performance")
+    checks = [api.claim_check(c, cid) for cid in dict.fromkeys(ids)]
+    missing = [cid for cid, ck in zip(dict.fromkeys(ids), checks, strict=True) if ck is None]
+    if missing:
+        raise UsageError(f"these claims have no check: {', '.join(missing)}")
+    opts = RunOptions(budget=budget, threads=threads)
+    err = console(stderr=True)
+    say = None if json_out else (lambda cid, i, n: err.print(f"{cid}: run {i} of {n}"))
+    rows = rep.reproduce([ck for ck in checks if ck], times, opts, on_progress=say)
+    if save:
+        saved = rep.save_report(rows, opts)
+        if not json_out:
+            err.print(f"saved {saved}")
+    if json_out:
+        print_json(rows)
+        return
+    table_rows = []
+    for r in rows:
+        word = "repeats" if r.repeats else ("FLIPS" if r.flips else "varies")
+        for cell in r.cells:
+            lo, hi = min(cell.ratios), max(cell.ratios)
+            table_rows.append([r.claim_id, f"{' / '.join(r.labels)} ({word})", cell.label,
+                               f"{lo:.2f}-{hi:.2f}x",
+                               f"{cell.inside_first} of {len(cell.ratios) - 1}",
+                               f"{cell.cover_median} of {len(cell.ratios)}"])  # fmt: skip
+    console().print(table(["claim", "labels", "cell", "ratio range", "inside 1st CI",
+                           "CI covers median"], table_rows))  # fmt: skip

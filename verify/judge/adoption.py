@@ -12,6 +12,12 @@ The value judged is always a share, a fraction (0.8 for 80%):
 - developer survey: with an `other` framework (or a rule baseline), the framework's share of the two
   frameworks' users; without one, the share of respondents.
 
+- package downloads (`top-pypi-packages`, read by verify.judge.downloads): the framework's share of
+  the two frameworks' PyPI downloads in one monthly list.
+
+Every verdict says the date of the data it used and, when that is more than two years before the
+run (the caller passes the run's date), says so.
+
 An ordering ("TensorFlow is ahead of PyTorch") is a two-way share of at least one half:
 `subject tensorflow, baseline pytorch, threshold 0.5, quantifier at-least`. The counts are a census,
 not a sample, so no interval is drawn; the rule's tolerance is the only slack.
@@ -19,18 +25,44 @@ not a sample, so no interval is drawn; the rule's tolerance is the only slack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from kg.model import Check, Label
+from verify.judge import downloads
+from verify.judge.shares import (
+    DataVerdict,
+    as_list,
+    claimed,
+    dated,
+    decide,
+    fits,
+    name,
+    result,
+)
 
 FRAMEWORKS = ("pytorch", "tensorflow")
 CONFERENCE_DATA = "he-conference-mentions"  # source ids of the data sets (claims/sources.ttl)
 SURVEY_DATA = "so-survey-2022"
+PYPI_DATA = downloads.PYPI_DATA
 # Data the literature cites that no snapshot holds: what would settle a claim resting on it.
 MISSING = {
     "so-survey-2023": "the Stack Overflow Developer Survey 2023 percentages of professional "
     "developers using each framework (not readable here, so no snapshot was kept)",
+}
+# What was searched for such data and not found (data/snapshots/README.md, "Looked for and not
+# found"); the ids are sources in claims/sources.ttl.
+SEARCHED = {
+    "so-survey": "Source not found: no readable copy of the Stack Overflow survey's framework "
+    "figures after 2022 was found. Searched: the 2023, 2024 and 2025 result pages (sources "
+    "so-survey-2023, so-survey-2024, so-survey-2025), public copies of survey_results_public.csv "
+    "(Git LFS pointers or samples only), and code and pages quoting the 'other frameworks and "
+    "libraries' percentages.",
+    "papers": "Source not found: no count of conference papers by framework after 2022 was found. "
+    "Searched: the history of the conference data (source he-conference-mentions, nothing after "
+    "commit 3ef0c7d of 2021-10-22) and repositories like it, NeurIPS 2023 paper lists (titles and "
+    "abstracts, no framework), and Papers with Code's data (source paperswithcode-data, now an "
+    "archive that is not reachable here).",
 }
 NAMING, ALL = "papers naming either framework", "all papers"
 
@@ -45,21 +77,18 @@ class SnapshotReader(Protocol):
     def has(self, dataset: str) -> bool: ...
     def conference(self) -> list[dict[str, Any]]: ...
     def survey(self) -> dict[str, dict[str, Any]]: ...
+    def pypi(self) -> list[dict[str, Any]]: ...
+    def data_date(self, dataset: str) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class DataVerdict:
-    """An adoption check's verdict, the share it judged, and the rows it used."""
-
-    label: Label
-    explanation: str
-    value: float | None
-    data: dict[str, Any]
-    source: str
+def judge_adoption(check: Check, snapshots: SnapshotReader, today: date) -> DataVerdict:
+    """Judge one adoption check against the snapshots the reader gives, on the run date ``today``."""
+    verdict = _judge(check, snapshots)
+    when = verdict.data.get("data_date") or snapshots.data_date(verdict.data.get("dated", ""))
+    return dated(verdict, when, today)
 
 
-def judge_adoption(check: Check, snapshots: SnapshotReader) -> DataVerdict:
-    """Judge one adoption check against the snapshots the reader gives."""
+def _judge(check: Check, snapshots: SnapshotReader) -> DataVerdict:
     params = check.parameters
     rule = check.rule.to_dict()
     asked = str(params.get("dataset", ""))
@@ -79,53 +108,13 @@ def judge_adoption(check: Check, snapshots: SnapshotReader) -> DataVerdict:
     if dataset == SURVEY_DATA:
         survey = snapshots.survey()
         return _judge_survey(params, rule, framework, other if named_other else None, survey)
+    if dataset == PYPI_DATA:
+        return downloads.judge_downloads(params, rule, framework, other, snapshots.pypi())
     return _missing_dataset(asked, framework, other, snapshots)
 
 
 def _other(framework: str) -> str:
     return next((f for f in FRAMEWORKS if f != framework), "tensorflow")
-
-
-def result(
-    label: Label, explanation: str, value: float | None, data: dict[str, Any], source: str
-) -> DataVerdict:
-    """The verdict every judge here returns."""
-    return DataVerdict(label, explanation, value, data, source)
-
-
-def decide(values: list[float], rule: dict[str, Any]) -> bool:
-    """Whether values meet the rule: "at-least" everywhere, "up-to" somewhere, "about" all within
-    the tolerance band; with better "lower" the bounds turn round."""
-    t, tol = float(rule.get("threshold", 0)), float(rule.get("tolerance", 0))
-    quantifier, lower = rule.get("quantifier", "at-least"), rule.get("better") == "lower"
-    lo, hi = t * (1 - tol), t * (1 + tol)
-    if quantifier == "about":
-        return all(lo <= v <= hi for v in values)
-    if quantifier == "exists":
-        return any(v > 0 for v in values)
-    some = quantifier == "up-to"
-    if lower:
-        v = min(values) if some else max(values)
-        return v <= hi
-    v = max(values) if some else min(values)
-    return v >= lo
-
-
-def claimed(rule: dict[str, Any]) -> str:
-    """The claimed share in words: 'about 80% (±5%)', 'at least 50%'."""
-    t, tol = float(rule.get("threshold", 0)), float(rule.get("tolerance", 0))
-    q = {"up-to": "up to", "at-least": "at least", "about": "about", "exists": "some"}
-    word = q.get(rule.get("quantifier", ""), str(rule.get("quantifier", "")))
-    if rule.get("better") == "lower" and word == "at least":
-        word = "at most"
-    return f"{word} {t:.0%}" + (f" (±{tol:.0%})" if tol else "")
-
-
-def as_list(value: Any) -> list[Any]:
-    """A parameter that may be one value or a list, as a list (empty when absent)."""
-    if value is None or value == "":
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _population(text: Any) -> str | None:
@@ -197,7 +186,10 @@ def _missing_cells(
         f"Needs the {cells} paper counts; the snapshot ends with {' / '.join(ends)}. "
         f"Nearest evidence: {evidence}."
     )
-    data = {"rows": [], "nearest": [_with_shares(r, framework, other) for r in nearest]}
+    if any(year > max(r["year"] for r in by_conf[conf.lower()]) for conf, year in missing):
+        text += " " + SEARCHED["papers"]
+    data = {"rows": [], "nearest": [_with_shares(r, framework, other) for r in nearest],
+            "dated": CONFERENCE_DATA}  # fmt: skip
     return result(Label.NOT_CHECKABLE, text, None, data, CONFERENCE_DATA)
 
 
@@ -216,8 +208,8 @@ def _row_line(r: dict[str, Any], framework: str, other: str) -> str:
     if not naming:
         return f"{r['conference']} {r['year']}, no paper naming either framework"
     return (
-        f"{r['conference']} {r['year']}, {_name(framework)} in {r[framework]:,} of the "
-        f"{naming:,} papers naming {_name(framework)} or {_name(other)} "
+        f"{r['conference']} {r['year']}, {name(framework)} in {r[framework]:,} of the "
+        f"{naming:,} papers naming {name(framework)} or {name(other)} "
         f"({s['share_of_naming']:.1%}), {s['share_of_all']:.1%} of all {r['total']:,} papers"
     )
 
@@ -228,9 +220,9 @@ def _rows_line(rows: list[dict[str, Any]], framework: str, other: str) -> str:
     naming = [r["share_of_naming"] for r in rows if r["share_of_naming"] is not None]
     everyone = [r["share_of_all"] for r in rows if r["share_of_all"] is not None]
     return (
-        f"Across {len(rows)} conference-years, {_name(framework)} is named by "
-        f"{_span(naming) if naming else 'none'} of the papers naming {_name(framework)} "
-        f"or {_name(other)} and {_span(everyone)} of all papers"
+        f"Across {len(rows)} conference-years, {name(framework)} is named by "
+        f"{_span(naming) if naming else 'none'} of the papers naming {name(framework)} "
+        f"or {name(other)} and {_span(everyone)} of all papers"
     )
 
 
@@ -247,6 +239,7 @@ def _judge_rows(
         "rows": rows,
         "population": population,
         "snapshot": "conference-framework-mentions.csv",
+        "dated": CONFERENCE_DATA,
     }
     lines = _rows_line(rows, framework, other)
     if population == "unknown":
@@ -258,13 +251,13 @@ def _judge_rows(
     key = "share_of_all" if population == ALL else "share_of_naming"
     values = [r[key] for r in rows if r[key] is not None]
     if not values:
-        text = f"No paper in scope names {_name(framework)} or {_name(other)}: {lines}."
+        text = f"No paper in scope names {name(framework)} or {name(other)}: {lines}."
         return result(Label.INCONCLUSIVE, text, None, data, CONFERENCE_DATA)
     ok = decide(values, rule)
     value = values[0] if len(values) == 1 else None
     reading = population or NAMING
     data["measure"] = f"share of {reading} that name {framework}"
-    text = f"{lines}: {_fits(ok)} the claimed {claimed(rule)} of {reading}"
+    text = f"{lines}: {fits(ok)} the claimed {claimed(rule)} of {reading}"
     if population is None:
         everyone = [r["share_of_all"] for r in rows if r["share_of_all"] is not None]
         if decide(everyone, rule) != ok:
@@ -280,10 +273,6 @@ def _judge_rows(
     return result(
         Label.HOLDS if ok else Label.DOES_NOT_HOLD, text + ".", value, data, CONFERENCE_DATA
     )
-
-
-def _fits(ok: bool) -> str:
-    return "consistent with" if ok else "not consistent with"
 
 
 def _span(values: list[float]) -> str:
@@ -304,6 +293,7 @@ def _judge_survey(
         "rows": rows,
         "population": "professional developers",
         "snapshot": "so-survey-2022.csv",
+        "dated": SURVEY_DATA,
     }
     line = _survey_line(table, framework, other)
     year = params.get("year")
@@ -331,21 +321,15 @@ def _judge_survey(
         measured = f"a {value:.2%} share of respondents"
         data["measure"] = f"share of respondents using {framework}"
     ok = decide([value], rule)
-    text = f"{line[0].upper()}{line[1:]}: {measured}, {_fits(ok)} the claimed {claimed(rule)}."
+    text = f"{line[0].upper()}{line[1:]}: {measured}, {fits(ok)} the claimed {claimed(rule)}."
     return result(Label.HOLDS if ok else Label.DOES_NOT_HOLD, text, value, data, SURVEY_DATA)
 
 
 def _survey_line(table: dict[str, Any], framework: str, other: str | None) -> str:
     parts = [
-        f"{table[f]['percent']:.2f}% use {_name(f)}" for f in (framework, other) if f and f in table
+        f"{table[f]['percent']:.2f}% use {name(f)}" for f in (framework, other) if f and f in table
     ]
     return "in the Stack Overflow 2022 survey of professional developers " + " and ".join(parts)
-
-
-def _name(framework: str) -> str:
-    return {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras"}.get(
-        framework, framework
-    )
 
 
 def _missing_dataset(
@@ -358,8 +342,11 @@ def _missing_dataset(
         data = {
             "rows": [table[f] for f in (framework, other) if f in table],
             "nearest": SURVEY_DATA,
+            "dated": SURVEY_DATA,
         }
         nearest = f"; nearest evidence: {_survey_line(table, framework, other)}"
-    known = ", ".join(sorted((CONFERENCE_DATA, SURVEY_DATA)))
+    known = ", ".join(sorted((CONFERENCE_DATA, SURVEY_DATA, PYPI_DATA)))
     text = f"Needs {need}; the snapshots hold {known}{nearest}."
+    if dataset.startswith("so-survey"):
+        text += " " + SEARCHED["so-survey"]
     return result(Label.NOT_CHECKABLE, text, None, data, dataset)

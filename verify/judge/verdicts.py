@@ -42,6 +42,15 @@ TIER_NAMES = {
     "tf-function": "tf.function",
     "tf-xla": "tf.function with XLA",
     "tf-step": "a tf.function training step",
+    "tf-function-step": "a tf.function training step",
+    "torch-compile-loop": "a torch.compile training loop",
+    "jax": "JAX",
+    "keras": "Keras 3 on JAX",
+    "jax-jit": "a jax.jit function",
+    "keras-jax-predict": "Keras predict on the JAX backend",
+    "keras-jax-call": "a direct Keras call on the JAX backend",
+    "jax-train-step": "a jax.jit training step",
+    "keras-jax-fit": "Keras fit on the JAX backend",
 }
 DEVICE_NAMES = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "tpu": "TPU"}
 
@@ -203,7 +212,9 @@ def judge_probe(result: dict[str, Any], what: str, *, note: str = "") -> Verdict
     detail = str(result.get("detail", "")).rstrip(".")
     tail = f": {detail}." if detail else "."
     if not result.get("ok"):
-        return Verdict(Label.DOES_NOT_HOLD, f"{what} failed on the installed versions{tail}" + note)
+        # a probe that ran through and found the opposite of the claim did not fail
+        verb = "found otherwise" if result.get("found_otherwise") else "failed"
+        return Verdict(Label.DOES_NOT_HOLD, f"{what} {verb} on the installed versions{tail}" + note)
     text = f"{what} works on the installed versions{tail}"
     if result.get("deprecated") and "deprecated" not in text.lower():
         successor = result.get("successor")

@@ -167,7 +167,7 @@ def environments(w: Any, data: SiteData) -> None:
 def method(w: Any, data: SiteData) -> None:
     """How measurements and verdicts work, with the A/A calibration when it has been run."""
     w.render("method.html", "method.html", verdicts=data.verdicts, calibration=data.calibration,
-             skipped=data.skipped)  # fmt: skip
+             repeatability=data.repeatability, skipped=data.skipped)  # fmt: skip
 
 
 def changes(w: Any, data: SiteData) -> None:

@@ -83,6 +83,7 @@ class SiteData:
     evidence: dict[str, list[Evidence]]
     flips: list[Flip]
     calibration: list[dict[str, Any]]
+    repeatability: list[dict[str, Any]] = field(default_factory=list)  # `verify reproduce` reports
     runs_by_claim: dict[str, list[Run]] = field(default_factory=dict)
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
@@ -122,6 +123,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         for cid in row.claims:
             evidence[cid].append(row)
     graphs = export.claim_graphs(corpus) if documents else {}
+    reports = calibration_reports(corpus.root)
     return SiteData(
         root=corpus.root,
         claims=claims,
@@ -137,7 +139,8 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         edges=api.citation_edges(corpus),
         evidence=dict(evidence),
         flips=changes.history_flips(corpus, across_versions=True),
-        calibration=calibration_reports(corpus.root),
+        calibration=[r for r in reports if r.get("kind") != "reproduce"],
+        repeatability=[r for r in reports if r.get("kind") == "reproduce"],
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
         skipped=api.skipped_records(corpus),
@@ -159,8 +162,8 @@ def _environments(rows: list[Environment]) -> dict[str, SiteEnvironment]:
 
 
 def calibration_reports(root: Path) -> list[dict[str, Any]]:
-    """Saved `verify calibrate` reports in data/calibration/*.json (each {tolerance, simulated,
-    runner, overhead}), oldest file name first."""
+    """Saved reports in data/calibration/*.json, oldest file name first: `verify calibrate`'s
+    ({tolerance, simulated, runner, overhead}) and `verify reproduce`'s (kind "reproduce")."""
     out = []
     for f in sorted(paths.calibration_dir(root).glob("*.json")):
         try:

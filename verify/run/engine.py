@@ -9,6 +9,8 @@ exit codes.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +52,8 @@ def _measure(state: CheckState, scratch: str, progress: Progress) -> Verdict:
 def _judge(state: CheckState, progress: Progress) -> tuple[Verdict, RunStatus]:
     """The verdict of one check and its status; failures become verdicts, not exceptions."""
     if state.check.benchmark_type == CheckType.DATACHECK:
-        data = judge_data(state.check, paths.snapshots_dir(paths.find_root()))
+        today = dt.date.fromisoformat(state.started[:10])  # the run's own date, in UTC
+        data = judge_data(state.check, paths.snapshots_dir(paths.find_root()), today)
         state.data = {"value": data.value, "data": data.data, "source": data.source}
         status = RunStatus.NOT_CHECKABLE if data.label == Label.NOT_CHECKABLE else RunStatus.OK
         return Verdict(data.label, data.explanation), status
@@ -61,21 +64,41 @@ def _judge(state: CheckState, progress: Progress) -> tuple[Verdict, RunStatus]:
             return state.failed(e), e.status
 
 
+def measurement_key(check: Check, options: RunOptions) -> str | None:
+    """What a timed or single-shot measurement depends on; two claims with the same key share
+    one measurement in a run (probes and data checks are not shared)."""
+    if check.benchmark_type != CheckType.BENCHMARK:
+        return None
+    rule = check.rule
+    return json.dumps([check.module, check.parameters, rule.subject, rule.baseline, rule.metric,
+                       rule.better, options.device, options.thread_count()], sort_keys=True)  # fmt: skip
+
+
 def run_check(
     check: Check,
     options: RunOptions | None = None,
     *,
     environment: dict[str, Any] | None = None,
     on_progress: Progress | None = None,
+    measured: RunResult | None = None,
 ) -> RunResult:
-    """Run one claim's check, judge it, write its record (unless ``options.write`` is off)."""
+    """Run one claim's check, judge it, write its record (unless ``options.write`` is off).
+
+    With ``measured`` (an earlier result of this run with the same measurement_key) the samples
+    are not taken again: the claim is judged by its own rule on that measurement, and its record
+    says which record it shares it with."""
     options = options or RunOptions()
     progress = on_progress or (lambda fraction, message: None)
-    state = CheckState(check, options)
-    verdict, status = _judge(state, progress)
+    if measured is not None and measured.state is not None:
+        state = measured.state.sharing(check, measured.path.stem if measured.path else None)
+        verdict, status = state.rejudge(measured), measured.status
+    else:
+        state = CheckState(check, options)
+        verdict, status = _judge(state, progress)
     progress(1.0, verdict.label)
     env = environment if environment is not None else env_mod.collect()
-    env = env_mod.with_worker_versions(env, state.frameworks)
+    env = {**env_mod.with_worker_versions(env, state.frameworks),
+           "timing_threads": options.thread_count()}  # fmt: skip
     env_id = environment_id(env)
     record = state.to_record(verdict, status, env, env_id)
     path, unsaved = None, ""
@@ -84,7 +107,7 @@ def run_check(
         results = options.results_dir or paths.results_dir(paths.find_root())
         path, unsaved = saving.save(record, results, env_id, check.claim_id, root)
     reason = state.errors[-1]["reason"] if state.errors else ""
-    return RunResult(check.claim_id, status, verdict, record, path, reason, unsaved)
+    return RunResult(check.claim_id, status, verdict, record, path, reason, state, unsaved)
 
 
 def resolve_device(requested: str, claim_device: str) -> str:
@@ -123,6 +146,7 @@ def run_claims(
     cleanup.remove_stale()  # what runs killed earlier could not remove
     environment = env_mod.collect()
     results = []
+    done: dict[str, RunResult] = {}  # measurement key -> the first result measured with it
     with cleanup.signals_raise():
         for claim_id, check in checks.items():
             if check is None:
@@ -132,5 +156,10 @@ def run_claims(
                 continue
             opts = dataclasses.replace(options, device=resolve_device(device, check.device))
             progress = on_start(claim_id) if on_start else None
-            results.append(run_check(check, opts, environment=environment, on_progress=progress))
+            key = measurement_key(check, opts)
+            result = run_check(check, opts, environment=environment, on_progress=progress,
+                               measured=done.get(key) if key else None)  # fmt: skip
+            if key and key not in done:
+                done[key] = result
+            results.append(result)
     return results

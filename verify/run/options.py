@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import psutil
 
 from kg.model import RunStatus, Verdict
 from verify.benchmarks.context import Context
+from verify.run.machine import BUSY_CORES
 
 DEFAULT_BUDGET_S = 45.0  # seconds per check; `verify run --budget` and `make run` use it
 
@@ -25,6 +26,8 @@ class RunOptions:
     min_pairs: int = 3
     max_pairs: int = 6
     min_rounds: int = 2  # ABBA rounds per cell per pair, whatever the budget
+    pair_seconds: float = 4.0  # how long each process pair takes samples (after min_rounds)
+    busy_cores: float | None = BUSY_CORES  # other work above this: pair left out (None: never)
     min_sample_s: float = 0.02  # calls per sample are calibrated so one sample lasts this long
     mem_cap_mb: int = 0  # per worker; 0: verify.run.spawn.default_mem_cap_mb()
     setup_timeout: float = 300.0  # seconds for start-up, describe, open, warm-up, probes
@@ -34,6 +37,7 @@ class RunOptions:
     write: bool = True
     results_dir: Path | None = None
     python: str = ""  # interpreter the workers run (a matrix venv); "" = this one
+    precision: str = "fp32"  # fp32, or tf32 to let a GPU use TensorFloat-32 where it would
 
     def thread_count(self) -> int:
         """The thread count both sides get."""
@@ -41,20 +45,23 @@ class RunOptions:
 
     def context(self, scratch: str) -> Context:
         """The benchmark Context for this run."""
-        return Context(
-            device=self.device, threads=self.thread_count(), seed=self.seed, scratch=scratch
-        )
+        return Context(device=self.device, threads=self.thread_count(), seed=self.seed,
+                       scratch=scratch, precision=self.precision)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """The options that shape a result, for the record."""
         return {
             "budget_s": self.budget,
             "device": self.device,
+            "precision": self.precision,
             "threads": self.thread_count(),
             "seed": self.seed,
             "min_pairs": self.min_pairs,
             "max_pairs": self.max_pairs,
             "min_sample_s": self.min_sample_s,
+            "min_rounds": self.min_rounds,
+            "pair_seconds": self.pair_seconds,
+            "busy_cores": self.busy_cores,
             "mem_cap_mb": self.mem_cap_mb,
         }
 
@@ -69,6 +76,7 @@ class RunResult:
     record: dict[str, Any] | None = None
     path: Path | None = None
     reason: str = ""
+    state: Any = field(default=None, repr=False)  # the CheckState it came from (in memory only)
     unsaved: str = ""  # why the record is in a fallback folder rather than its results folder
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,11 +6,10 @@ side, per process pair, in seconds per call (or one value per process for single
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from kg import records
 from kg.model import Check, Label, RunStatus, Verdict
@@ -19,10 +18,11 @@ from verify.judge import stats
 from verify.judge.verdicts import CellEstimate, judge, not_checkable, scope_note
 from verify.run import codehash
 from verify.run.failures import NotCheckableHere, RunFailure
+from verify.run.machine import PairLoad, busy_sentence
 from verify.run.options import RunOptions
+from verify.run.spawn import ALLOCATOR
 
 SIDES = ("A", "B")
-BUSY = 1.5  # wall over CPU time above which a one-thread run is called busy
 ROLE = {"A": "subject", "B": "baseline"}
 
 
@@ -42,6 +42,10 @@ class CellData:
     cpu_samples: dict[str, list[list[float]]] = field(
         default_factory=lambda: {s: [] for s in SIDES}
     )
+    # per sample, over its whole span: other processes' CPU seconds, stolen seconds, the span
+    others: dict[str, list[list[float]]] = field(default_factory=lambda: {s: [] for s in SIDES})
+    steals: dict[str, list[list[float]]] = field(default_factory=lambda: {s: [] for s in SIDES})
+    spans: dict[str, list[list[float]]] = field(default_factory=lambda: {s: [] for s in SIDES})
     calls: dict[str, int] = field(default_factory=dict)
     per_call: dict[str, float] = field(default_factory=dict)  # seconds, from calibration
     warmup: dict[str, list[dict]] = field(default_factory=lambda: {s: [] for s in SIDES})
@@ -54,9 +58,34 @@ class CellData:
         """The benchmark's short label for the cell."""
         return str(self.cell.get("label", ""))
 
-    def n_complete(self) -> int:
-        """Process pairs with samples on both sides."""
-        return min(sum(1 for p in self.samples[s] if p) for s in SIDES)
+    def complete_pairs(self) -> list[int]:
+        """Indices of the process pairs with samples on both sides."""
+        return [
+            i
+            for i in range(min(len(self.samples[s]) for s in SIDES))
+            if all(self.samples[s][i] for s in SIDES)
+        ]
+
+    def add_pair(self) -> None:
+        """Start empty sample lists for the next process pair."""
+        for side in SIDES:
+            for series in (self.samples, self.cpu_samples, self.others, self.steals, self.spans):
+                series[side].append([])
+
+    def set_warmup(self, pair: int, side: str, found: dict[str, Any]) -> None:
+        """What a side's warm-up reported in one pair."""
+        rows = self.warmup[side]
+        rows.extend({} for _ in range(pair + 1 - len(rows)))
+        rows[pair] = found
+
+    def record_sample(self, side: str, pair: int, got: dict[str, list[float]]) -> None:
+        """One sample as the worker returned it (wall, CPU, and the machine's activity)."""
+        self.samples[side][pair].append(got["wall"][0])
+        self.cpu_samples[side][pair].append(got["cpu"][0])
+        if got.get("others"):
+            self.others[side][pair].append(got["others"][0])
+            self.steals[side][pair].append(got["steal"][0])
+            self.spans[side][pair].append(got["span"][0])
 
 
 class CheckState:
@@ -78,6 +107,9 @@ class CheckState:
         self.probe: dict[str, Any] | None = None
         self.data: dict[str, Any] | None = None  # the snapshot rows an adoption check used
         self.timed = True
+        self.cell_orders: dict[int, list[int]] = {}  # per pair: the order its cells were opened in
+        self.loads: list[PairLoad] = []  # per measured pair: what the rest of the machine did
+        self.shared_from: str | None = None  # the claim whose measurement this check reuses
 
     def elapsed(self) -> float:
         """Seconds since the check started."""
@@ -97,16 +129,22 @@ class CheckState:
         )
         return self.processes[-1]["info"]
 
+    def busy_pairs(self) -> set[int]:
+        """Pairs measured while the machine was busy with other work (left out of estimates)."""
+        return {p.pair for p in self.loads if p.busy}
+
     def summaries(self) -> list[stats.CellSummary | None]:
-        """Per-cell statistics, None for cells with fewer than two complete pairs."""
+        """Per-cell statistics over the pairs measured on a quiet machine, None for cells with
+        fewer than two such pairs."""
         out: list[stats.CellSummary | None] = []
+        busy = self.busy_pairs()
         for c in self.cells:
-            n = c.n_complete()
-            if n < 2:
+            pairs = [i for i in c.complete_pairs() if i not in busy]
+            if len(pairs) < 2:
                 out.append(None)
                 continue
-            a = [p for p in c.samples["A"] if p][:n]
-            b = [p for p in c.samples["B"] if p][:n]
+            a = [c.samples["A"][i] for i in pairs]
+            b = [c.samples["B"][i] for i in pairs]
             out.append(
                 stats.summarize_cell(
                     c.label,
@@ -119,43 +157,41 @@ class CheckState:
             )
         return out
 
-    def busy(self) -> float | None:
-        """Median wall time over CPU time of all samples: how much the machine was shared.
-
-        Meaningful for one-thread CPU runs only (more threads or a GPU make CPU time differ from
-        wall time for other reasons), None elsewhere or before any sample.
-        """
-        if self.options.device != "cpu" or self.options.thread_count() != 1:
-            return None
-        ratios = [
-            w / c
-            for cell in self.cells
-            for side in SIDES
-            for ws, cs in zip(cell.samples[side], cell.cpu_samples[side], strict=False)
-            for w, c in zip(ws, cs, strict=False)
-            if c > 0
-        ]
-        return float(np.median(ratios)) if ratios else None
-
     def note(self) -> str:
         """Sentences qualifying a verdict: device outside the claim's scope, a busy machine."""
-        text = scope_note(self.check.device, self.options.device)
-        busy = self.busy()
-        if busy is not None and busy > BUSY:
-            text += (
-                f" The machine was busy with other work during the run (wall time {busy:.1f}x"
-                " the CPU time), which widens the intervals."
-            )
-        return text
+        return scope_note(self.check.device, self.options.device) + busy_sentence(self.loads)
 
     def judge(self) -> Verdict:
-        """The verdict from the samples so far."""
+        """The verdict from the samples so far; too few quiet pairs make it inconclusive."""
         estimates = [
             CellEstimate(cell_title(c.cell), s.ratio, s.ci_low, s.ci_high)
             for c, s in zip(self.cells, self.summaries(), strict=True)
             if s is not None
         ]
+        if not estimates and self.busy_pairs():
+            return Verdict(
+                Label.INCONCLUSIVE,
+                "Inconclusive (machine busy): fewer than two process pairs ran on a quiet"
+                f" machine.{self.note()}",
+            )
         return judge(self.rule, estimates, note=self.note())
+
+    def sharing(self, check: Check, record_id: str | None) -> CheckState:
+        """A state for another claim's check that reuses this one's measurement."""
+        other = copy.copy(self)
+        other.check, other.claim_id, other.rule = check, check.claim_id, check.rule
+        other.started, other.t0 = utc_now(), time.monotonic()
+        other.shared_from = record_id or self.claim_id
+        return other
+
+    def rejudge(self, measured: Any) -> Verdict:
+        """This check's verdict on a shared measurement (a failure stays the failure it was)."""
+        if measured.status != RunStatus.OK:
+            return measured.verdict
+        verdict = self.judge()
+        source = self.shared_from or "another claim"
+        return Verdict(verdict.label, f"{verdict.explanation} Measured once for this claim and"
+                       f" {measured.claim_id} (record {source}).")  # fmt: skip
 
     def failed(self, exc: RunFailure) -> Verdict:
         """The verdict of a check that could not finish."""
@@ -179,6 +215,10 @@ class CheckState:
                     "calls_per_sample": {ROLE[s]: c.calls.get(s) for s in SIDES},
                     "samples": {ROLE[s]: c.samples[s] for s in SIDES},
                     "cpu_samples": {ROLE[s]: c.cpu_samples[s] for s in SIDES},
+                    "machine": {
+                        ROLE[s]: {"others": c.others[s], "steal": c.steals[s], "span": c.spans[s]}
+                        for s in SIDES
+                    },
                     "measurements": {ROLE[s]: c.measurements[s] for s in SIDES},
                     "summary": sums[i].to_dict() if i < len(sums) and sums[i] else None,
                     "warmup": {ROLE[s]: c.warmup[s] for s in SIDES},
@@ -215,10 +255,14 @@ class CheckState:
             "processes": self.processes,
             "order": self.order,
             "pairs": self.pairs,
-            "busy": self.busy(),
+            "load": [p.to_dict() for p in self.loads],
+            "allocator": dict(ALLOCATOR),
+            "cell_orders": {str(k): v for k, v in sorted(self.cell_orders.items())},
             "probe": self.probe,
             "errors": self.errors,
         }
         if self.data is not None:
             record["data"] = self.data
+        if self.shared_from:
+            record["shared_from"] = self.shared_from
         return record

@@ -1,29 +1,35 @@
 """Timed benchmarks: fresh process pairs, one framework per process, interleaved samples.
 
-Pair i starts a subject worker and a baseline worker, opens every condition cell on both, compares
-their reference outputs (fairness: the same weights must give the same outputs), warms up, and
-then takes samples in rounds, A B B A within a round and B A A B in the next, so slow drift (clock,
-heat, a neighbour) falls on both sides alike. Calls per sample are calibrated in the first pair so
-one sample lasts at least ``min_sample_s``. After ``min_pairs`` pairs the verdict is computed after
-every pair and the run stops once it is decided (every CI clear of the decision boundary) or the
-budget is spent.
+Every pair is a subject worker and a baseline worker. The first ``min_pairs`` pairs are started
+together, before anything is timed: their imports, model builds, output comparisons (fairness: the
+same weights must give the same outputs) and warm-ups run side by side while no sample is taken,
+since idle workers do not disturb a measurement. Each pair opens its cells in an order of its own
+(shuffled from the run's seed), so no cell always follows the same neighbours.
 
-The budget is planned after the first pair's set-up: as many pairs (up to ``max_pairs``) as leave
-each pair at least ``min_rounds`` rounds, each pair measuring for an equal slice of what is left.
-``min_pairs`` pairs of ``min_rounds`` rounds always run, so a tiny budget can be exceeded.
+Then the pairs measure one after another, each for ``pair_seconds`` (at least ``min_rounds``
+rounds): samples in rounds, A B B A within a round and B A A B in the next, so slow drift falls on
+both sides alike, with the cells in a fresh order every round. Calls per sample come from the
+first pair's warm-up so one sample lasts at least ``min_sample_s``. After the first pairs the
+verdict is computed; while it is open and the budget allows, one more pair is started and measured.
+A pair measured while other work kept the machine busy (verify.run.machine) is left out of the
+estimate and replaced, budget permitting.
 """
 
 from __future__ import annotations
 
 import base64
+import math
+import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from kg.model import Label, Verdict
+from kg.model import Verdict
 from verify.run.failures import CheckError
+from verify.run.machine import pair_load
 from verify.run.spawn import WorkerProcess
 from verify.run.state import ROLE, SIDES, CellData, CheckState, cell_title
 from verify.run.workers import call_both, spawn
@@ -52,43 +58,97 @@ def _compare_outputs(state: CheckState, c: CellData, refs: dict[str, np.ndarray]
         )
 
 
-def _set_up_pair(
-    state: CheckState, workers: dict[str, WorkerProcess], pair: int, ctx: dict[str, Any]
-) -> dict[str, list[int]]:
-    """Open every cell on both sides, check outputs agree, warm up, calibrate (first pair)."""
+def _start(state: CheckState, indices: list[int], first: WorkerProcess | None) -> list[Pair]:
+    """Workers for these pair indices, started at once (the first pair may reuse a worker)."""
+    pairs = []
+    for i in indices:
+        order = ("A", "B") if i % 2 == 0 else ("B", "A")
+        workers = {}
+        for side in order:
+            reuse = first is not None and i == 0 and side == "A"
+            workers[side] = first if reuse and first else spawn(state, side, i)
+        pairs.append(Pair(i, workers))
+    return pairs
+
+
+@dataclass
+class Pair:
+    """One process pair: its index, its two workers, and each cell's session ids on them."""
+
+    index: int
+    workers: dict[str, WorkerProcess]
+    sids: dict[str, dict[int, int]] = field(default_factory=lambda: {s: {} for s in SIDES})
+
+    def close(self, kill: bool = False) -> None:
+        """Stop both workers (at once when the pair failed mid-request)."""
+        for w in self.workers.values():
+            if kill:
+                w.kill()
+            w.close()
+
+
+def _all(pairs: list[Pair], op: str, timeout: float, args: dict[tuple[int, str], dict]) -> dict:
+    """The same kind of request to every worker of every pair at once; replies by (pair, side)."""
+    for p in pairs:
+        for side in SIDES:
+            p.workers[side].send(op, **args[(p.index, side)])
+    return {(p.index, s): p.workers[s].receive(op, timeout) for p in pairs for s in SIDES}
+
+
+def _set_up(state: CheckState, pairs: list[Pair], ctx: dict[str, Any]) -> None:
+    """Open every cell on every worker of these pairs, compare outputs, warm up: all at once."""
     opts, check = state.options, state.check
-    sids: dict[str, list[int]] = {s: [] for s in SIDES}
     base = {"module": check.module, "params": check.parameters, "ctx": ctx}
-    for c in state.cells:
-        opened = call_both(workers, "open", opts.setup_timeout,
-                           {s: {**base, "tier": state.tier(s), "cell": c.cell} for s in SIDES})  # fmt: skip
-        for side in SIDES:
-            sids[side].append(opened[side]["sid"])
-        only = {s: {"sid": opened[s]["sid"]} for s in SIDES}
-        refs = call_both(workers, "reference", opts.setup_timeout, only)
-        _compare_outputs(state, c, {s: _decode(refs[s]) for s in SIDES})
-        warm = call_both(workers, "warmup", opts.setup_timeout, only)
-        for side in SIDES:
-            c.warmup[side].append(warm[side])
-            c.samples[side].append([])
-            c.cpu_samples[side].append([])
-    if pair == 0:  # calibration times calls, so one side at a time
-        for i, c in enumerate(state.cells):
+    for p in pairs:
+        order = list(range(len(state.cells)))
+        random.Random(f"{opts.seed}:{p.index}").shuffle(order)
+        state.cell_orders[p.index] = order
+    for step in range(len(state.cells)):
+        cell_of = {p.index: state.cell_orders[p.index][step] for p in pairs}
+        args = {(p.index, s): {**base, "tier": state.tier(s), "cell": state.cells[cell_of[p.index]].cell}
+                for p in pairs for s in SIDES}  # fmt: skip
+        opened = _all(pairs, "open", opts.setup_timeout, args)
+        for p in pairs:
             for side in SIDES:
-                cal = workers[side].call("calibrate", opts.setup_timeout, sid=sids[side][i],
-                                         target_s=opts.min_sample_s)  # fmt: skip
-                c.calls[side], c.per_call[side] = cal["calls"], cal["per_call_s"]
-    return sids
+                p.sids[side][cell_of[p.index]] = opened[(p.index, side)]["sid"]
+        only = {(p.index, s): {"sid": p.sids[s][cell_of[p.index]]} for p in pairs for s in SIDES}
+        refs = _all(pairs, "reference", opts.setup_timeout, only)
+        for p in pairs:
+            c = state.cells[cell_of[p.index]]
+            _compare_outputs(state, c, {s: _decode(refs[(p.index, s)]) for s in SIDES})
+        warm = _all(pairs, "warmup", opts.setup_timeout, only)
+        for p in pairs:
+            for side in SIDES:
+                state.cells[cell_of[p.index]].set_warmup(p.index, side, warm[(p.index, side)])
+    for _ in pairs:  # pairs are set up in index order, so list positions are pair indices
+        for c in state.cells:
+            c.add_pair()
 
 
-def _read_back(state: CheckState, workers: dict[str, WorkerProcess], sids: dict, pair: int) -> None:
+def _calls_per_sample(state: CheckState, pair: Pair) -> None:
+    """Calls per sample so one sample lasts at least min_sample_s: from the first pair's steady
+    per-call time where its warm-up reported one, else timed on that pair, one side at a time."""
+    opts = state.options
+    for k, c in enumerate(state.cells):
+        for side in SIDES:
+            steady = c.warmup[side][pair.index].get("steady_call_s")
+            if steady:
+                c.per_call[side] = float(steady)
+                c.calls[side] = max(1, math.ceil(opts.min_sample_s / float(steady)))
+                continue
+            cal = pair.workers[side].call("calibrate", opts.setup_timeout, sid=pair.sids[side][k],
+                                          target_s=opts.min_sample_s)  # fmt: skip
+            c.calls[side], c.per_call[side] = cal["calls"], cal["per_call_s"]
+
+
+def _read_back(state: CheckState, pair: Pair) -> None:
     """After measuring: each session's own report (threads read back, layout, device)."""
     for i, c in enumerate(state.cells):
-        info = call_both(workers, "info", 60, {s: {"sid": sids[s][i]} for s in SIDES})
+        info = call_both(pair.workers, "info", 60, {s: {"sid": pair.sids[s][i]} for s in SIDES})
         for side in SIDES:
-            state.processes_info(pair, side, workers[side].pid)[c.label] = info[side]
-    if pair == 0:
-        found = call_both(workers, "frameworks", 60, {s: {} for s in SIDES})
+            state.processes_info(pair.index, side, pair.workers[side].pid)[c.label] = info[side]
+    if not state.frameworks:
+        found = call_both(pair.workers, "frameworks", 60, {s: {} for s in SIDES})
         state.frameworks.update({ROLE[s]: found[s] for s in SIDES})
 
 
@@ -96,40 +156,56 @@ def _fraction(state: CheckState) -> float:
     return min(0.99, state.elapsed() / max(state.options.budget, 1e-9))
 
 
-def _round_seconds(state: CheckState) -> float:
-    return sum(2 * sum(c.calls[s] * c.per_call[s] for s in SIDES) for c in state.cells)
-
-
-def plan(state: CheckState, setup_s: float) -> tuple[int, float]:
-    """How many pairs to plan for and how long each pair measures, from the budget left."""
-    opts = state.options
-    remaining = opts.budget - state.elapsed()
-    min_slice = opts.min_rounds * _round_seconds(state)
-    for pairs in range(opts.max_pairs, opts.min_pairs - 1, -1):
-        slice_s = (remaining - (pairs - 1) * setup_s) / pairs
-        if slice_s >= min_slice:
-            return pairs, slice_s
-    return opts.min_pairs, min_slice
-
-
-def _measure(state: CheckState, workers: dict, sids: dict, pair: int, slice_s: float,
-             progress: Progress) -> int:  # fmt: skip
-    """ABBA / BAAB rounds over all cells until the pair's slice is used; returns the rounds."""
-    opts = state.options
+def _measure(state: CheckState, pair: Pair, slice_s: float, progress: Progress) -> int:
+    """ABBA / BAAB rounds over all cells, in a fresh order each round, for the pair's slice of
+    time (at least min_rounds rounds); returns the rounds taken."""
+    opts, i = state.options, pair.index
     end, rnd = time.monotonic() + slice_s, 0
+    rng = random.Random(f"{opts.seed}:{i}:rounds")
     while rnd < opts.min_rounds or time.monotonic() < end:
-        pattern = "ABBA" if (pair + rnd) % 2 == 0 else "BAAB"
-        for i, c in enumerate(state.cells):
+        pattern = "ABBA" if (i + rnd) % 2 == 0 else "BAAB"
+        cells = list(range(len(state.cells)))
+        rng.shuffle(cells)
+        for k in cells:
+            c = state.cells[k]
             for side in pattern:
                 expected = c.calls[side] * c.per_call[side]
-                got = workers[side].call("sample", opts.sample_timeout + 20 * expected,
-                                         sid=sids[side][i], calls=c.calls[side], n=1)  # fmt: skip
-                c.samples[side][pair].append(got["wall"][0])
-                c.cpu_samples[side][pair].append(got["cpu"][0])
-                state.order.append([pair, i, side])
+                got = pair.workers[side].call("sample", opts.sample_timeout + 20 * expected,
+                                              sid=pair.sids[side][k], calls=c.calls[side], n=1)  # fmt: skip
+                c.record_sample(side, i, got)
+                state.order.append([i, k, side])
         rnd += 1
-        progress(_fraction(state), f"pair {pair + 1}: measuring, round {rnd}")
+        progress(_fraction(state), f"pair {i + 1}: measuring, round {rnd}")
     return rnd
+
+
+def _slice(state: CheckState, setup_s: float) -> float:
+    """Seconds each pair measures: pair_seconds, less when the budget cannot hold the first pairs
+    at that length (min_rounds rounds still run)."""
+    opts = state.options
+    return max(0.0, min(opts.pair_seconds, (opts.budget - setup_s) / opts.min_pairs))
+
+
+def _measure_pair(state: CheckState, pair: Pair, progress: Progress, setup_s: float) -> None:
+    t0 = time.monotonic()
+    rounds = _measure(state, pair, _slice(state, setup_s), progress)
+    state.pairs.append({"pair": pair.index, "setup_s": round(setup_s, 3),
+                        "measure_s": round(time.monotonic() - t0, 3), "rounds": rounds})  # fmt: skip
+    _read_back(state, pair)
+    load = pair_load(pair.index, state.cells, ROLE, state.options.busy_cores)
+    if load is not None:
+        state.loads.append(load)
+
+
+def _worth_another(state: CheckState, verdict: Verdict, setup_s: float, measured: int) -> bool:
+    """Whether to start one more pair: the verdict is open, pairs and budget are left."""
+    opts = state.options
+    quiet = measured - len(state.busy_pairs())
+    if verdict.decided and quiet >= opts.min_pairs:
+        return False
+    if measured >= opts.max_pairs + len(state.busy_pairs()):
+        return False
+    return state.elapsed() + setup_s + _slice(state, setup_s) <= opts.budget
 
 
 def run_timed(
@@ -137,37 +213,33 @@ def run_timed(
 ) -> Verdict:
     """Process pairs until the verdict is decided or the budget is spent."""
     opts = state.options
-    planned, slice_s, setup_s = opts.max_pairs, 0.0, 0.0
-    verdict = Verdict(Label.INCONCLUSIVE, "No process pair completed.")
-    pair = 0
-    while pair < planned:
-        t_pair = time.monotonic()
-        order = ("A", "B") if pair % 2 == 0 else ("B", "A")
-        workers: dict[str, WorkerProcess] = {}
-        try:
-            for side in order:
-                workers[side] = first if pair == 0 and side == "A" else spawn(state, side, pair)
-            progress(_fraction(state), f"pair {pair + 1}: starting, checking outputs, warming up")
-            sids = _set_up_pair(state, workers, pair, ctx)
-            t_measure = time.monotonic()
-            if pair == 0:
-                setup_s = t_measure - t_pair
-                planned, slice_s = plan(state, setup_s)
-            rounds = _measure(state, workers, sids, pair, slice_s, progress)
-            state.pairs.append({"pair": pair, "setup_s": round(t_measure - t_pair, 3),
-                                "measure_s": round(time.monotonic() - t_measure, 3),
-                                "rounds": rounds})  # fmt: skip
-            _read_back(state, workers, sids, pair)
-        except BaseException:
-            for w in workers.values():
-                w.kill()  # a failed pair may still be busy with a request: do not wait for it
-            raise
-        finally:
-            for w in workers.values():
-                w.close()
-        pair += 1
-        if pair >= opts.min_pairs:
+    progress(0.0, f"starting {opts.min_pairs} process pairs, checking outputs, warming up")
+    t0 = time.monotonic()
+    pending = _start(state, list(range(opts.min_pairs)), first)
+    try:
+        _set_up(state, pending, ctx)
+        setup_s = time.monotonic() - t0
+        _calls_per_sample(state, pending[0])
+        measured = 0
+        while pending:
+            pair = pending.pop(0)
+            try:
+                _measure_pair(state, pair, progress, setup_s)
+            finally:
+                pair.close()
+            measured += 1
+            if pending:
+                continue
             verdict = state.judge()
-            if verdict.decided or state.elapsed() + setup_s + slice_s > opts.budget:
-                break
-    return verdict
+            if not _worth_another(state, verdict, setup_s, measured):
+                return verdict
+            progress(_fraction(state), f"pair {measured + 1}: starting, warming up")
+            t1 = time.monotonic()
+            pending = _start(state, [measured], None)
+            _set_up(state, pending, ctx)
+            setup_s = time.monotonic() - t1
+    except BaseException:
+        for p in pending:
+            p.close(kill=True)  # a failed pair may still be busy with a request: do not wait
+        raise
+    return state.judge()

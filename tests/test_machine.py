@@ -1,0 +1,116 @@
+"""Measurements that repeat: a busy machine is told from a quiet one, a cell's number does not
+depend on the cells before it, claims that share a measurement share it, the thread count is part
+of the environment, and `verify reproduce` says whether a verdict repeats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_runner import ENV, check
+
+from kg.environments import environment_id, environment_label
+from kg.model import Label
+from verify.run import reproduce
+from verify.run.engine import run_check
+from verify.run.options import RunOptions
+from verify.run.spawn import WorkerProcess
+
+REPO = Path(__file__).resolve().parent.parent
+BURN = "import time\nend = time.monotonic() + {s}\nwhile time.monotonic() < end: pass\n"
+
+
+@pytest.fixture
+def opts(tmp_path) -> RunOptions:
+    return RunOptions(budget=0.5, min_sample_s=0.005, setup_timeout=10, sample_timeout=5,
+                      mem_cap_mb=400, results_dir=tmp_path / "results")  # fmt: skip
+
+
+def test_machine_busy_with_other_work_makes_the_verdict_inconclusive(opts):
+    burners = [subprocess.Popen([sys.executable, "-c", BURN.format(s=40)]) for _ in range(2)]
+    try:
+        time.sleep(0.5)
+        result = run_check(check(sizes=[32]), opts, environment=ENV)
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+    loads = result.record["load"]
+    assert loads and all(p["busy"] and p["others_cores"] > 0.5 for p in loads)
+    assert result.verdict.label == Label.INCONCLUSIVE
+    assert "machine busy" in result.verdict.explanation
+    assert result.record["cells"][0]["summary"] is None  # busy pairs never reach an estimate
+
+
+def test_machine_load_is_recorded_per_sample_with_the_process_own_off_cpu_time(opts):
+    opts.busy_cores = None
+    result = run_check(check(sizes=[32]), opts, environment=ENV)
+    cell = result.record["cells"][0]
+    n = len(cell["samples"]["subject"][0])
+    assert n and len(cell["machine"]["subject"]["others"][0]) == n
+    assert all(0.0 <= x for x in cell["machine"]["subject"]["span"][0])
+    for pair in result.record["load"]:
+        assert set(pair["own_off_cpu"]) == {"subject", "baseline"}
+        assert pair["threshold_cores"] is None and pair["busy"] is False
+
+
+def test_claims_with_the_same_measurement_share_it_and_say_so(opts):
+    opts.busy_cores = None
+    first = run_check(check("about", 1.0, sizes=[16]), opts, environment=ENV)
+    other = check("at-least", 2.0, sizes=[16])
+    second = run_check(other, opts, environment=ENV, measured=first)
+    assert second.record["shared_from"] == first.path.stem
+    assert second.record["cells"][0]["samples"] == first.record["cells"][0]["samples"]
+    assert second.record["check"]["rule"]["quantifier"] == "at-least"
+    assert "Measured once" in second.verdict.explanation
+
+
+def test_thread_count_is_part_of_the_environment():
+    one = {**ENV, "timing_threads": 1}
+    two = {**ENV, "timing_threads": 2}
+    assert environment_id(one) == environment_id(ENV)  # the default keeps ids as they were
+    assert environment_id(two) != environment_id(one) and "-2thr-" in environment_id(two)
+    assert "2 threads" in environment_label(two) and "threads" not in environment_label(one)
+
+
+def test_reproduce_reports_labels_ratio_range_and_coverage(opts):
+    opts.busy_cores = None
+    [row] = reproduce.reproduce([check(sizes=[16])], 3, opts)
+    assert len(row.labels) == 3 and len(row.records) == 3
+    [cell] = row.cells
+    assert len(cell.ratios) == 3 and 0 <= cell.inside_first <= 2 and 0 <= cell.cover_median <= 3
+    assert row.repeats == (len(set(row.labels)) == 1) and not row.flips
+    saved = reproduce.save_report([row], opts, root=opts.results_dir.parent)
+    report = json.loads(saved.read_text())
+    assert report["kind"] == "reproduce" and report["claims"][0]["cells"][0]["spread"] >= 1.0
+
+
+def _median_ms(worker: WorkerProcess, sid: int) -> float:
+    worker.call("warmup", 120, sid=sid)
+    cal = worker.call("calibrate", 120, sid=sid, target_s=0.05)
+    times = worker.call("sample", 120, sid=sid, calls=cal["calls"], n=9)["wall"]
+    return sorted(times)[len(times) // 2] * 1e3
+
+
+@pytest.mark.slow
+def test_a_cell_measures_the_same_alone_and_after_larger_cells_in_its_worker():
+    pytest.importorskip("torch")
+    ctx = {"device": "cpu", "threads": 1, "seed": 0, "scratch": ""}
+    params = {"model": "small-cnn", "channels": 3, "classes": 8}
+
+    def open_cell(w: WorkerProcess, batch: int, size: int) -> int:
+        cell = {"label": f"b{batch}-s{size}", "model": "small-cnn", "batch": batch, "size": size}
+        return w.call("open", 120, module="verify.benchmarks.latency", tier="torch-eager",
+                      cell=cell, params=params, ctx=ctx)["sid"]  # fmt: skip
+
+    with WorkerProcess("alone", threads=1, device="cpu", mem_cap_mb=4000) as w:
+        alone = _median_ms(w, open_cell(w, 8, 64))
+    with WorkerProcess("after", threads=1, device="cpu", mem_cap_mb=4000) as w:
+        for batch, size in ((1, 224), (8, 224)):
+            _median_ms(w, open_cell(w, batch, size))  # the large cells first, as a grid may
+        after = _median_ms(w, open_cell(w, 8, 64))
+    assert after == pytest.approx(alone, rel=0.15)
