@@ -271,7 +271,7 @@ def reproduce(
     if save:
         saved = rep.save_report(rows, opts)
         if not json_out:
-            err.print(f"saved {saved}")
+            err.print(f"saved {safe(saved)}")
     if json_out:
         print_json(rows)
         return

@@ -8,10 +8,11 @@ exit codes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kg import api, paths
@@ -110,6 +111,18 @@ def run_check(
     return RunResult(check.claim_id, status, verdict, record, path, reason, state, unsaved)
 
 
+@contextlib.contextmanager
+def guarded(options: RunOptions) -> Iterator[None]:
+    """Around the checks of one command: the results folder must take records before anything
+    is measured; scratch folders of runs killed earlier are removed; a signal stops the checks
+    with every worker and scratch folder cleaned up (see verify.run.cleanup)."""
+    if options.write:
+        saving.check_writable(options.results_dir or paths.results_dir(paths.find_root()))
+    cleanup.remove_stale()
+    with cleanup.signals_raise():
+        yield
+
+
 def resolve_device(requested: str, claim_device: str) -> str:
     """The device a check runs on: `auto` takes CUDA when a GPU is visible and the claim allows."""
     if requested != "auto":
@@ -141,13 +154,10 @@ def run_claims(
     if device not in DEVICES:
         raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
     checks = select(claim_ids, every=every)
-    if options.write:
-        saving.check_writable(options.results_dir or paths.results_dir(paths.find_root()))
-    cleanup.remove_stale()  # what runs killed earlier could not remove
     environment = env_mod.collect()
     results = []
     done: dict[str, RunResult] = {}  # measurement key -> the first result measured with it
-    with cleanup.signals_raise():
+    with guarded(options):
         for claim_id, check in checks.items():
             if check is None:
                 results.append(

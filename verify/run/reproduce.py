@@ -27,7 +27,7 @@ from kg.model import Check, Label, plain
 from kg.paths import calibration_dir, find_root
 from kg.textutil import file_stamp, utc_now
 from verify.run import environment
-from verify.run.engine import run_check
+from verify.run.engine import guarded, run_check
 from verify.run.options import RunOptions, RunResult
 
 
@@ -94,21 +94,30 @@ def reproduce(
 ) -> list[Repeatability]:
     """Run each check `times` times in a row and report how its verdict and ratios repeat."""
     env = environment.collect()
-    out = []
-    for check in checks:
-        results = []
-        for i in range(times):
-            if on_progress:
-                on_progress(check.claim_id, i + 1, times)
-            results.append(run_check(check, options, environment=env))
-        labels = [r.verdict.label.value if r.verdict else r.status.value for r in results]
-        out.append(Repeatability(
-            claim_id=check.claim_id, labels=labels, cells=spread(results),
-            records=[str(r.path) for r in results if r.path],
-            seconds=[float((r.record or {}).get("duration_s") or 0.0) for r in results],
-            repeats=len(set(labels)) == 1,
-        ))  # fmt: skip
-    return out
+    with guarded(options):
+        return [_repeat(check, times, options, env, on_progress) for check in checks]
+
+
+def _repeat(
+    check: Check,
+    times: int,
+    options: RunOptions,
+    env: dict[str, Any],
+    on_progress: Callable[[str, int, int], None] | None,
+) -> Repeatability:
+    """One check run `times` times in a row."""
+    results = []
+    for i in range(times):
+        if on_progress:
+            on_progress(check.claim_id, i + 1, times)
+        results.append(run_check(check, options, environment=env))
+    labels = [r.verdict.label.value if r.verdict else r.status.value for r in results]
+    return Repeatability(
+        claim_id=check.claim_id, labels=labels, cells=spread(results),
+        records=[str(r.path) for r in results if r.path],
+        seconds=[float((r.record or {}).get("duration_s") or 0.0) for r in results],
+        repeats=len(set(labels)) == 1,
+    )  # fmt: skip
 
 
 def save_report(rows: list[Repeatability], options: RunOptions, root: Path | None = None) -> Path:
