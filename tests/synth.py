@@ -82,6 +82,13 @@ PARAM_VALUES = {
     "population": "professional",
     "framework": "torch",
     "other": "tensorflow",
+    "month": "2024-12",
+    "compiler": "cc",
+    "expect": "eager",
+    "writers": ["torch", "tensorflow"],
+    "steps": 5,
+    "compile_backend": "eager",
+    "timeout_s": 120,
 }
 ROLES = ["Survey", "SecondaryArticle", "PrimaryStudy", "DataSet", "Documentation"]
 SUBJECTS = [
