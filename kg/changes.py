@@ -220,7 +220,7 @@ class VersionPoint:
 
 def version_series(corpus: Corpus, claim_id: str) -> list[VersionPoint]:
     """A claim's ratio against framework versions: one point per cell of the newest run in each
-    environment, ordered by machine, cell, TensorFlow then torch version. A run without
+    environment, ordered by machine, cell, then TensorFlow, torch and JAX version. A run without
     measurements gives one point with no cell or ratio, so a plot can mark the gap."""
     api.claim(corpus, claim_id)  # raises UnknownClaim
     envs = {e.id: e for e in api.environments(corpus)}
@@ -240,4 +240,5 @@ def version_series(corpus: Corpus, claim_id: str) -> list[VersionPoint]:
             ))  # fmt: skip
     return sorted(points, key=lambda p: (p.machine, natural_key(p.cell),
                                          release(p.versions.get("tensorflow")),
-                                         release(p.versions.get("torch"))))  # fmt: skip
+                                         release(p.versions.get("torch")),
+                                         release(p.versions.get("jax"))))  # fmt: skip

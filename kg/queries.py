@@ -320,7 +320,7 @@ def _runs(corpus: Corpus) -> list[Run]:
     labels = {e.id: e.label for e in _environments(corpus, count_runs=False)}
     rows = corpus.query(
         """SELECT ?run ?claim ?env ?record ?started ?ended ?status ?verdict ?explanation
-                  ?codeHash ?budget ?deprecated ?successor ?b WHERE { GRAPH ?g {
+                  ?codeHash ?budget ?deprecated ?successor ?b ?tflops ?nominal WHERE { GRAPH ?g {
              ?run a fwc:Run ; schema:about ?claim ; prov:used ?env ; fwc:rawRecord ?record .
              ?env a fwc:Environment .
              ?review prov:wasGeneratedBy ?run ; a schema:ClaimReview .
@@ -328,6 +328,7 @@ def _runs(corpus: Corpus) -> list[Run]:
              OPTIONAL { ?run prov:startedAtTime ?started } OPTIONAL { ?run prov:endedAtTime ?ended }
              OPTIONAL { ?run fwc:status ?status } OPTIONAL { ?run fwc:codeHash ?codeHash }
              OPTIONAL { ?run fwc:budgetSeconds ?budget }
+             OPTIONAL { ?run fwc:gpuMatmulTflops ?tflops } OPTIONAL { ?run fwc:gpuNominalTflops ?nominal }
              OPTIONAL { ?run fwc:deprecated ?deprecated } OPTIONAL { ?run fwc:successor ?successor }
              OPTIONAL { ?run prov:used ?b FILTER(?b != ?env) } } }"""
     )
@@ -342,7 +343,7 @@ def _runs(corpus: Corpus) -> list[Run]:
             "verdict": Label.from_concept(short(r["verdict"]) or ""),
             "explanation": r["explanation"], "record": r["record"], "code_hash": r["codeHash"],
             "budget_s": r["budget"], "benchmark": None, "deprecated": r["deprecated"],
-            "successor": r["successor"],
+            "successor": r["successor"], "gpu_tflops": r["tflops"], "gpu_nominal_tflops": r["nominal"],
         })  # fmt: skip
         row["benchmark"] = row["benchmark"] or benches.get(r["b"])
     # newest first; unbound end times last; ties by run id

@@ -106,6 +106,9 @@ def _run(q: _Quads, run: ox.NamedNode, rec: dict[str, Any], rel_path: str) -> No
     q.lit(run, F + "codeHash", (rec.get("benchmark_code") or {}).get("sha256"))
     q.lit(run, F + "gitCommit", rec.get("git_commit"))
     q.lit(run, F + "budgetSeconds", options.get("budget_s"))
+    sanity = (rec.get("environment") or {}).get("gpu_sanity") or {}
+    q.lit(run, F + "gpuMatmulTflops", sanity.get("tflops"))
+    q.lit(run, F + "gpuNominalTflops", sanity.get("nominal_tflops"))
     device = options.get("device")
     q.iri(run, F + "device", F + ("GPU" if device == "cuda" else "CPU") if device else None)
     q.lit(run, F + "deprecated", probe.get("deprecated"))

@@ -144,6 +144,8 @@ class Run:
     benchmark: str | None
     deprecated: bool | None
     successor: str | None
+    gpu_tflops: float | None = None  # the GPU's bf16 matrix-product throughput before the checks
+    gpu_nominal_tflops: float | None = None  # and the card's published peak
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ CONDITIONS = {  # option name -> property; device and phase take concepts, the r
     "precision": "precision",
     "scale": "scale",
 }
-FAVOURS = ("pytorch", "tensorflow", "both", "neither")
+FAVOURS = ("pytorch", "tensorflow", "jax", "both", "neither")
 LOWER_IS_BETTER = ("latency", "time", "memory")
 REQUIRED_RULE = ("metric", "subject", "threshold", "quantifier")
 

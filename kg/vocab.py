@@ -92,6 +92,8 @@ class FWC(DefinedNamespace):
     codeHash: URIRef
     gitCommit: URIRef
     budgetSeconds: URIRef
+    gpuMatmulTflops: URIRef
+    gpuNominalTflops: URIRef
     cell: URIRef
     ciLow: URIRef
     ciHigh: URIRef

@@ -77,6 +77,12 @@ def make_project(base: Path) -> Path:
         "gpus": [{"name": "NVIDIA H100 80GB HBM3", "driver": "550.54", "cuda_driver": "12.4"}],
         "cores_logical": 16,
         "packages": {"torch": "2.11.0+cu124", "numpy": "2.4.6"},
+        "gpu_sanity": {
+            "framework": "torch",
+            "tflops": 781.4,
+            "nominal_tflops": 989.4,
+            "fraction_of_nominal": 0.7898,
+        },
     }
     gpu["verdict"] = {
         "label": "does-not-hold",

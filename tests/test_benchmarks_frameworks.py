@@ -155,7 +155,7 @@ print(json.dumps(s.info()))
     assert (info["intra_op_threads"], info["inter_op_threads"]) == (1, 1)
 
 
-@pytest.mark.parametrize("tier", ["torch", "tensorflow"])
+@pytest.mark.parametrize("tier", ["torch", "tensorflow", "jax"])
 def test_memory_measure_once_reports_growth_over_the_baseline_in_a_fresh_process(tier):
     params = {"model": "small-cnn", "phase": "training", "batch_size": 16, "input_size": 28}
     code = f"""

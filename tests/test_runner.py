@@ -129,7 +129,10 @@ def test_a_missing_framework_is_not_checkable_here(opts):
     result = run_check(check(baseline="absent"), opts, environment=ENV)
     assert result.status == "not-checkable"
     assert result.verdict.label == NOT_CHECKABLE
-    assert "nosuchframework is not installed here" in result.verdict.explanation
+    assert (
+        "no nosuchframework build here (nosuchframework is not installed)"
+        in result.verdict.explanation
+    )
 
 
 def test_cuda_on_a_machine_without_cuda_is_not_checkable_here(opts):

@@ -72,6 +72,8 @@ def test_publish_claim_page_shows_verdicts_rule_runs_and_history(site):
     assert "PyTorch eager vs Keras predict" in html
     assert html.count('href="../records/') == 3
     assert "↻ changed from holds" in html
+    # the GPU run says how healthy its card was; the CPU runs say nothing of a GPU
+    assert html.count("GPU check: bf16 matrix products at 781 TFLOP/s, 79% of the card") == 1
 
 
 def test_publish_chart_shows_ci_claimed_line_and_reversal_without_colour(site):

@@ -55,7 +55,7 @@ def configure(ctx: Context) -> jax.Device:
     its pools; ``runtime_info`` reads back what is in force."""
     os.environ[THREADS_ENV] = str(ctx.threads)
     if ctx.device == "cuda":
-        gpus = _gpu_devices()
+        gpus = gpu_devices()
         if not gpus:
             raise NotCheckable("device cuda requested but JAX sees no GPU (a CPU-only jaxlib?)")
         device = gpus[0]
@@ -75,7 +75,7 @@ def configure(ctx: Context) -> jax.Device:
     return device
 
 
-def _gpu_devices() -> list[jax.Device]:
+def gpu_devices() -> list[jax.Device]:
     """The GPUs JAX sees, or [] when its jaxlib has no GPU backend or finds no GPU."""
     try:
         return list(jax.devices("gpu"))

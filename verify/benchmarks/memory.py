@@ -18,6 +18,7 @@ where clear_refs is not writable. On CUDA the allocator peak is reported as well
 
 from __future__ import annotations
 
+import os
 import threading
 from time import perf_counter
 
@@ -28,7 +29,7 @@ from verify.benchmarks.context import Context, NotCheckable, framework_module
 from verify.benchmarks.latency import as_list
 
 KIND = "single"  # see verify.benchmarks.contract
-TIERS = {"torch": "torch", "tensorflow": "tensorflow"}
+TIERS = {"torch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
 MB = 1024 * 1024
 
 
@@ -141,6 +142,27 @@ def _tf_run(km, device, spec, weights, x, labels, phase: str) -> dict:
     return {}
 
 
+def _jax_run(jm, device, spec, weights, x, labels, phase: str) -> dict:
+    import jax
+
+    apply, variables = jm.build(spec, weights, device)
+    x = jax.device_put(models.to_nhwc(x), device)
+    if phase == "inference":
+        jm.synchronize(jax.jit(apply, static_argnames="train")(variables, x, train=False))
+    else:
+        train = jm.make_train_step(spec, 0.01, 0.9)
+        y = jax.device_put(labels.astype("int32"), device)
+        jm.synchronize(train.step(variables, train.init(variables), x, y))
+    if device.platform == "gpu":
+        # a fresh process: XLA's allocator peak is this run's (the pool JAX reserves is not counted)
+        stats = device.memory_stats() or {}
+        return {"gpu_peak_allocated_mb": stats.get("peak_bytes_in_use", 0) / MB}
+    return {}
+
+
+_RUNS = {"torch": _torch_run, "tensorflow": _tf_run, "jax": _jax_run}
+
+
 def measure_once(tier: str, cell: dict, params: dict, ctx: Context) -> dict:
     """Peak memory (MB) of building the model and running one inference or training step.
 
@@ -157,7 +179,7 @@ def measure_once(tier: str, cell: dict, params: dict, ctx: Context) -> dict:
     spec = _spec(cell, params)
     weights = models.init_weights(spec, ctx.seed)
     x, labels = models.make_dataset(cell["batch"], spec.channels, spec.size, spec.classes, ctx.seed)
-    run = _torch_run if tier == "torch" else _tf_run
+    run = _RUNS[tier]
     device = backend.configure(ctx)
     proc = psutil.Process()
     baseline = proc.memory_info().rss
@@ -214,7 +236,18 @@ def measure_gpu_mapping(tier: str, params: dict, ctx: Context) -> dict:
 
 def _start_framework_on_gpu(tier: str, growth: bool) -> bool:
     """Run a small op on GPU 0; returns whether the memory-growth setting means anything here."""
-    framework_module(TIERS[tier])
+    if tier == "jax" and growth:
+        # JAX reserves 75% of the GPU when its backend starts unless told not to, before that
+        os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+    backend = framework_module(TIERS[tier])
+    if tier == "jax":
+        import jax
+
+        gpus = backend.gpu_devices()
+        if not gpus:
+            raise NotCheckable("JAX sees no GPU here (a CPU-only jaxlib?)")
+        (jax.device_put(jax.numpy.ones(1024), gpus[0]) * 2).sum().block_until_ready()
+        return True
     if tier == "torch":
         import torch
 

@@ -32,6 +32,7 @@ from verify.benchmarks.contract import kind_of
 ALWAYS_AVAILABLE = {"numpy"}
 # frameworks whose tiers need more than one package (Keras 3 on the JAX backend)
 NEEDS = {"keras": ("keras", "jax")}
+BUILD_NAMES = {"tensorflow": "TensorFlow", "torch": "PyTorch", "jax": "JAX", "keras": "Keras"}
 TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -73,7 +74,8 @@ class Worker:
     def _require(self, framework: str) -> None:
         for package in NEEDS.get(framework, (framework,)):
             if package not in ALWAYS_AVAILABLE and importlib.util.find_spec(package) is None:
-                raise NotCheckable(f"{package} is not installed here")
+                name = BUILD_NAMES.get(package, package)
+                raise NotCheckable(f"no {name} build here ({package} is not installed)")
 
     def open(self, module: str, tier: str, cell: dict, params: dict, ctx: dict) -> dict:
         """Open a session for one tier and cell; returns its id."""

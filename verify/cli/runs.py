@@ -107,6 +107,11 @@ def run(
         ]  # fmt: skip
         out = console()
         out.print(table(["claim", "verdict", "why"], rows))
+        sanity = next((r.record["environment"].get("gpu_sanity") for r in found if r.record), None)
+        if sanity:
+            from verify.run.gpusanity import describe
+
+            out.print(f"GPU check: {describe(sanity)}", markup=False, highlight=False)
         for r in found:
             if r.path:
                 out.print(f"record: {safe(r.path)}")

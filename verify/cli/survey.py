@@ -26,7 +26,7 @@ DERIVED_FROM = _opt("--derived-from", "Id of a primary study or data set it rest
                     "(repeatable). Defaults to --source when that is a primary study or data set.",
                     [])  # fmt: skip
 RESTS_ON = _opt("--rests-on", "What it rests on, in words, when no study is cited.")
-FAVOURS = _opt("--favours", "pytorch, tensorflow, both or neither.")
+FAVOURS = _opt("--favours", "pytorch, tensorflow, jax, both or neither.")
 CONTRADICTS = _opt("--contradicts", "Id of a claim it contradicts (repeatable).", [])
 DEVICE = _opt("--device", "cpu, gpu, tpu or any.")
 PHASE = _opt("--phase", "training, inference or deployment.")

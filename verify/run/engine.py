@@ -20,7 +20,7 @@ from kg.environments import environment_id
 from kg.errors import UsageError
 from kg.load import load_corpus
 from kg.model import Check, CheckType, Label, RunStatus, Verdict
-from verify.run import cleanup, oneshot, saving, timed
+from verify.run import cleanup, gpusanity, oneshot, saving, timed
 from verify.run import environment as env_mod
 from verify.run.datacheck import judge_data
 from verify.run.failures import RunFailure
@@ -155,6 +155,12 @@ def run_claims(
         raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
     checks = select(claim_ids, every=every)
     environment = env_mod.collect()
+    devices = {resolve_device(device, c.device) for c in checks.values() if c is not None}
+    if "cuda" in devices:  # a health figure for the card, in every record of this run
+        gpus = environment.get("gpus") or []
+        environment["gpu_sanity"] = gpusanity.measure(
+            options.python, gpu_name=gpus[0]["name"] if gpus else None
+        )
     results = []
     done: dict[str, RunResult] = {}  # measurement key -> the first result measured with it
     with guarded(options):
