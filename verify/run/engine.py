@@ -39,14 +39,16 @@ def _measure(state: CheckState, scratch: str, progress: Progress) -> Verdict:
     try:
         desc = describe(state, first)
         if desc["kind"] == "probe":
-            return oneshot.run_probe(state, first, ctx)  # its worker is done once it answered
+            try:
+                return oneshot.run_probe(state, first, ctx)
+            finally:
+                first.close()  # a probe's worker is done once it has answered
         if desc["kind"] == "timed":
             return timed.run_timed(state, first, ctx, progress)
     except BaseException:
-        first.kill()  # it may be busy with a request (an interrupt, a failure): do not wait
+        first.close()
         raise
-    finally:
-        first.close()  # single-shot measurements need pristine processes
+    first.close()  # single-shot measurements need pristine processes
     return oneshot.run_single(state, ctx, progress)
 
 
@@ -148,6 +150,22 @@ def run_claims(
     device: str = "auto",
     on_start: Callable[[str], Progress | None] | None = None,
 ) -> list[RunResult]:
+    """Run the checks of some claims (or every checkable claim), in order; one result each,
+    `guarded` (nothing measured into a folder that refuses records, nothing left behind).
+
+    `on_start(claim_id)` may return a progress callback for that check."""
+    with guarded(options):
+        return _run_claims(claim_ids, options, every=every, device=device, on_start=on_start)
+
+
+def _run_claims(
+    claim_ids: list[str],
+    options: RunOptions,
+    *,
+    every: bool = False,
+    device: str = "auto",
+    on_start: Callable[[str], Progress | None] | None = None,
+) -> list[RunResult]:
     """Run the checks of some claims (or every checkable claim), in order; one result each.
 
     `on_start(claim_id)` may return a progress callback for that check."""
@@ -163,19 +181,18 @@ def run_claims(
         )
     results = []
     done: dict[str, RunResult] = {}  # measurement key -> the first result measured with it
-    with guarded(options):
-        for claim_id, check in checks.items():
-            if check is None:
-                results.append(
-                    RunResult(claim_id, RunStatus.SKIPPED, None, reason="the claim has no check")
-                )
-                continue
-            opts = dataclasses.replace(options, device=resolve_device(device, check.device))
-            progress = on_start(claim_id) if on_start else None
-            key = measurement_key(check, opts)
-            result = run_check(check, opts, environment=environment, on_progress=progress,
-                               measured=done.get(key) if key else None)  # fmt: skip
-            if key and key not in done:
-                done[key] = result
-            results.append(result)
+    for claim_id, check in checks.items():
+        if check is None:
+            results.append(
+                RunResult(claim_id, RunStatus.SKIPPED, None, reason="the claim has no check")
+            )
+            continue
+        opts = dataclasses.replace(options, device=resolve_device(device, check.device))
+        progress = on_start(claim_id) if on_start else None
+        key = measurement_key(check, opts)
+        result = run_check(check, opts, environment=environment, on_progress=progress,
+                           measured=done.get(key) if key else None)  # fmt: skip
+        if key and key not in done:
+            done[key] = result
+        results.append(result)
     return results

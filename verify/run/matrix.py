@@ -74,51 +74,58 @@ def run_matrix(
     results_dir: Path | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> list[dict]:
-    """Run the check once per cell; one row per cell with versions, verdict, ratios and record."""
+    """Run the check once per cell, guarded as `verify run` is (verify.run.engine.guarded)."""
     with guarded(RunOptions(results_dir=results_dir)):
-        return [_run_cell(check, cell, cache, project_root, budget, results_dir, progress)
-                for cell in cells]  # fmt: skip
+        return _run_matrix(check, cells, cache=cache, project_root=project_root, budget=budget,
+                           results_dir=results_dir, progress=progress)  # fmt: skip
 
 
-def _run_cell(
+def _run_matrix(
     check: Check,
-    cell: Cell,
+    cells: list[Cell],
+    *,
     cache: Path,
     project_root: Path,
     budget: float,
-    results_dir: Path | None,
-    progress: Callable[[str], None],
-) -> dict:
-    """One cell of the matrix: its venv (built or reused), the run, the row."""
-    python, env, venv_path = "", None, None
-    if cell.spec is not None:
-        venv = venvs.ensure(cache / "venvs", cell.spec, project_root, progress)
-        python, env, venv_path = str(venv.python), venv_environment(venv.versions), venv.path
-        progress(f"TF {cell.tf}: {'reusing' if venv.reused else 'built'} {venv.path}")
-    options = RunOptions(budget=budget, python=python, results_dir=results_dir)
-    progress(f"TF {cell.tf}: running {check.claim_id} (budget {budget:g} s)")
-    result = run_check(check, options, environment=env)
-    record = result.record or {}
-    pkgs = (record.get("environment") or {}).get("packages") or {}
-    return {
-        "tf_requested": cell.tf,
-        "tensorflow": pkgs.get("tensorflow"),
-        "keras": pkgs.get("keras"),
-        "torch": pkgs.get("torch"),
-        "environment": record.get("environment_id") or (environment_id(env) if env else None),
-        "venv": str(venv_path) if venv_path else None,
-        "status": result.status,
-        "verdict": result.verdict.label if result.verdict else None,
-        "explanation": result.verdict.explanation if result.verdict else result.reason,
-        "cells": [
+    results_dir: Path | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[dict]:
+    """Run the check once per cell; one row per cell with versions, verdict, ratios and record."""
+    rows = []
+    for cell in cells:
+        python, env, venv_path = "", None, None
+        if cell.spec is not None:
+            venv = venvs.ensure(cache / "venvs", cell.spec, project_root, progress)
+            python, env, venv_path = str(venv.python), venv_environment(venv.versions), venv.path
+            progress(f"TF {cell.tf}: {'reusing' if venv.reused else 'built'} {venv.path}")
+        options = RunOptions(budget=budget, python=python, results_dir=results_dir)
+        progress(f"TF {cell.tf}: running {check.claim_id} (budget {budget:g} s)")
+        result = run_check(check, options, environment=env)
+        record = result.record or {}
+        pkgs = (record.get("environment") or {}).get("packages") or {}
+        rows.append(
             {
-                "cell": c["label"],
-                **{k: (c["summary"] or {}).get(k) for k in ("ratio", "ci_low", "ci_high")},
+                "tf_requested": cell.tf,
+                "tensorflow": pkgs.get("tensorflow"),
+                "keras": pkgs.get("keras"),
+                "torch": pkgs.get("torch"),
+                "environment": record.get("environment_id")
+                or (environment_id(env) if env else None),
+                "venv": str(venv_path) if venv_path else None,
+                "status": result.status,
+                "verdict": result.verdict.label if result.verdict else None,
+                "explanation": result.verdict.explanation if result.verdict else result.reason,
+                "cells": [
+                    {
+                        "cell": c["label"],
+                        **{k: (c["summary"] or {}).get(k) for k in ("ratio", "ci_low", "ci_high")},
+                    }
+                    for c in record.get("cells", [])
+                ],  # fmt: skip
+                "record": _shown(result.path, project_root),
             }
-            for c in record.get("cells", [])
-        ],  # fmt: skip
-        "record": _shown(result.path, project_root),
-    }
+        )
+    return rows
 
 
 def _shown(path: Path | None, root: Path) -> str | None:

@@ -92,32 +92,36 @@ def reproduce(
     *,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Repeatability]:
-    """Run each check `times` times in a row and report how its verdict and ratios repeat."""
-    env = environment.collect()
+    """Run each check `times` times in a row and report how its verdict and ratios repeat,
+    guarded as `verify run` is (verify.run.engine.guarded)."""
     with guarded(options):
-        return [_repeat(check, times, options, env, on_progress) for check in checks]
+        return _reproduce(checks, times, options, on_progress=on_progress)
 
 
-def _repeat(
-    check: Check,
+def _reproduce(
+    checks: list[Check],
     times: int,
     options: RunOptions,
-    env: dict[str, Any],
-    on_progress: Callable[[str, int, int], None] | None,
-) -> Repeatability:
-    """One check run `times` times in a row."""
-    results = []
-    for i in range(times):
-        if on_progress:
-            on_progress(check.claim_id, i + 1, times)
-        results.append(run_check(check, options, environment=env))
-    labels = [r.verdict.label.value if r.verdict else r.status.value for r in results]
-    return Repeatability(
-        claim_id=check.claim_id, labels=labels, cells=spread(results),
-        records=[str(r.path) for r in results if r.path],
-        seconds=[float((r.record or {}).get("duration_s") or 0.0) for r in results],
-        repeats=len(set(labels)) == 1,
-    )  # fmt: skip
+    *,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> list[Repeatability]:
+    """Run each check `times` times in a row and report how its verdict and ratios repeat."""
+    env = environment.collect()
+    out = []
+    for check in checks:
+        results = []
+        for i in range(times):
+            if on_progress:
+                on_progress(check.claim_id, i + 1, times)
+            results.append(run_check(check, options, environment=env))
+        labels = [r.verdict.label.value if r.verdict else r.status.value for r in results]
+        out.append(Repeatability(
+            claim_id=check.claim_id, labels=labels, cells=spread(results),
+            records=[str(r.path) for r in results if r.path],
+            seconds=[float((r.record or {}).get("duration_s") or 0.0) for r in results],
+            repeats=len(set(labels)) == 1,
+        ))  # fmt: skip
+    return out
 
 
 def save_report(rows: list[Repeatability], options: RunOptions, root: Path | None = None) -> Path:

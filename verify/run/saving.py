@@ -22,10 +22,15 @@ FALLBACK = "unsaved-records"
 
 
 def check_writable(results: Path) -> None:
-    """Raise UsageError unless records can be written under `results` (created if missing)."""
+    """Raise UsageError unless records can be written under `results`: it, or the nearest folder
+    above it that exists, must take a new file (one is made and removed; nothing else is)."""
+    folder = Path(results).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     try:
-        results.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".fwclaims-write-test-", dir=results)
+        if not folder.is_dir():
+            raise NotADirectoryError(0, "a file, not a folder, is in the way", str(folder))
+        fd, probe = tempfile.mkstemp(prefix=".fwclaims-write-test-", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
