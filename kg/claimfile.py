@@ -155,9 +155,15 @@ def add_claim(
     path = claims_file(root, file)
     with locked(paths.claims_dir(root)):
         text = render(spec, Vocab(load_corpus(root)))  # with the claims added meanwhile
-        original = path.read_bytes() if path.exists() else None
-        written = appended(original, text, PREFIXES_USED, HEADER)
-        write_bytes(path, written)
+        try:
+            original = path.read_bytes() if path.exists() else None
+            written = appended(original, text, PREFIXES_USED, HEADER)
+            write_bytes(path, written)
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(
+                f"cannot add to {path} ({getattr(e, 'strerror', None) or e}): choose another"
+                " --file, or make that one a writable UTF-8 file; nothing was added"
+            ) from e
         try:
             load_corpus(root, use_cache=False)
         except BaseException as e:

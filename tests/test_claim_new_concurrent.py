@@ -64,3 +64,19 @@ def test_a_refused_claim_takes_back_only_its_own_block(project):
     path.write_bytes(written + b"# someone else's later line\n")  # edited meanwhile, by hand
     claimfile._take_back(path, b"# hand-written\n", written)
     assert path.read_bytes() == b"# hand-written\n# someone else's later line\n"
+
+
+def test_claim_new_into_a_file_it_cannot_use_exits_2_and_adds_nothing(project):
+    from clikit import run_cli, snapshot
+
+    target = project / "claims" / "latin1.ttl"
+    target.write_bytes(b"# caf\xe9\n")  # not UTF-8: the corpus is invalid before anything is added
+    before = snapshot(project / "claims")
+    code, _, err = run_cli(project, "claim", "new", "--id", "x-claim", "--statement",
+                           "A statement that is long enough to keep.", "--kind", "qualitative",
+                           "--category", "usability", "--source", "course-notes-2025",
+                           "--locator", "a row", "--rests-on", "judgement",
+                           "--not-checkable", "a user study would settle it",
+                           "--file", "latin1")  # fmt: skip
+    assert code == 2 and "Traceback" not in err and "latin1.ttl" in err
+    assert snapshot(project / "claims") == before
