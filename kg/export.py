@@ -38,6 +38,16 @@ def export(corpus: Corpus, fmt: str) -> str:
     return g.serialize(format="json-ld", context=context, indent=1, sort_keys=True)
 
 
+def to_server(corpus: Corpus, url: str) -> int:
+    """Make the dataset of the SPARQL server at `url` this corpus (claims, sources, records, one
+    named graph per file, as loaded here); returns the number of quads sent."""
+    from kg.sparqlstore import SparqlStore
+
+    store = corpus.embedded
+    SparqlStore(url).replace(store.dump(format=ox.RdfFormat.N_QUADS))
+    return len(store)
+
+
 def claim_graphs(corpus: Corpus) -> dict[str, list[ox.Triple]]:
     """For each claim id, the triples that describe it: the claim with its blank-node parts
     (appearances, conditions, check, rule), and its runs, reviews and measurements. Sorted."""

@@ -37,9 +37,18 @@ def _options(
         "nearest folder up from here that has claims/sources.ttl).",
         file_okay=False,
     ),
+    store: str = typer.Option(
+        None,
+        "--store",
+        metavar="URL",
+        help="Read the graph from this SPARQL server (loaded by `verify export --to URL`) "
+        "instead of building it here (default: $FWCLAIMS_STORE, else the embedded store).",
+    ),
 ) -> None:
     if root is not None:
         os.environ["FWCLAIMS_ROOT"] = str(root)
+    if store is not None:
+        os.environ["FWCLAIMS_STORE"] = store
 
 
 def build() -> typer.Typer:

@@ -34,7 +34,7 @@ def check(json_out: bool = typer.Option(False, "--json", help="Print a JSON summ
     """
     from kg import api
 
-    c = corpus(use_cache=False, record_policy="strict")
+    c = corpus(use_cache=False, record_policy="strict", store="")  # the files, not a server
     claims = api.list_claims(c)
     summary = {
         "ok": True,
@@ -210,10 +210,24 @@ def export(
     output: Path = typer.Option(
         None, "--output", "-o", help="Write to this file (default: stdout).", dir_okay=False
     ),
-) -> None:
-    """Export the whole graph (claims, sources, benchmarks, runs) as Turtle, JSON-LD or N-Quads."""
+    to: str = typer.Option(
+        None, "--to", metavar="URL", help="Load the graph into the SPARQL server at URL instead "
+        "(e.g. http://127.0.0.1:7878 of `oxigraph serve`), replacing what it held; then "
+        "FWCLAIMS_STORE=URL makes every reading command query it.",
+    ),
+) -> None:  # fmt: skip
+    """Export the whole graph (claims, sources, benchmarks, runs) as Turtle, JSON-LD or N-Quads,
+    or load it into a SPARQL server (--to URL)."""
     from kg.export import export as do_export
+    from kg.export import to_server
     from kg.fsutil import write_atomic
+
+    if to:
+        from kg.load import store_url
+
+        quads = to_server(corpus(store=""), store_url(to))
+        console(stderr=True).print(f"loaded {quads:,} quads into {to}")
+        return
 
     text = do_export(corpus(), fmt)
     if output is None:
