@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
     )  # fmt: skip
     group.callback()(results)
     group.command()(merge)
+    group.command("pytest-benchmark")(pytest_benchmark)
     app.add_typer(group, name="results")
 
 
@@ -119,3 +120,23 @@ def merge(
                         f"{len(report.unchanged)} already there, {len(report.rejected)} rejected")  # fmt: skip
     if report.rejected:
         raise Unsatisfied(f"{len(report.rejected)} record(s) rejected; the others were merged")
+
+
+def pytest_benchmark(
+    record: Path = typer.Argument(..., metavar="RECORD", help="A run record file.",
+                                  dir_okay=False, exists=True),
+    output: Path = typer.Option(None, "--output", "-o", dir_okay=False,
+                                help="Write to this file (default: stdout)."),
+) -> None:  # fmt: skip
+    """Write a run record as pytest-benchmark JSON (machine_info, commit_info, one benchmark per
+    cell and tier with its stats), so `pytest-benchmark compare a.json b.json` compares runs
+    and machines."""
+    from kg.benchjson import export_record
+    from kg.fsutil import write_atomic
+
+    text = export_record(record)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+        console(stderr=True).print(f"wrote {output}")
