@@ -79,6 +79,11 @@ def claim_rows(corpus: Corpus) -> list[dict[str, Any]]:
     return out
 
 
+def claim_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """CLAIM_COLUMNS, then the condition columns these claim rows have, sorted."""
+    return [*CLAIM_COLUMNS, *sorted({k for r in rows for k in r} - set(CLAIM_COLUMNS))]
+
+
 def run_rows(corpus: Corpus) -> list[dict[str, Any]]:
     """One dict per run (RUN_COLUMNS), newest first."""
     return [
@@ -154,8 +159,7 @@ def claims(corpus: Corpus) -> pd.DataFrame:
     """One row per claim, indexed by claim id: kind, category, text, check and rule, sources,
     and its conditions as columns (device, phase, batch_regime, ...)."""
     rows = claim_rows(corpus)
-    extra = sorted({k for r in rows for k in r} - set(CLAIM_COLUMNS))
-    return _frame(rows, [*CLAIM_COLUMNS, *extra]).set_index("id")
+    return _frame(rows, claim_columns(rows)).set_index("id")
 
 
 def runs(corpus: Corpus) -> pd.DataFrame:
