@@ -33,7 +33,8 @@ def write_all(w: Any) -> None:
     statuses = {cid: data.status(cid) for cid in data.claims}
     index(w, data, statuses)
     for cid in data.claims:
-        claim(w, data, cid, statuses[cid])
+        if not w.reused(cid):
+            claim(w, data, cid, statuses[cid])
     sources(w, data, statuses)
     environments(w, data)
     method(w, data)

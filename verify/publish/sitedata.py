@@ -146,6 +146,16 @@ def _tables(corpus: Corpus) -> dict[str, tuple[list[str], list[dict[str, Any]]]]
     }
 
 
+def claim_graphs(corpus: Corpus, ids: list[str] | None = None) -> dict[str, Any]:
+    """Each claim's triples for its downloads (every claim's, or only these claims')."""
+    return export.claim_graphs(corpus, ids)
+
+
+def documents(triples: Any) -> tuple[bytes, bytes]:
+    """A claim's Turtle and JSON-LD downloads from its triples."""
+    return export.claim_documents(triples)
+
+
 def _environments(rows: list[Environment]) -> dict[str, SiteEnvironment]:
     counts: dict[str, int] = defaultdict(int)
     for e in rows:
