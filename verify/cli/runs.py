@@ -80,11 +80,7 @@ def run(
 
     part = Shard.parse(shard) if shard else None
     if list_only:
-        ids = list(select(claim or [], every=every, shard=part))
-        if json_out:
-            print_json(ids)
-        else:
-            sys.stdout.write("".join(f"{i}\n" for i in ids))
+        _print_selection(list(select(claim or [], every=every, shard=part)), json_out)
         return
 
     bar = None if json_out else _progress_bar()
@@ -120,6 +116,13 @@ def run(
     errored = [r.claim_id for r in found if r.status == RunStatus.ERROR]
     if errored:
         raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")
+
+
+def _print_selection(ids: list[str], json_out: bool) -> None:
+    if json_out:
+        print_json(ids)
+    else:
+        sys.stdout.write("".join(f"{i}\n" for i in ids))
 
 
 def env(json_out: bool = JSON) -> None:
