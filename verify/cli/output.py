@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     from kg.store import Corpus
 
 
-def corpus(*, use_cache: bool = True, record_policy: str = "skip") -> Corpus:
-    """The project's corpus (see kg.load.load_corpus)."""
+def corpus(
+    *, use_cache: bool = True, record_policy: str = "skip", store: str | None = None
+) -> Corpus:
+    """The project's corpus (see kg.load.load_corpus; `store` "" forces the embedded one)."""
     from kg.load import load_corpus
 
-    return load_corpus(use_cache=use_cache, record_policy=record_policy)
+    return load_corpus(use_cache=use_cache, record_policy=record_policy, store=store)
 
 
 def warn_skipped(c: Corpus) -> None:

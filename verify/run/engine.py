@@ -25,6 +25,7 @@ from verify.run import gpusanity, oneshot, timed
 from verify.run.datacheck import judge_data
 from verify.run.failures import RunFailure
 from verify.run.options import RunOptions, RunResult
+from verify.run.shard import Shard
 from verify.run.state import CheckState
 from verify.run.workers import describe, spawn
 
@@ -121,14 +122,17 @@ def resolve_device(requested: str, claim_device: str) -> str:
     return "cuda" if claim_device in ("gpu", "any") and env_mod.has_cuda() else "cpu"
 
 
-def select(claim_ids: list[str], *, every: bool = False) -> dict[str, Check | None]:
-    """The checks of the named claims (or of every checkable claim), in order; unknown ids raise
-    kg.errors.UnknownClaim before anything runs."""
+def select(
+    claim_ids: list[str], *, every: bool = False, shard: Shard | None = None
+) -> dict[str, Check | None]:
+    """The checks of the named claims (or of every checkable claim), in order, only those of
+    `shard` when given; unknown ids raise kg.errors.UnknownClaim before anything runs."""
     if not claim_ids and not every:
         raise UsageError("name at least one claim with --claim ID, or use --all")
     corpus = load_corpus()
     ids = api.checkable_claim_ids(corpus) if every else list(dict.fromkeys(claim_ids))
-    return {claim_id: api.claim_check(corpus, claim_id) for claim_id in ids}
+    checks = {claim_id: api.claim_check(corpus, claim_id) for claim_id in ids}
+    return {c: check for c, check in checks.items() if shard is None or shard.holds(c)}
 
 
 def run_claims(
@@ -138,13 +142,13 @@ def run_claims(
     every: bool = False,
     device: str = "auto",
     on_start: Callable[[str], Progress | None] | None = None,
+    shard: Shard | None = None,
 ) -> list[RunResult]:
-    """Run the checks of some claims (or every checkable claim), in order; one result each.
-
-    `on_start(claim_id)` may return a progress callback for that check."""
+    """Run the checks of some claims (or every checkable claim), in order, only those of `shard`
+    when given; one result each. `on_start(claim_id)` may return a progress callback."""
     if device not in DEVICES:
         raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
-    checks = select(claim_ids, every=every)
+    checks = select(claim_ids, every=every, shard=shard)
     environment = env_mod.collect()
     devices = {resolve_device(device, c.device) for c in checks.values() if c is not None}
     if "cuda" in devices:  # a health figure for the card, in every record of this run
