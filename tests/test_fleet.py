@@ -18,6 +18,8 @@ from kg.errors import UsageError
 from kg.records import dumps, merge
 from verify.run.shard import Shard, part_of
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 def verify(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "verify", "--root", str(root), *args],
@@ -65,6 +67,18 @@ def test_shard_refuses_what_is_not_k_of_n(text):
 def test_shard_option_bad_value_exits_2(fleet_root):
     done = verify(fleet_root, "run", "--all", "--shard", "5/4", "--list")
     assert done.returncode == 2 and "between 1 and N" in done.stderr
+
+
+def test_kind_selects_the_claims_of_that_kind_and_refuses_an_unknown_one():
+    # the real corpus: what scripts/gpu-check.sh runs on a GPU machine
+    timed = _ids(REPO, "--all", "--kind", "performance")
+    every = _ids(REPO, "--all")
+    assert "inference-latency-3x" in timed and "tensorboard-both" not in timed
+    assert timed == [i for i in every if i in set(timed)] and len(timed) < len(every)
+    both = _ids(REPO, "--all", "--kind", "performance", "--kind", "capability")
+    assert set(timed) < set(both) and "tensorboard-both" in both
+    done = verify(REPO, "run", "--all", "--kind", "speed", "--list")
+    assert done.returncode == 2 and "unknown claim kind 'speed'" in done.stderr
 
 
 def _machine(base: Path, name: str, count: int, env: str = ENV) -> Path:

@@ -45,6 +45,10 @@ def run(
         None, "--claim", metavar="ID", help="A claim id; repeat for several."
     ),
     every: bool = typer.Option(False, "--all", help="Run every claim that has a check."),
+    kind: list[str] = typer.Option(
+        None, "--kind", metavar="KIND", help="Only claims of this kind (performance, capability, "
+        "adoption); repeat for several. With --all: --all --kind performance times everything.",
+    ),  # fmt: skip
     budget: float = typer.Option(
         DEFAULT_BUDGET_S,
         "--budget",
@@ -87,7 +91,9 @@ def run(
 
     part = Shard.parse(shard) if shard else None
     if list_only:
-        _print_selection(list(select(claim or [], every=every, shard=part)), json_out)
+        _print_selection(
+            list(select(claim or [], every=every, shard=part, kinds=kind or ())), json_out
+        )
         return
 
     bar = None if json_out else _progress_bar()
@@ -106,9 +112,10 @@ def run(
     if bar is not None:
         with bar:
             found = run_claims(claim or [], opts, every=every, device=device, on_start=on_start,
-                               shard=part)  # fmt: skip
+                               shard=part, kinds=kind or ())  # fmt: skip
     else:
-        found = run_claims(claim or [], opts, every=every, device=device, shard=part)
+        found = run_claims(claim or [], opts, every=every, device=device, shard=part,
+                           kinds=kind or ())  # fmt: skip
     if json_out:
         print_json([r.to_dict() for r in found])
     else:
