@@ -8,7 +8,7 @@ BUDGET  ?= 45
 SITE    ?= _site
 PYTEST_ARGS ?=
 
-.PHONY: run test setup browser probe-tools horovod lint bench clean
+.PHONY: gpu-check run test setup browser probe-tools horovod lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,12 @@ run: setup probe-tools
 	$(BIN)/verify check
 	$(BIN)/verify run --all --budget $(BUDGET)
 	$(BIN)/verify publish --out $(SITE)
+
+# Every timed check on this machine's CUDA GPU, within 8 minutes (see scripts/gpu-check.sh for a
+# GPU machine without this project's venv). TensorFlow's side is not checkable where it has no build.
+gpu-check: setup
+	$(BIN)/verify env
+	timeout 480 $(BIN)/verify run --all --kind performance --device cuda --budget 25
 
 test: setup browser probe-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,8 +3,9 @@
 Never imports verify, torch, tensorflow, keras or jax. Its modules stand in layers, each importing
 only those below it (a contract in pyproject.toml):
 
-    claimfile  export  evidence        writing claims, exports, published evidence
-    views  changes  lifecycle          what a survey author asks of the graph
+    claimfile  export  evidence        writing claims, exports (also into a SPARQL server),
+    benchjson                          published evidence; pytest-benchmark JSON both ways
+    views  changes  lifecycle  frames  what a survey author asks of the graph; DataFrames
     api                                the one read API: typed rows for the CLI, the site, the server
     queries  scaffold                  the named queries (one per row shape); what a new claim needs
     load                               files -> validated store, cached
@@ -13,6 +14,7 @@ only those below it (a contract in pyproject.toml):
     locate  shacl_fast                 where a node is written; SHACL Core compiled to SPARQL
     recordgraph store records ...      records as RDF; the store; the record format (with its schema);
                                        turtlecheck (prefixes, odd characters), paramschema (typed parameters)
+    sparqlstore                        the graph on a SPARQL server instead (FWCLAIMS_STORE)
     environments  paths  fsutil        naming environments; where things live; atomic writes
     rows                               the rows the read API returns
     model  errors  ns                  labels, rules, checks, verdicts; the error tree; IRIs and ids

@@ -8,6 +8,7 @@ FwcError                      base: message names the file, the field and the fi
 ├── UnknownClaim              an id that no claim has (with the closest ids)              (2)
 ├── UnknownSource             an id that no source has                                    (2)
 ├── RecordError               a run record that cannot be read                            (2)
+├── StoreError                a SPARQL store that cannot be reached or refused a request  (2)
 ├── UsageError                bad arguments that the parser could not catch               (2)
 ├── Unsatisfied               the command did its work and the outcome is the failure the
 │                             caller asked to hear of: a check errored, a verdict flipped (1)
@@ -95,6 +96,10 @@ class RecordError(FwcError):
     def __init__(self, message: str, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path  # the record's file, when the error is about one
+
+
+class StoreError(FwcError):
+    """A SPARQL store that cannot be reached, or that refused a request."""
 
 
 class UsageError(FwcError):

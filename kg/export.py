@@ -38,9 +38,22 @@ def export(corpus: Corpus, fmt: str) -> str:
     return g.serialize(format="json-ld", context=context, indent=1, sort_keys=True)
 
 
-def claim_graphs(corpus: Corpus) -> dict[str, list[ox.Triple]]:
-    """For each claim id, the triples that describe it: the claim with its blank-node parts
-    (appearances, conditions, check, rule), and its runs, reviews and measurements. Sorted."""
+def to_server(corpus: Corpus, url: str) -> int:
+    """Make the dataset of the SPARQL server at `url` this corpus (claims, sources, records, one
+    named graph per file, as loaded here); returns the number of quads sent."""
+    from kg.sparqlstore import SparqlStore
+
+    store = corpus.embedded
+    SparqlStore(url).replace(store.dump(format=ox.RdfFormat.N_QUADS))
+    return len(store)
+
+
+def claim_graphs(corpus: Corpus, ids: list[str] | None = None) -> dict[str, list[ox.Triple]]:
+    """For each claim id (or only for `ids`), the triples that describe it: the claim with its
+    blank-node parts (appearances, conditions, check, rule), and its runs, reviews and
+    measurements. Sorted. All claims are read in one pass over the store; a few are looked up."""
+    if ids is not None:
+        return {cid: _one_claim_graph(corpus, cid) for cid in sorted(ids)}
     by_subject: dict[object, set[ox.Triple]] = defaultdict(set)
     for q in corpus.store.quads_for_pattern(None, None, None, None):
         by_subject[q.subject].add(ox.Triple(q.subject, q.predicate, q.object))
@@ -69,6 +82,24 @@ def claim_graphs(corpus: Corpus) -> dict[str, list[ox.Triple]]:
                 roots += [run, *children.get(run, [])]
             out[ids[0]] = sorted(_closure(roots, by_subject), key=str)
     return dict(sorted(out.items()))
+
+
+def _one_claim_graph(corpus: Corpus, claim_id: str) -> list[ox.Triple]:
+    """The same triples as claim_graphs gives one claim, found by pattern lookups."""
+    store = corpus.store
+    claim = ox.NamedNode(ns.CLAIM + claim_id)
+    about = ox.NamedNode(ns.SCHEMA + "about")
+    generated = ox.NamedNode(ns.PROV + "wasGeneratedBy")
+    roots: list = [claim]
+    for run in {q.subject for q in store.quads_for_pattern(None, about, claim)}:
+        roots += [run, *{q.subject for q in store.quads_for_pattern(None, generated, run)}]
+
+    class _Lookup(dict):
+        def get(self, node, default=()):
+            return {ox.Triple(q.subject, q.predicate, q.object)
+                    for q in store.quads_for_pattern(node, None, None)}  # fmt: skip
+
+    return sorted(_closure(roots, _Lookup()), key=str)
 
 
 def _closure(roots: list, by_subject: dict) -> set:

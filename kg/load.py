@@ -8,6 +8,10 @@ A validated corpus is cached as N-Quads keyed by the files' sizes and modificati
 Run records are read through kg.records. A record that cannot be read never blocks the claims:
 with ``record_policy="skip"`` (the default) it is left out and named in ``Corpus.skipped``, so a
 command can warn; with ``record_policy="strict"`` (`verify check`) it is a problem like any other.
+
+With ``FWCLAIMS_STORE=URL`` (or ``store=URL``) the graph is read from a SPARQL server that
+`verify export --to URL` loaded (kg.sparqlstore) instead of being built here; nothing is parsed
+or validated locally then, the graph having been validated when it was exported.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import paths, recordgraph, records, turtlecheck
+from kg import paths, recordgraph, records, sparqlstore, turtlecheck
 from kg.errors import Problem, RecordError, TurtleSyntaxError, UsageError, ValidationFailed
 from kg.fsutil import write_atomic
 from kg.paths import SHAPES_FILE, VOCAB_FILE
@@ -28,6 +32,19 @@ from kg.store import Corpus, display_path, graph_iri
 
 CACHE_VERSION = "2"
 RECORD_POLICIES = ("skip", "strict")
+STORE_VARIABLE = "FWCLAIMS_STORE"
+
+
+def store_url(store: str | None = None) -> str:
+    """The SPARQL server to read from: `store` when given, else $FWCLAIMS_STORE; "" for the
+    embedded store."""
+    url = os.environ.get(STORE_VARIABLE, "") if store is None else store
+    if url and not sparqlstore.is_url(url):
+        raise UsageError(
+            f"store {url!r} is not an http(s) URL: give a SPARQL server's base such as"
+            f" http://127.0.0.1:7878, or unset {STORE_VARIABLE} for the embedded store"
+        )
+    return url
 
 
 def turtle_files(root: Path) -> list[Path]:
@@ -127,14 +144,23 @@ def record_problem(root: Path, error: RecordError) -> Problem:
 
 
 def load_corpus(
-    root: Path | None = None, *, use_cache: bool = True, record_policy: str = "skip"
+    root: Path | None = None,
+    *,
+    use_cache: bool = True,
+    record_policy: str = "skip",
+    store: str | None = None,
 ) -> Corpus:
     """Load and validate the corpus at `root` (discovered when None); raise on any problem in the
-    claims, and on unreadable records only when ``record_policy="strict"``."""
+    claims, and on unreadable records only when ``record_policy="strict"``. `store` (default
+    $FWCLAIMS_STORE) names a SPARQL server to read the graph from instead; "" forces the
+    embedded store."""
     if record_policy not in RECORD_POLICIES:
         raise UsageError(f"unknown record policy {record_policy!r}: use one of {RECORD_POLICIES}")
     root = paths.find_root() if root is None else root.resolve()
     files = turtle_files(root)
+    url = store_url(store)
+    if url:
+        return Corpus(root, sparqlstore.SparqlStore(url), files)
     record_paths = records.record_files(paths.results_dir(root))
     key = fingerprint([*files, *record_paths])
     cache = paths.cache_dir(root)

@@ -213,14 +213,16 @@ def measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
 def _measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
     rows = corpus.query(
         """SELECT ?run ?m ?cell ?metric ?value ?ciLow ?ciHigh ?confidence ?method ?processes ?n
-                  ?subjectValue ?baselineValue WHERE {
+                  ?subjectValue ?baselineValue ?subjectP90 ?baselineP90 ?batch ?size WHERE {
              ?m a fwc:Measurement ; prov:wasGeneratedBy ?run .
              OPTIONAL { ?m fwc:cell ?cell } OPTIONAL { ?m fwc:metric ?metric }
              OPTIONAL { ?m schema:value ?value } OPTIONAL { ?m fwc:ciLow ?ciLow }
              OPTIONAL { ?m fwc:ciHigh ?ciHigh } OPTIONAL { ?m fwc:confidence ?confidence }
              OPTIONAL { ?m fwc:method ?method } OPTIONAL { ?m fwc:processes ?processes }
              OPTIONAL { ?m fwc:sampleSize ?n } OPTIONAL { ?m fwc:subjectValue ?subjectValue }
-             OPTIONAL { ?m fwc:baselineValue ?baselineValue } }"""
+             OPTIONAL { ?m fwc:baselineValue ?baselineValue }
+             OPTIONAL { ?m fwc:subjectP90 ?subjectP90 } OPTIONAL { ?m fwc:baselineP90 ?baselineP90 }
+             OPTIONAL { ?m fwc:batchSize ?batch } OPTIONAL { ?m fwc:inputSize ?size } }"""
     )
     out: dict[str, list[Measurement]] = defaultdict(list)
     # cells are numbered run/<id>/cell/<n>: order them by n, not as strings
@@ -238,6 +240,10 @@ def _measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
                 sample_size=r["n"],
                 subject_value=r["subjectValue"],
                 baseline_value=r["baselineValue"],
+                subject_p90=r["subjectP90"],
+                baseline_p90=r["baselineP90"],
+                batch_size=r["batch"],
+                input_size=r["size"],
             )  # fmt: skip
         )
     return dict(out)

@@ -7,7 +7,8 @@ Each record (already read and validated by kg.records) becomes, in its own named
 - ``run:<id>/review`` a ``schema:ClaimReview`` of the claim with ``fwc:verdict`` (a SKOS concept)
   and the one-sentence explanation, ``prov:wasGeneratedBy`` the run;
 - ``run:<id>/cell/<n>`` one ``fwc:Measurement`` per condition cell: the ratio (``schema:value``),
-  its CI, both sides' statistics, sample size, method;
+  its CI, both sides' medians and 90th percentiles, the cell's batch and input size, sample
+  size, method;
 - ``env:<id>`` a ``fwc:Environment`` (``prov:Entity``) with hardware and framework versions.
 
 IRIs are built only from ids that kg.records has checked against the id patterns, and every value
@@ -146,6 +147,16 @@ def _cells(q: _Quads, run: ox.NamedNode, rec: dict[str, Any]) -> None:
         q.lit(m, F + "sampleSize", n or None)
         q.lit(m, F + "subjectValue", s.get("subject_median"))
         q.lit(m, F + "baselineValue", s.get("baseline_median"))
+        q.lit(m, F + "subjectP90", s.get("subject_p90"))
+        q.lit(m, F + "baselineP90", s.get("baseline_p90"))
+        where = cell.get("cell") or {}
+        q.lit(m, F + "batchSize", _whole(where.get("batch", where.get("batch_size"))))
+        q.lit(m, F + "inputSize", _whole(where.get("size", where.get("input_size"))))
+
+
+def _whole(value: Any) -> int | None:
+    """A cell's batch or input size when it is a whole number (cells name other things too)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _environment(q: _Quads, env: ox.NamedNode, env_id: str, e: dict[str, Any]) -> None:

@@ -52,8 +52,10 @@ holds the types)::
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -262,3 +264,59 @@ def list_records(
     if claim_id is not None:
         good = [(p, r) for p, r in good if r["claim_id"] == claim_id]
     return sorted(good, key=lambda pr: (pr[1]["started"], pr[0].name), reverse=True), bad
+
+
+@dataclass
+class MergeReport:
+    """What `merge` did with each record it found: copied, already there, or rejected."""
+
+    copied: list[Path] = field(default_factory=list)  # destination paths
+    unchanged: list[Path] = field(default_factory=list)  # the same bytes were there already
+    rejected: list[RecordError] = field(default_factory=list)
+
+
+def merge(sources: list[Path], results_dir: Path) -> MergeReport:
+    """Copy the run records under `sources` (results folders of other machines, or environment
+    folders) into `results_dir`, byte for byte, as asv merges machines' results: each is read
+    and validated first; a malformed record, or one whose name is taken by a different record,
+    is rejected, and nothing is ever overwritten. Merging the same folders twice changes nothing."""
+    report = MergeReport()
+    for source in sources:
+        source = Path(source)
+        if not source.is_dir():
+            raise RecordError(f"{source}: not a folder of run records; give data/results/ of"
+                              " another machine, or one environment folder in it")  # fmt: skip
+        direct = sorted(p for p in source.glob("*.json") if not p.name.startswith("."))
+        for path in direct or record_files(source):
+            _merge_one(path, Path(results_dir), report)
+    return report
+
+
+def _merge_one(path: Path, results_dir: Path, report: MergeReport) -> None:
+    try:
+        read_record(path)
+        data = path.read_bytes()
+    except (RecordError, OSError) as e:
+        report.rejected.append(e if isinstance(e, RecordError) else RecordError(f"{path}: {e}"))
+        return
+    dest = results_dir / path.parent.name / path.name
+    if dest.exists():
+        if dest.read_bytes() == data:
+            report.unchanged.append(dest)
+        else:
+            report.rejected.append(RecordError(
+                f"{path}: {dest} holds a different record of the same name; records are"
+                " append-only, so neither is changed: rename neither, find out which is real",
+                str(path)))  # fmt: skip
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.link(tmp, dest)  # fails if the name was taken meanwhile: never overwrites
+    except FileExistsError:
+        report.rejected.append(RecordError(f"{path}: {dest} appeared while merging", str(path)))
+        return
+    finally:
+        tmp.unlink(missing_ok=True)
+    report.copied.append(dest)

@@ -163,6 +163,10 @@ class Measurement:
     sample_size: int | None
     subject_value: float | None
     baseline_value: float | None
+    subject_p90: float | None = None
+    baseline_p90: float | None = None
+    batch_size: int | None = None
+    input_size: int | None = None
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,44 @@
 
 Only kg's query modules and validators call ``Corpus.query``; everything above kg reads through
 kg.api. Values come back as plain Python values (IRIs and blank nodes as strings).
+
+The store is either embedded (a ``pyoxigraph.Store`` in this process, validated as it is loaded)
+or a SPARQL server holding the same dataset (kg.sparqlstore): both answer ``GraphStore``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import pyoxigraph as ox
 
 from kg import ns
-from kg.errors import RecordError
+from kg.errors import RecordError, StoreError
 from kg.paths import VOCAB_FILE
 
 T = TypeVar("T")
+
+
+class GraphStore(Protocol):
+    """What kg reads a store through: pyoxigraph.Store, or kg.sparqlstore.SparqlStore."""
+
+    def query(self, query: str, *, use_default_graph_as_union: bool = False) -> Any:
+        """SELECT gives solutions, ASK a boolean, CONSTRUCT triples."""
+
+    def quads_for_pattern(
+        self, subject: Any, predicate: Any, object: Any, graph_name: Any = None
+    ) -> Iterator[ox.Quad]:
+        """The quads matching a pattern, None matching anything."""
+
+    def dump(self, output: Any = None, format: Any = None) -> Any:
+        """The dataset serialised (N-Quads)."""
+
+    def __len__(self) -> int:
+        """The number of quads."""
 
 
 @dataclass
@@ -26,12 +47,23 @@ class Corpus:
     """The loaded graph and where it came from."""
 
     root: Path
-    store: ox.Store
+    store: GraphStore
     files: list[Path]
     records: list[Path] = field(default_factory=list)
     skipped: list[RecordError] = field(default_factory=list)  # records left out as unreadable
     from_cache: bool = False
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # the graph never changes
+
+    @property
+    def embedded(self) -> ox.Store:
+        """The in-process store, for what only it can do (validation, the SPARQL endpoint's
+        copy); a graph on a server raises StoreError."""
+        if not isinstance(self.store, ox.Store):
+            raise StoreError(
+                f"this needs the graph in this process, not on {self.store!r}:"
+                " unset FWCLAIMS_STORE (or drop --store) for it"
+            )
+        return self.store
 
     def query(self, sparql: str, **bindings: str) -> list[dict[str, Any]]:
         """Run a SELECT over the union of all graphs; rows map variable names to Python values."""

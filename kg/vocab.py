@@ -103,6 +103,10 @@ class FWC(DefinedNamespace):
     processes: URIRef
     subjectValue: URIRef
     baselineValue: URIRef
+    subjectP90: URIRef
+    baselineP90: URIRef
+    batchSize: URIRef
+    inputSize: URIRef
     deprecated: URIRef
     successor: URIRef
     cpuModel: URIRef

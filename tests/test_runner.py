@@ -130,8 +130,7 @@ def test_a_missing_framework_is_not_checkable_here(opts):
     assert result.status == "not-checkable"
     assert result.verdict.label == NOT_CHECKABLE
     assert (
-        "no nosuchframework build here (nosuchframework is not installed)"
-        in result.verdict.explanation
+        "no nosuchframework build (nosuchframework is not installed)" in result.verdict.explanation
     )
 
 

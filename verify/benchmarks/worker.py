@@ -75,7 +75,7 @@ class Worker:
         for package in NEEDS.get(framework, (framework,)):
             if package not in ALWAYS_AVAILABLE and importlib.util.find_spec(package) is None:
                 name = BUILD_NAMES.get(package, package)
-                raise NotCheckable(f"no {name} build here ({package} is not installed)")
+                raise NotCheckable(f"no {name} build ({package} is not installed)")
 
     def open(self, module: str, tier: str, cell: dict, params: dict, ctx: dict) -> dict:
         """Open a session for one tier and cell; returns its id."""

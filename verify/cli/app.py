@@ -1,6 +1,6 @@
 """The `verify` command: one Typer app, and the one place that turns errors into exit codes.
 
-The command modules (graph, runs, site, survey, upkeep) each define plain functions and a
+The command modules (graph, runs, results, site, survey, upkeep) each define plain functions and a
 ``register(app)`` that attaches them; this module imports them and registers them, so nothing is
 registered by the side effect of an import. Commands import heavy libraries inside their
 functions so that start-up stays fast.
@@ -20,7 +20,7 @@ import typer
 
 from kg.errors import FwcError, Interrupted
 from kg.textutil import visible
-from verify.cli import graph, runs, site, survey, upkeep
+from verify.cli import graph, results, runs, site, survey, upkeep
 
 HELP = (
     "fwclaims: check what the literature claims about PyTorch vs TensorFlow.\n\n"
@@ -39,9 +39,18 @@ def _options(
         "nearest folder up from here that has claims/sources.ttl).",
         file_okay=False,
     ),
+    store: str = typer.Option(
+        None,
+        "--store",
+        metavar="URL",
+        help="Read the graph from this SPARQL server (loaded by `verify export --to URL`) "
+        "instead of building it here (default: $FWCLAIMS_STORE, else the embedded store).",
+    ),
 ) -> None:
     if root is not None:
         os.environ["FWCLAIMS_ROOT"] = str(root)
+    if store is not None:
+        os.environ["FWCLAIMS_STORE"] = store
 
 
 def build() -> typer.Typer:
@@ -55,7 +64,7 @@ def build() -> typer.Typer:
         rich_markup_mode=None,
     )
     app.callback()(_options)
-    for module in (graph, runs, site, survey, upkeep):
+    for module in (graph, runs, results, site, survey, upkeep):
         module.register(app)
     return app
 

@@ -10,6 +10,7 @@ import typer
 
 from kg.model import Kind, plain
 from kg.rows import Claim
+from verify.cli import formats
 from verify.cli.output import console, corpus, print_json, safe, table
 
 KINDS = [k.value for k in Kind]
@@ -35,7 +36,7 @@ def check(json_out: bool = typer.Option(False, "--json", help="Print a JSON summ
     """
     from kg import api
 
-    c = corpus(use_cache=False, record_policy="strict")
+    c = corpus(use_cache=False, record_policy="strict", store="")  # the files, not a server
     claims = api.list_claims(c)
     summary = {
         "ok": True,
@@ -62,11 +63,16 @@ def list_(
     ),
     kind: str = typer.Option(None, "--kind", "-k", help=f"Only this kind: {', '.join(KINDS)}."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON rows instead of a table."),
+    fmt: str = formats.option(),
 ) -> None:
-    """List claims with their kind, category and check."""
+    """List claims with their kind, category and check.
+
+    --format csv or parquet gives every column of kg.frames.claims (the check's rule, sources,
+    and one column per condition)."""
     from kg import api
     from kg.errors import UsageError
 
+    fmt = formats.resolve(fmt, json_out)
     c = corpus()
     if kind is not None and kind not in KINDS:
         raise UsageError(f"unknown kind '{kind}': use one of {', '.join(KINDS)}")
@@ -75,8 +81,14 @@ def list_(
         if category not in known:
             raise UsageError(f"unknown category '{category}': use one of {', '.join(known)}")
     rows = api.list_claims(c, category=category, kind=kind)
-    if json_out:
+    if fmt == "json":
         print_json([{**plain(r), "checkable": r.checkable} for r in rows])
+        return
+    if fmt in ("csv", "parquet"):
+        from kg import frames
+
+        df = frames.claims(c)
+        formats.write_frame(df.loc[[r.id for r in rows]], fmt, index=True)
         return
     out = console()
     out.print(
@@ -215,10 +227,24 @@ def export(
     output: Path = typer.Option(
         None, "--output", "-o", help="Write to this file (default: stdout).", dir_okay=False
     ),
-) -> None:
-    """Export the whole graph (claims, sources, benchmarks, runs) as Turtle, JSON-LD or N-Quads."""
+    to: str = typer.Option(
+        None, "--to", metavar="URL", help="Load the graph into the SPARQL server at URL instead "
+        "(e.g. http://127.0.0.1:7878 of `oxigraph serve`), replacing what it held; then "
+        "FWCLAIMS_STORE=URL makes every reading command query it.",
+    ),
+) -> None:  # fmt: skip
+    """Export the whole graph (claims, sources, benchmarks, runs) as Turtle, JSON-LD or N-Quads,
+    or load it into a SPARQL server (--to URL)."""
     from kg.export import export as do_export
+    from kg.export import to_server
     from kg.fsutil import write_atomic
+
+    if to:
+        from kg.load import store_url
+
+        quads = to_server(corpus(store=""), store_url(to))
+        console(stderr=True).print(f"loaded {quads:,} quads into {to}")
+        return
 
     text = do_export(corpus(), fmt)
     if output is None:

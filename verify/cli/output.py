@@ -34,11 +34,18 @@ def safe(value: Any) -> str:
     return escape(clean(value))
 
 
-def corpus(*, use_cache: bool = True, record_policy: str = "skip", warn: bool = True) -> Corpus:
-    """The project's corpus (see kg.load.load_corpus); run records left out are warned about."""
+def corpus(
+    *,
+    use_cache: bool = True,
+    record_policy: str = "skip",
+    store: str | None = None,
+    warn: bool = True,
+) -> Corpus:
+    """The project's corpus (see kg.load.load_corpus; `store` "" forces the embedded one); run
+    records left out are warned about."""
     from kg.load import load_corpus
 
-    c = load_corpus(use_cache=use_cache, record_policy=record_policy)
+    c = load_corpus(use_cache=use_cache, record_policy=record_policy, store=store)
     if warn:
         warn_skipped(c)
     return c

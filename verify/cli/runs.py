@@ -1,4 +1,4 @@
-"""Commands that measure: run (checks -> verdicts + run records), env, results, calibrate."""
+"""Commands that measure: run (checks -> verdicts + run records), env, calibrate."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from verify.cli.output import console, print_json, safe, table, warn
+from verify.cli.output import console, print_json, safe, table
 from verify.run.options import DEFAULT_BUDGET_S, RunOptions
 
 JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
@@ -18,7 +18,6 @@ def register(app: typer.Typer) -> None:
     """Attach this module's commands to the app."""
     app.command()(run)
     app.command()(env)
-    app.command()(results)
     app.command()(calibrate)
     app.command()(reproduce)
 
@@ -46,6 +45,10 @@ def run(
         None, "--claim", metavar="ID", help="A claim id; repeat for several."
     ),
     every: bool = typer.Option(False, "--all", help="Run every claim that has a check."),
+    kind: list[str] = typer.Option(
+        None, "--kind", metavar="KIND", help="Only claims of this kind (performance, capability, "
+        "adoption); repeat for several. With --all: --all --kind performance times everything.",
+    ),  # fmt: skip
     budget: float = typer.Option(
         DEFAULT_BUDGET_S,
         "--budget",
@@ -66,7 +69,15 @@ def run(
     results_dir: Path = typer.Option(
         None, "--results-dir", help="Where run records go (default: data/results/ of the project)."
     ),
-) -> None:
+    shard: str = typer.Option(
+        None, "--shard", metavar="K/N", help="Run only the K-th of N parts of the selection "
+        "(K from 1 to N), for one machine of a fleet: the split is by a hash of each claim id, "
+        "so it is the same everywhere and adding a claim moves no other.",
+    ),
+    list_only: bool = typer.Option(
+        False, "--list", help="Print the claim ids the selection would run, one a line; run nothing."
+    ),
+) -> None:  # fmt: skip
     """Run claims' checks on this machine, judge each claim, write one run record per check.
 
     Exit codes: 0 every check ran (whatever its verdict, including not checkable here);
@@ -77,7 +88,15 @@ def run(
     """
     from kg.errors import Unsatisfied
     from kg.model import RunStatus
-    from verify.run.engine import run_claims
+    from verify.run.engine import run_claims, select
+    from verify.run.shard import Shard
+
+    part = Shard.parse(shard) if shard else None
+    if list_only:
+        _print_selection(
+            list(select(claim or [], every=every, shard=part, kinds=kind or ())), json_out
+        )
+        return
 
     bar = None if json_out else _progress_bar()
 
@@ -94,9 +113,11 @@ def run(
     opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
     if bar is not None:
         with bar:
-            found = run_claims(claim or [], opts, every=every, device=device, on_start=on_start)
+            found = run_claims(claim or [], opts, every=every, device=device, on_start=on_start,
+                               shard=part, kinds=kind or ())  # fmt: skip
     else:
-        found = run_claims(claim or [], opts, every=every, device=device)
+        found = run_claims(claim or [], opts, every=every, device=device, shard=part,
+                           kinds=kind or ())  # fmt: skip
     if json_out:
         print_json([r.to_dict() for r in found])
     else:
@@ -123,6 +144,13 @@ def run(
         raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")
 
 
+def _print_selection(ids: list[str], json_out: bool) -> None:
+    if json_out:
+        print_json(ids)
+    else:
+        sys.stdout.write("".join(f"{i}\n" for i in ids))
+
+
 def env(json_out: bool = JSON) -> None:
     """Show this machine's environment and the id its run records are filed under."""
     from kg.environments import environment_id
@@ -144,42 +172,6 @@ def env(json_out: bool = JSON) -> None:
         *[[name, version or "-"] for name, version in info["packages"].items()],
     ]
     console().print(table(["", "value"], rows))
-
-
-def _best(record: dict[str, Any]) -> str:
-    sums = [c["summary"] for c in record.get("cells", []) if c.get("summary")]
-    if not sums:
-        return "-"
-    s = max(sums, key=lambda x: x["ratio"])
-    return f"{s['ratio']:.2f}x [{s['ci_low']:.2f}-{s['ci_high']:.2f}] {s['label']}"
-
-
-def results(
-    claim: str = typer.Option(None, "--claim", metavar="ID", help="Only records of this claim."),
-    json_out: bool = JSON,
-    results_dir: Path = typer.Option(None, "--results-dir", help="Default: data/results/."),
-) -> None:
-    """List run records, newest first: when, where, which claim, the verdict and the largest ratio.
-
-    A record that cannot be read is named in a warning and left out."""
-    from kg import paths
-    from kg.records import list_records
-
-    folder = results_dir or paths.results_dir(paths.find_root())
-    found, bad = list_records(folder, claim)
-    for e in bad:
-        warn(f"run record left out: {e}")
-    if json_out:
-        keys = ("record_id", "claim_id", "status", "verdict", "started", "duration_s",
-                "environment_id")  # fmt: skip
-        print_json([{"path": str(p), **{k: r.get(k) for k in keys}, "best_cell": _best(r)}
-                    for p, r in found])  # fmt: skip
-        return
-    rows = [[r["started"][:19], r["environment_id"], r["claim_id"], r["verdict"]["label"], _best(r)]
-            for _, r in found]  # fmt: skip
-    console().print(
-        table(["started (UTC)", "environment", "claim", "verdict", "largest ratio"], rows)
-    )
 
 
 def calibrate(

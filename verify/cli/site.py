@@ -27,24 +27,27 @@ def publish(
         file_okay=False,
     ),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+    full: bool = typer.Option(False, "--full", help="Render every page again, even those of "
+                              "claims that did not change since the previous site."),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid-records", help="Publish even when some run records cannot be "
         "read: leave them out, and name them on the site's index and method pages.",
     ),
 ) -> None:  # fmt: skip
     """Build the static claims site: index matrix, one page per claim, sources, environments,
-    method, changes and an Atom feed. Works from file:// with no network; replaces the old site
-    only when the new one is complete. Refuses (exit 2) when a run record cannot be read, unless
-    --skip-invalid-records is given."""
+    method, changes, an Atom feed and CSV downloads. Works from file:// with no network;
+    replaces the old site only when the new one is complete. The files of claims whose inputs
+    did not change are taken from the previous site (the result is the same as with --full).
+    Refuses (exit 2) when a run record cannot be read, unless --skip-invalid-records is given."""
     from verify.publish.build import publish as build
 
-    result = build(corpus(), out or _default_out(), skip_invalid_records=skip_invalid)
+    result = build(corpus(), out or _default_out(), full=full, skip_invalid_records=skip_invalid)
     if json_out:
         print_json(result.to_dict())
         return
     console().print(
-        f"published {result.pages} pages ({result.files} files, {result.claims} claims)"
-        f" to {safe(result.out)} in {result.seconds:.1f} s"
+        f"published {result.pages} pages ({result.files} files, {result.claims} claims, "
+        f"{result.reused} unchanged) to {safe(result.out)} in {result.seconds:.1f} s"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -69,6 +70,7 @@ def register(app: typer.Typer) -> None:
     )
     claim_app.command("new")(new)
     evidence_app.command("import")(import_)
+    evidence_app.command("pytest-benchmark")(pytest_benchmark)
     app.add_typer(claim_app, name="claim")
     app.add_typer(evidence_app, name="evidence")
 
@@ -137,3 +139,23 @@ def import_(
         return
     n = evidence.write_evidence(root)
     console().print(f"wrote {n} measurements to {safe(target)}")
+
+
+def pytest_benchmark(
+    file: Path = typer.Argument(..., metavar="FILE", help="A `pytest --benchmark-json` file.",
+                                dir_okay=False, exists=True),
+    claim: list[str] = typer.Option(..., "--claim", metavar="ID",
+                                    help="The claim it bears on; repeat for several."),
+    framework: str = typer.Option(None, "--framework", help="torch, tensorflow or jax, if the "
+                                  "benchmarks exercise one framework."),
+) -> None:  # fmt: skip
+    """Import a team's own pytest-benchmark results as published evidence for claims: one
+    measurement per benchmark (its median), the file's machine as the hardware, written to
+    data/snapshots/pytest-benchmark-NAME.ttl and shown on the claims' pages. The corpus is
+    validated with it; on a problem nothing is kept."""
+    from kg import benchjson, paths
+
+    root = paths.find_root()
+    target = benchjson.import_file(root, file, list(claim), framework)
+    rel = target.relative_to(root) if target.is_relative_to(root) else target
+    console().print(f"wrote {safe(rel)}: evidence for {safe(', '.join(claim))}")

@@ -4,7 +4,9 @@ Pages come from the jinja2 templates in site/templates/ (autoescaped), assets fr
 data only through the read API (see verify.publish.sitedata). Every link is relative, every asset is
 shipped, so the folder works from file:// with no network. The same corpus gives the same bytes.
 The site is built in a temporary folder beside the target and swapped in at the end, so a failed
-publish leaves the previous site as it was.
+publish leaves the previous site as it was. A claim whose inputs did not change since the previous
+site keeps that site's files (linked, not rendered again; see verify.publish.incremental), and so
+do raw records already there; ``full=True`` renders everything.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from kg import api
 from kg.errors import RecordError, UsageError
 from kg.paths import PACKAGE_ROOT
 from kg.store import Corpus
-from verify.publish import claimpage, pages, sitedata
+from verify.publish import claimpage, incremental, pages, sitedata
 from verify.publish.sitedata import STATUS, SiteData, safe_name
 
 MARKER = ".fwclaims-site"  # a folder holding this file was written by publish and may be replaced
@@ -43,11 +45,13 @@ class PublishResult:
     files: int
     claims: int
     seconds: float
+    reused: int = 0  # claims whose files came from the previous site unchanged
 
     def to_dict(self) -> dict:
         """Plain dict for --json."""
         return {"out": str(self.out), "pages": self.pages, "files": self.files,
-                "claims": self.claims, "seconds": round(self.seconds, 3)}  # fmt: skip
+                "claims": self.claims, "reused_claims": self.reused,
+                "seconds": round(self.seconds, 3)}  # fmt: skip
 
 
 def environment():
@@ -70,10 +74,13 @@ def environment():
     return env
 
 
-def publish(corpus: Corpus, out: Path, *, skip_invalid_records: bool = False) -> PublishResult:
-    """Build the site for `corpus` into `out`, replacing a previous site there atomically. Run
-    records that could not be read make it refuse (RecordError) unless `skip_invalid_records`,
-    and then the site names them."""
+def publish(
+    corpus: Corpus, out: Path, *, full: bool = False, skip_invalid_records: bool = False
+) -> PublishResult:
+    """Build the site for `corpus` into `out`, replacing a previous site there atomically; the
+    previous site's files of unchanged claims are reused unless `full`. Run records that could
+    not be read make it refuse (RecordError) unless `skip_invalid_records`, and then the site
+    names them."""
     if corpus.skipped and not skip_invalid_records:
         raise _unreadable(corpus)
     start = time.perf_counter()
@@ -85,16 +92,28 @@ def publish(corpus: Corpus, out: Path, *, skip_invalid_records: bool = False) ->
     except OSError as e:
         raise UsageError(f"cannot write a site next to {out} ({e}); choose another --out") from e
     try:
-        data = sitedata.gather(corpus)
-        writer = _Writer(tmp, environment(), data)
+        data = sitedata.gather(corpus, documents=False)
+        digests = incremental.claim_digests(data, incremental.shared_digest(data, corpus.files))
+        before = None if full or not (out / MARKER).is_file() else out
+        old = incremental.previous(out) if before else {}
+        reuse = {c for c, d in digests.items() if old.get(c) == d and _has_files(out, c)}
+        changed = [c for c in data.claims if c not in reuse]
+        graphs = sitedata.claim_graphs(corpus, changed if reuse else None)
+        data.documents = {cid: sitedata.documents(t) for cid, t in graphs.items()}
+        writer = _Writer(tmp, environment(), data, previous=before, reuse=reuse)
         writer.build()
         (tmp / MARKER).write_text("fwclaims static site; `verify publish` replaces this folder\n")
+        (tmp / incremental.MANIFEST).write_text(incremental.manifest_text(digests))
         _swap(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return PublishResult(out, writer.pages, writer.files, len(data.claims),
-                         time.perf_counter() - start)  # fmt: skip
+                         time.perf_counter() - start, len(reuse))  # fmt: skip
+
+
+def _has_files(site: Path, claim_id: str) -> bool:
+    return (site / incremental.claim_files(claim_id)[0]).is_file()
 
 
 def _unreadable(corpus: Corpus) -> RecordError:
@@ -137,9 +156,25 @@ def _swap(new: Path, out: Path) -> None:
 class _Writer:
     """Renders every page and copies assets and raw records into the build folder."""
 
-    def __init__(self, base: Path, env, data: SiteData) -> None:
+    def __init__(
+        self, base: Path, env, data: SiteData, *, previous: Path | None = None,
+        reuse: set[str] | frozenset[str] = frozenset(),
+    ) -> None:  # fmt: skip
         self.base, self.env, self.data = base, env, data
+        self.previous, self.reuse = previous, reuse
         self.pages = self.files = 0
+
+    def reused(self, claim_id: str) -> bool:
+        """Link an unchanged claim's files from the previous site; whether it did."""
+        if self.previous is None or claim_id not in self.reuse:
+            return False
+        for rel in incremental.claim_files(claim_id):
+            src = self.previous / rel
+            if src.is_file():
+                incremental.link_or_copy(src, self.base / rel)
+                self.files += 1
+                self.pages += rel.endswith(".html")
+        return True
 
     def write(self, rel: str, content: str | bytes) -> None:
         path = self.base / rel
@@ -168,6 +203,10 @@ class _Writer:
                 continue
             dest = self.base / href
             if not dest.exists():
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dest)
+                old = self.previous / href if self.previous else None
+                if old is not None and old.is_file() and old.stat().st_size == src.stat().st_size:
+                    incremental.link_or_copy(old, dest)  # records never change once written
+                else:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src, dest)
                 self.files += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +16,15 @@ from verify.publish import claimpage
 from verify.publish.sitedata import STATUS, SiteData, SourceClaim, safe_name, source_index
 
 FEED_EPOCH = "1970-01-01T00:00:00Z"  # `updated` of a feed with no change yet: fixed, not "now"
+TABLES = (
+    ("claims", "one row per claim, its check's rule and its conditions as columns"),
+    ("runs", "one row per run"),
+    (
+        "measurements",
+        "one row per run, cell and tier: median, p90, ratio, CI, batch and input size",
+    ),
+    ("verdicts", "claims by environments, the newest verdict in each"),
+)
 
 
 def write_all(w: Any) -> None:
@@ -22,11 +33,24 @@ def write_all(w: Any) -> None:
     statuses = {cid: data.status(cid) for cid in data.claims}
     index(w, data, statuses)
     for cid in data.claims:
-        claim(w, data, cid, statuses[cid])
+        if not w.reused(cid):
+            claim(w, data, cid, statuses[cid])
     sources(w, data, statuses)
     environments(w, data)
     method(w, data)
     changes(w, data)
+    tables(w, data)
+
+
+def tables(w: Any, data: SiteData) -> None:
+    """The site-wide CSV downloads, from kg.frames' rows (the columns a DataFrame has)."""
+    for name, _ in TABLES:
+        columns, rows = data.tables[name]
+        buf = io.StringIO()
+        out = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        out.writeheader()
+        out.writerows(rows)
+        w.write(f"data/{name}.csv", buf.getvalue())
 
 
 def _env_columns(data: SiteData) -> list[dict[str, str]]:
@@ -57,6 +81,7 @@ def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
         verdicts=data.verdicts,
         extra=data.definition,
         skipped=data.skipped,
+        tables=TABLES,
     )
 
 

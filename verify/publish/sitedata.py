@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg import api, changes, export, paths
+from kg import api, changes, export, frames, paths
 from kg.changes import Flip
 from kg.environments import machine_label, row_versions, versions_text
 from kg.rows import (
@@ -87,6 +87,7 @@ class SiteData:
     runs_by_claim: dict[str, list[Run]] = field(default_factory=dict)
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
+    tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
 
     def status(self, claim_id: str) -> str:
         """One status for a claim across environments (a key of STATUS)."""
@@ -144,7 +145,30 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
         skipped=api.skipped_records(corpus),
+        tables=_tables(corpus),
     )
+
+
+def _tables(corpus: Corpus) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
+    """kg.frames' rows and columns, for the site's CSV downloads."""
+    claim_rows = frames.claim_rows(corpus)
+    envs, verdict_rows = frames.verdict_rows(corpus)
+    return {
+        "claims": (frames.claim_columns(claim_rows), claim_rows),
+        "runs": (list(frames.RUN_COLUMNS), frames.run_rows(corpus)),
+        "measurements": (list(frames.MEASUREMENT_COLUMNS), frames.measurement_rows(corpus)),
+        "verdicts": (["id", *envs], verdict_rows),
+    }
+
+
+def claim_graphs(corpus: Corpus, ids: list[str] | None = None) -> dict[str, Any]:
+    """Each claim's triples for its downloads (every claim's, or only these claims')."""
+    return export.claim_graphs(corpus, ids)
+
+
+def documents(triples: Any) -> tuple[bytes, bytes]:
+    """A claim's Turtle and JSON-LD downloads from its triples."""
+    return export.claim_documents(triples)
 
 
 def _environments(rows: list[Environment]) -> dict[str, SiteEnvironment]:

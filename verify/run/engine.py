@@ -12,19 +12,20 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from kg import api, paths
 from kg.environments import environment_id
 from kg.errors import UsageError
 from kg.load import load_corpus
-from kg.model import Check, CheckType, Label, RunStatus, Verdict
+from kg.model import Check, CheckType, Kind, Label, RunStatus, Verdict
 from verify.run import cleanup, gpusanity, oneshot, saving, timed
 from verify.run import environment as env_mod
 from verify.run.datacheck import judge_data
 from verify.run.failures import RunFailure
 from verify.run.options import RunOptions, RunResult
+from verify.run.shard import Shard
 from verify.run.state import CheckState
 from verify.run.workers import describe, spawn
 
@@ -132,14 +133,31 @@ def resolve_device(requested: str, claim_device: str) -> str:
     return "cuda" if claim_device in ("gpu", "any") and env_mod.has_cuda() else "cpu"
 
 
-def select(claim_ids: list[str], *, every: bool = False) -> dict[str, Check | None]:
-    """The checks of the named claims (or of every checkable claim), in order; unknown ids raise
-    kg.errors.UnknownClaim before anything runs."""
+def select(
+    claim_ids: list[str],
+    *,
+    every: bool = False,
+    shard: Shard | None = None,
+    kinds: Collection[str] = (),
+) -> dict[str, Check | None]:
+    """The checks of the named claims (or of every checkable claim), in order, only those of
+    `shard` and of the claim `kinds` when given; unknown ids or kinds raise before anything runs."""
     if not claim_ids and not every:
         raise UsageError("name at least one claim with --claim ID, or use --all")
+    unknown = sorted(set(kinds) - {k.value for k in Kind})
+    if unknown:
+        raise UsageError(
+            f"unknown claim kind {unknown[0]!r}: use {', '.join(k.value for k in Kind)}"
+        )
     corpus = load_corpus()
     ids = api.checkable_claim_ids(corpus) if every else list(dict.fromkeys(claim_ids))
-    return {claim_id: api.claim_check(corpus, claim_id) for claim_id in ids}
+    checks = {claim_id: api.claim_check(corpus, claim_id) for claim_id in ids}
+    return {
+        c: check
+        for c, check in checks.items()
+        if (shard is None or shard.holds(c))
+        and (not kinds or (check is not None and check.kind in kinds))
+    }
 
 
 def run_claims(
@@ -149,13 +167,15 @@ def run_claims(
     every: bool = False,
     device: str = "auto",
     on_start: Callable[[str], Progress | None] | None = None,
+    shard: Shard | None = None,
+    kinds: Collection[str] = (),
 ) -> list[RunResult]:
-    """Run the checks of some claims (or every checkable claim), in order; one result each,
-    `guarded` (nothing measured into a folder that refuses records, nothing left behind).
-
-    `on_start(claim_id)` may return a progress callback for that check."""
+    """Run the checks of some claims (or every checkable claim), in order, only those of `shard`
+    when given; one result each, `guarded` (nothing measured into a folder that refuses records,
+    nothing left behind). `on_start(claim_id)` may return a progress callback."""
     with guarded(options):
-        return _run_claims(claim_ids, options, every=every, device=device, on_start=on_start)
+        return _run_claims(claim_ids, options, every=every, device=device, on_start=on_start,
+                           shard=shard, kinds=kinds)  # fmt: skip
 
 
 def _run_claims(
@@ -165,13 +185,13 @@ def _run_claims(
     every: bool = False,
     device: str = "auto",
     on_start: Callable[[str], Progress | None] | None = None,
+    shard: Shard | None = None,
+    kinds: Collection[str] = (),
 ) -> list[RunResult]:
-    """Run the checks of some claims (or every checkable claim), in order; one result each.
-
-    `on_start(claim_id)` may return a progress callback for that check."""
+    """What run_claims does inside its guard."""
     if device not in DEVICES:
         raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
-    checks = select(claim_ids, every=every)
+    checks = select(claim_ids, every=every, shard=shard, kinds=kinds)
     environment = env_mod.collect()
     devices = {resolve_device(device, c.device) for c in checks.values() if c is not None}
     if "cuda" in devices:  # a health figure for the card, in every record of this run

@@ -36,7 +36,7 @@ def create_app(site_dir: Path, corpus: Corpus, limits: Limits | None = None, *,
     limits = limits or Limits()
     site = Path(site_dir).resolve()
     data = sitedata.gather(corpus, documents=False)
-    endpoint = SparqlEndpoint(corpus.store, limits, require_guard=not allow_unsandboxed,
+    endpoint = SparqlEndpoint(corpus.embedded, limits, require_guard=not allow_unsandboxed,
                               scratch=scratch)  # fmt: skip
 
     @asynccontextmanager

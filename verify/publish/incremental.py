@@ -1,0 +1,103 @@
+"""Incremental publish: a claim's files (page, Turtle, JSON-LD, runs CSV) are rendered again only
+when something they are made of changed; otherwise the previous site's files are linked in.
+
+What a claim's files are made of, as a digest kept in the site's manifest: the claim's own run
+records (path, size, modification time; records are append-only), and everything the pages share
+(the code and templates that render them, every Turtle file of the corpus, the environments'
+names). A changed claim file or any code change therefore rebuilds every claim, while a new run
+record rebuilds only its claim's files; the pages that list all claims (index, sources,
+environments, changes, downloads) are always rendered. The result is the same, byte for byte, as
+a full publish (a test holds it to that).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from kg.paths import PACKAGE_ROOT
+from verify.publish.sitedata import SiteData, safe_name
+
+MANIFEST = ".fwclaims-manifest.json"
+VERSION = 1
+CODE_GLOBS = ("kg/*.py", "kg/*.ttl", "kg/*.json", "verify/publish/*.py", "verify/judge/*.py",
+              "site/templates/*", "site/static/*", "verify/_site/templates/*",
+              "verify/_site/static/*")  # fmt: skip
+
+
+def _hash_files(h: Any, files: list[Path]) -> None:
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError:
+            continue
+        h.update(f"{f.name}\0{len(data)}\0".encode())
+        h.update(data)
+
+
+def shared_digest(data: SiteData, turtle_files: list[Path]) -> str:
+    """A digest of what every claim's files share: code, templates, Turtle, environment names."""
+    h = hashlib.sha256(f"v{VERSION}".encode())
+    _hash_files(h, sorted(f for g in CODE_GLOBS for f in PACKAGE_ROOT.glob(g)))
+    _hash_files(h, turtle_files)
+    envs = [(e, data.environments[e].display, data.environments[e].machine,
+             data.environments[e].versions) for e in data.env_order]  # fmt: skip
+    h.update(json.dumps(envs).encode())
+    return h.hexdigest()
+
+
+def claim_digests(data: SiteData, shared: str) -> dict[str, str]:
+    """Each claim id -> the digest of what its files are made of."""
+    out = {}
+    for cid in data.claims:
+        h = hashlib.sha256(shared.encode())
+        for r in data.runs_by_claim.get(cid, []):
+            h.update(f"{r.run}\0{r.record}\0{_stat(data.root, r.record)}\n".encode())
+        out[cid] = h.hexdigest()
+    return out
+
+
+def _stat(root: Path, record: str | None) -> str:
+    if not record:
+        return ""
+    try:
+        st = (root / record).stat()
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def previous(out: Path) -> dict[str, str]:
+    """The claim digests of the site already at `out` (empty when there is none to reuse)."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(manifest, dict) or manifest.get("version") != VERSION:
+        return {}
+    claims = manifest.get("claims")
+    return claims if isinstance(claims, dict) else {}
+
+
+def manifest_text(digests: dict[str, str]) -> str:
+    """The manifest a site keeps for the next publish."""
+    return json.dumps({"version": VERSION, "claims": digests}, indent=0, sort_keys=True) + "\n"
+
+
+def claim_files(cid: str) -> list[str]:
+    """The files of one claim, relative to the site."""
+    name = safe_name(cid)
+    return [f"claims/{name}{ext}" for ext in (".html", ".ttl", ".jsonld", ".runs.csv")]
+
+
+def link_or_copy(src: Path, dest: Path) -> None:
+    """Put `src` at `dest` as a hard link (no bytes copied), or a copy across file systems."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
