@@ -86,8 +86,6 @@ def run(
     where); 2 bad input (unknown claim id, bad option, a results folder that cannot be written).
     Ctrl+C or SIGTERM stop it and remove its workers and scratch folders.
     """
-    from kg.errors import Unsatisfied
-    from kg.model import RunStatus
     from verify.run.engine import run_claims, select
     from verify.run.shard import Shard
 
@@ -136,12 +134,7 @@ def run(
         for r in found:
             if r.path:
                 out.print(f"record: {safe(r.path)}")
-    unsaved = [r.unsaved for r in found if r.unsaved]
-    if unsaved:
-        raise Unsatisfied(" ".join(unsaved))
-    errored = [r.claim_id for r in found if r.status == RunStatus.ERROR]
-    if errored:
-        raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")
+    _fail_if_unsatisfied(found)
 
 
 def _print_selection(ids: list[str], json_out: bool) -> None:
@@ -149,6 +142,19 @@ def _print_selection(ids: list[str], json_out: bool) -> None:
         print_json(ids)
     else:
         sys.stdout.write("".join(f"{i}\n" for i in ids))
+
+
+def _fail_if_unsatisfied(found: list[Any]) -> None:
+    """Exit 1 (Unsatisfied) when a record had to be kept elsewhere or a check errored."""
+    from kg.errors import Unsatisfied
+    from kg.model import RunStatus
+
+    unsaved = [r.unsaved for r in found if r.unsaved]
+    if unsaved:
+        raise Unsatisfied(" ".join(unsaved))
+    errored = [r.claim_id for r in found if r.status == RunStatus.ERROR]
+    if errored:
+        raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")
 
 
 def env(json_out: bool = JSON) -> None:
