@@ -54,14 +54,15 @@ def benchmark_specs(corpus: Corpus, loc: Locator) -> tuple[dict[str, Spec], list
         spec = specs.get(r["b"])
         if spec is None:
             continue
-        f, line = loc.where(r["b"], F + "parameterSchema")
         try:
             spec.schema = paramschema.compile_schema(str(r["s"]))
         except paramschema.SchemaProblem as e:
+            f, line = loc.where(r["b"], F + "parameterSchema")  # located only when wrong
             problems.append(Problem(f, line, loc.label(r["b"]), f"fwc:parameterSchema {e}"))
             continue
         described = paramschema.names(spec.schema[1])
         if described != spec.names:
+            f, line = loc.where(r["b"], F + "parameterSchema")
             problems.append(
                 Problem(
                     f,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kg import ns, turtlecheck
 from kg.errors import Problem
-from kg.locate import Locator, file_lines, find_line, find_text, prefixed
+from kg.locate import Locator, find_line, find_text, prefixed
 from kg.store import Corpus, display_path
 from kg.textutil import close_matches
 
@@ -148,10 +148,13 @@ def _kinds(corpus: Corpus, loc: Locator) -> list[Problem]:
                 " a claim has exactly one kind; keep one",
             )  # fmt: skip
         )
+    # Candidates by property (indexed): what only claims have, or an id or statement under
+    # claim:, which a claim block keeps when its `a fwc:...Claim` is lost.
     rows = corpus.query(
         "SELECT DISTINCT ?c ?g WHERE { { GRAPH ?g { ?c ?p ?o VALUES ?p { %s } } }"
-        ' UNION { GRAPH ?g { ?c ?p ?o } FILTER(isIRI(?c) && STRSTARTS(STR(?c), "%s")) }'
-        " FILTER NOT EXISTS { ?c a ?k . VALUES ?k { %s } } }" % (CLAIM_ONLY, ns.CLAIM, KINDS)
+        " UNION { GRAPH ?g { ?c ?p ?o VALUES ?p { schema:identifier schema:text } }"
+        ' FILTER(isIRI(?c) && STRSTARTS(STR(?c), "%s")) }'
+        " MINUS { ?c a ?k . VALUES ?k { %s } } }" % (CLAIM_ONLY, ns.CLAIM, KINDS)
     )
     for r in rows:
         rel = ns.graph_path(r["g"])
@@ -170,80 +173,83 @@ def _kinds(corpus: Corpus, loc: Locator) -> list[Problem]:
     return out
 
 
+def _terms(corpus: Corpus) -> list[str]:
+    """Every property and class the graph uses (a few hundred, whatever its size)."""
+    return corpus.memoised(
+        "crossfile.terms",
+        lambda: sorted(
+            str(r["t"])
+            for r in corpus.query("SELECT DISTINCT ?t WHERE { { ?s ?t ?o } UNION { ?s a ?t } }")
+        ),
+    )
+
+
+def _uses(corpus: Corpus, term: str) -> dict[str, str]:
+    """For each claim or snapshot file using `term` as a property or class: one subject there."""
+    rows = corpus.query(
+        "SELECT ?s ?g WHERE { GRAPH ?g { { ?s ?t ?o } UNION { ?s a ?t } }"
+        ' FILTER(?g != <%s> && !STRSTARTS(STR(?g), "%s")) }'
+        % (ns.graph_iri("vocab"), RECORDS_GRAPH),
+        t=term,
+    )
+    first: dict[str, str] = {}
+    for r in rows:
+        first.setdefault(ns.graph_path(r["g"]), r["s"])
+    return dict(sorted(first.items()))
+
+
 def _vocabulary(corpus: Corpus, loc: Locator) -> list[Problem]:
     # Properties and classes only: a misspelt value (fwc:FPGA as a device) is already reported
     # by the shape of the property that takes it, with the values it may be.
-    rows = corpus.query(
-        "SELECT DISTINCT ?s ?t ?g WHERE { GRAPH ?g { { ?s ?t ?o } UNION { ?s a ?t } }"
-        ' FILTER(STRSTARTS(STR(?t), "%s") && ?g != <%s> && !STRSTARTS(STR(?g), "%s"))'
-        " FILTER NOT EXISTS { GRAPH <%s> { ?t ?vp ?vo } } }"
-        % (ns.FWC, ns.graph_iri("vocab"), RECORDS_GRAPH, ns.graph_iri("vocab"))
-    )
-    if not rows:
-        return []
-    known = [
-        str(r["t"])[len(ns.FWC) :]
+    known = {
+        str(r["t"])
         for r in corpus.query(
             'SELECT DISTINCT ?t WHERE { GRAPH <%s> { ?t ?p ?o } FILTER(STRSTARTS(STR(?t), "%s")) }'
             % (ns.graph_iri("vocab"), ns.FWC)
         )
-    ]
-    first: dict[tuple[str, str], str] = {}
-    for r in rows:
-        first.setdefault((r["t"], ns.graph_path(r["g"])), r["s"])
+    }
+    names = sorted(t[len(ns.FWC) :] for t in known)
     out = []
-    for (term, rel), subject in sorted(first.items()):
+    for term in (t for t in _terms(corpus) if t.startswith(ns.FWC) and t not in known):
         name = term[len(ns.FWC) :]
-        close = close_matches(name, known, n=2, cutoff=0.7)
+        close = close_matches(name, names, n=2, cutoff=0.7)
         hint = f" (did you mean {', '.join('fwc:' + c for c in close)}?)" if close else ""
-        owner, _ = loc.owner(subject)
-        path = corpus.root / rel
-        line = find_text(path, [f"fwc:{name}", f"<{term}>"]) or find_line(path, owner)
-        out.append(
-            Problem(
-                rel,
-                line,
-                loc.label(owner),
-                f"fwc:{name} is not a term of the fwc: vocabulary{hint}: the vocabulary is closed"
-                " (kg/fwc.ttl lists every term); use one of its terms",
+        for rel, subject in _uses(corpus, term).items():
+            owner, _ = loc.owner(subject)
+            path = corpus.root / rel
+            out.append(
+                Problem(
+                    rel,
+                    find_text(path, [f"fwc:{name}", f"<{term}>"]) or find_line(path, owner),
+                    loc.label(owner),
+                    f"fwc:{name} is not a term of the fwc: vocabulary{hint}: the vocabulary is"
+                    " closed (kg/fwc.ttl lists every term); use one of its terms",
+                )
             )
-        )
     return out
 
 
 def _mistyped_namespaces(corpus: Corpus, loc: Locator) -> list[Problem]:
     # Properties and classes written as full IRIs in a mistyped namespace: the prefix lines are
     # checked when the files load, but <https://schema.org/text> needs no prefix.
-    near = " || ".join(
-        f'STRSTARTS(LCASE(STR(?t)), "{scheme}{turtlecheck.key(iri)}")'
-        for iri in ns.PREFIXES.values()
-        for scheme in ("http://", "https://")
-    )
-    rows = corpus.query(
-        "SELECT DISTINCT ?s ?t ?g WHERE { GRAPH ?g { { ?s ?t ?o } UNION { ?s a ?t } }"
-        ' FILTER(?g != <%s> && !STRSTARTS(STR(?g), "%s") && (%s)) }'
-        % (ns.graph_iri("vocab"), RECORDS_GRAPH, near)
-    )
-    first: dict[tuple[str, str], str] = {}
-    for r in rows:
-        if turtlecheck.mistyped_namespace(r["t"]) is not None:
-            first.setdefault((r["t"], ns.graph_path(r["g"])), r["s"])
     out = []
-    for (term, rel), subject in sorted(first.items()):
+    for term in _terms(corpus):
         found = turtlecheck.mistyped_namespace(term)
-        assert found is not None
+        if found is None:
+            continue
         prefix, right, local = found
-        owner, _ = loc.owner(subject)
-        path = corpus.root / rel
-        out.append(
-            Problem(
-                rel,
-                find_text(path, [f"<{term}>"]) or find_line(path, owner),
-                loc.label(owner),
-                f"<{term}> is not in the {prefix}: namespace <{right}>: write {prefix}:{local}"
-                f" or <{right}{local}>",
+        for rel, subject in _uses(corpus, term).items():
+            owner, _ = loc.owner(subject)
+            path = corpus.root / rel
+            out.append(
+                Problem(
+                    rel,
+                    find_text(path, [f"<{term}>"]) or find_line(path, owner),
+                    loc.label(owner),
+                    f"<{term}> is not in the {prefix}: namespace <{right}>: write {prefix}:{local}"
+                    f" or <{right}{local}>",
+                )
             )
-        )
     return out
 
 
@@ -268,8 +274,11 @@ def duplicates(corpus: Corpus, loc: Locator) -> list[Problem]:
     twice in one file (pasted twice). Their triples merge into one claim with doubled parts."""
     out = _same_iri_in_files(corpus, loc)
     for path in corpus.files[1:]:  # the vocabulary first, then the hand-edited files
-        lines = file_lines(path)
-        for name, at in turtlecheck.definition_lines(lines).items():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # reported when the file was loaded
+        for name, at in turtlecheck.definition_lines(text).items():
             if len(at) < 2:
                 continue
             iri = _expand(name)

@@ -14,8 +14,10 @@ from kg import ns
 from kg.errors import Problem
 from kg.textutil import odd_character
 
-_PREFIX = re.compile(r"^\s*(@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
-_DEFINES = re.compile(r"^(\S+)\s+(a|rdf:type)\s")
+_PREFIX = re.compile(
+    r"^[ \t]*(@prefix|PREFIX)[ \t]+([A-Za-z][\w.-]*)?:[ \t]*<([^>]*)>", re.IGNORECASE | re.MULTILINE
+)
+_DEFINES = re.compile(r"^(\S+)[ \t]+(a|rdf:type)\s", re.MULTILINE)
 
 
 def key(iri: str) -> str:
@@ -36,10 +38,7 @@ def prefix_problems(rel: str, text: str) -> list[Problem]:
     """One problem per prefix declaration binding a project prefix, or a mistyped form of a
     project namespace, to the wrong namespace, each at its line."""
     problems = []
-    for n, line in enumerate(text.splitlines(), 1):
-        m = _PREFIX.match(line)
-        if not m:
-            continue
+    for m in _PREFIX.finditer(text):
         name, iri = m.group(2) or "", m.group(3)
         right = ns.PREFIXES.get(name)
         miss = near_miss(iri)
@@ -47,7 +46,8 @@ def prefix_problems(rel: str, text: str) -> list[Problem]:
             miss = (name, right)
         if miss is not None:
             what = f"prefix {name}" if name else "the empty prefix"
-            problems.append(Problem(rel, n, what, _prefix_fix(iri, miss[0], miss[1])))
+            line = text.count("\n", 0, m.start()) + 1
+            problems.append(Problem(rel, line, what, _prefix_fix(iri, miss[0], miss[1])))
     return problems
 
 
@@ -107,12 +107,13 @@ def syntax_hint(path: Path, e: SyntaxError) -> str | None:
     return f"a {name} ({code}) at column {col + 1}, where Turtle expects syntax: {fix}"
 
 
-def definition_lines(lines: list[str]) -> dict[str, list[int]]:
+def definition_lines(text: str) -> dict[str, list[int]]:
     """For each name that opens a typed statement block (``NAME a ...`` in column 0), the
     1-based lines where it does: more than one is the same definition written twice."""
     found: dict[str, list[int]] = {}
-    for n, line in enumerate(lines, 1):
-        m = _DEFINES.match(line)
-        if m:
-            found.setdefault(m.group(1), []).append(n)
+    line, at = 1, 0
+    for m in _DEFINES.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        found.setdefault(m.group(1), []).append(line)
     return found
