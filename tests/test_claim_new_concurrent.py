@@ -55,15 +55,24 @@ def test_claim_new_in_parallel_keeps_every_valid_claim_and_refuses_the_invalid(p
     assert set(kept) <= set(ids) and not any(i.startswith("refused-") for i in ids)
 
 
-def test_a_refused_claim_takes_back_only_its_own_block(project):
-    from kg import claimfile
+def test_a_claim_that_is_refused_is_never_seen_by_a_reader(project):
+    import time
 
-    path = project / "claims" / "user-claims.ttl"
-    path.write_text("# hand-written\n", encoding="utf-8")
-    written = b"# hand-written\n\nclaim block\n"
-    path.write_bytes(written + b"# someone else's later line\n")  # edited meanwhile, by hand
-    claimfile._take_back(path, b"# hand-written\n", written)
-    assert path.read_bytes() == b"# hand-written\n# someone else's later line\n"
+    from kg.errors import CorpusError
+
+    proc = _claim_new(project, "refused-claim", "Too short.")
+    loads, seen = 0, []
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            load_corpus(project, use_cache=False)
+        except CorpusError as e:  # the refused claim, or a half-changed file, seen by a reader
+            seen.append(str(e))
+        loads += 1
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "was not added" in err
+    assert loads > 0 and seen == []
+    assert not (project / "claims" / "user-claims.ttl").exists()
 
 
 def test_claim_new_into_a_file_it_cannot_use_exits_2_and_adds_nothing(project):
