@@ -105,12 +105,15 @@ class _TorchSession(_Session):
 
         device = tm.configure(ctx)
         spec, weights, images, labels = _data(cell, params, ctx)
-        model = tm.build(spec, weights).to(device)
-        x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
+        layout = tm.memory_format(params)
+        model = tm.build(spec, weights).to(device, memory_format=layout)
+        x = torch.from_numpy(images).to(device, memory_format=layout)
+        y = torch.from_numpy(labels).to(device)
         b = cell["batch"]
         with torch.no_grad():
             reference = model(x[:b]).cpu().numpy()
-        info = {**tm.runtime_info(device), "parameters": tm.parameter_count(model)}
+        info = {**tm.runtime_info(device), "parameters": tm.parameter_count(model),
+                "memory_format": str(layout).split(".")[-1]}  # fmt: skip
         super().__init__(tier, cell, {**info, **_settings(b, len(images))}, reference)
         model.train()
         self._step_model = torch.compile(model) if tier == "torch-compile-loop" else model

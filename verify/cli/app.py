@@ -18,7 +18,7 @@ from pathlib import Path
 import typer
 
 from kg.errors import FwcError
-from verify.cli import graph, results, runs, site, survey, upkeep
+from verify.cli import explore, graph, results, runs, site, survey, upkeep
 
 HELP = (
     "fwclaims: check what the literature claims about PyTorch vs TensorFlow.\n\n"
@@ -62,7 +62,7 @@ def build() -> typer.Typer:
         rich_markup_mode=None,
     )
     app.callback()(_options)
-    for module in (graph, runs, results, site, survey, upkeep):
+    for module in (graph, runs, explore, results, site, survey, upkeep):
         module.register(app)
     return app
 

@@ -15,7 +15,18 @@ from typing import Any
 from kg import api, changes, export, frames, paths
 from kg.changes import Flip
 from kg.environments import machine_label, row_versions, versions_text
-from kg.rows import CitationEdge, Claim, Concept, Environment, Evidence, Measurement, Run, Source
+from kg.rows import (
+    CitationEdge,
+    Claim,
+    Concept,
+    Environment,
+    Evidence,
+    Exploration,
+    Measurement,
+    Run,
+    Source,
+    Specification,
+)
 from kg.store import Corpus
 from kg.textutil import natural_key
 
@@ -77,6 +88,8 @@ class SiteData:
     runs_by_claim: dict[str, list[Run]] = field(default_factory=dict)
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
+    specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
 
     def status(self, claim_id: str) -> str:
         """One status for a claim across environments (a key of STATUS)."""
@@ -134,6 +147,11 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
         tables=_tables(corpus),
+        explorations=api.latest_explorations(corpus),
+        specifications={
+            x.run: api.specifications(corpus, x.run)
+            for x in api.latest_explorations(corpus).values()
+        },  # fmt: skip
     )
 
 

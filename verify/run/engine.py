@@ -188,3 +188,42 @@ def run_claims(
             done[key] = result
         results.append(result)
     return results
+
+
+def explore_claims(
+    claim_ids: list[str],
+    *,
+    every: bool = False,
+    budget: float | None = None,
+    device: str = "cpu",
+    options: RunOptions | None = None,
+    on_start: Callable[[str], Progress | None] | None = None,
+) -> list[Any]:
+    """Explore the multiverse of some ratio claims (or of every one); one Exploration each,
+    its record written. A named claim without a ratio check is a usage error."""
+    from verify.run import explore
+
+    if device not in ("cpu", "cuda"):
+        raise UsageError(f"unknown device '{device}': use cpu or cuda")
+    checks = select(claim_ids, every=every, kinds=("performance",) if every else ())
+    ratio = {c: k for c, k in checks.items() if k is not None and k.module in explore.SIDES
+             and k.rule.baseline}  # fmt: skip
+    for claim_id in claim_ids:
+        if claim_id not in ratio:
+            raise UsageError(
+                f"claim '{claim_id}' has no ratio check (latency or training) to explore"
+            )
+    opts = dataclasses.replace(options or RunOptions(), device=device)
+    environment = env_mod.collect()
+    found = []
+    for claim_id, check in ratio.items():
+        progress = on_start(claim_id) if on_start else None
+        result = explore.explore(
+            check, opts, lambda c, o: run_check(c, o, environment=environment),
+            budget=budget, on_progress=progress,
+        )  # fmt: skip
+        measured = result.base is not None and result.base.status == RunStatus.OK
+        if result.summary is not None and measured and opts.write:
+            explore.write(result, opts)
+        found.append(result)
+    return found
