@@ -53,7 +53,9 @@ def test_fragile_names_the_factor_that_separates_holding_from_not():
 
 
 def test_reversed_when_the_other_side_wins_in_most_specifications():
-    specs = [spec(N, 0.4, baseline="tf-function")] * 6 + [spec(H, 3.0, baseline="keras-predict")] * 4
+    specs = [spec(N, 0.4, baseline="tf-function")] * 6 + [
+        spec(H, 3.0, baseline="keras-predict")
+    ] * 4
     s = summarise(specs, H)
     assert s.label == Robustness.REVERSED and s.reversed == 6
 
@@ -63,7 +65,9 @@ def test_mixed_when_no_factor_explains_it_or_the_claim_fails_as_stated():
                  spec(N, baseline="b", batch="1"), spec(H, baseline="b", batch="8")]  # fmt: skip
     assert summarise(scattered, H).label == Robustness.MIXED
     split = [spec(H, baseline="a")] * 2 + [spec(N, baseline="b")] * 2
-    assert summarise(split, N).label == Robustness.MIXED  # fragile needs the claim to hold as stated
+    assert (
+        summarise(split, N).label == Robustness.MIXED
+    )  # fragile needs the claim to hold as stated
     assert summarise(split, I).sentence.startswith("Inconclusive as stated; mixed over 4")
 
 
@@ -100,7 +104,8 @@ def test_design_never_pits_a_tier_against_itself_and_one_thread_machines_skip_th
     assert all(s.factors["threads"] == "1" for s in plan)
     crossed = explore.crossed(check, 1, ["subject", "baseline"])
     assert {(s.factors["subject"], s.factors["baseline"]) for s in crossed} == {
-        ("torch-compile", "torch-eager"), ("torch-eager", "torch-compile")
+        ("torch-compile", "torch-eager"),
+        ("torch-eager", "torch-compile"),
     }
 
 
@@ -145,5 +150,5 @@ def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
     assert "What the verdict turns on" in page and 'class="chart spec-curve"' in page
     assert page.count('class="dot"') >= 4 * 2  # baseline and input rows, one dot per spec each
     index = (site / "index.html").read_text()
-    assert f'robustness-{row.robustness}' in index
+    assert f"robustness-{row.robustness}" in index
     assert json.loads(path.read_text())["record_id"] == path.stem
