@@ -12,7 +12,7 @@ import pytest
 
 from kg import api
 from kg.load import load_corpus
-from kg.model import Label, Rule
+from kg.model import Label
 from kg.records import read_record
 from verify.judge.robustness import Robustness, Spec, Split, summarise
 from verify.run import explore
@@ -20,7 +20,7 @@ from verify.run.engine import run_check
 from verify.run.options import RunOptions
 
 REPO = Path(__file__).resolve().parent.parent
-H, N, I = Label.HOLDS, Label.DOES_NOT_HOLD, Label.INCONCLUSIVE
+H, N, UNSURE = Label.HOLDS, Label.DOES_NOT_HOLD, Label.INCONCLUSIVE
 
 
 def spec(label: Label, ratio: float = 2.0, **factors: str) -> Spec:
@@ -68,7 +68,7 @@ def test_mixed_when_no_factor_explains_it_or_the_claim_fails_as_stated():
     assert (
         summarise(split, N).label == Robustness.MIXED
     )  # fragile needs the claim to hold as stated
-    assert summarise(split, I).sentence.startswith("Inconclusive as stated; mixed over 4")
+    assert summarise(split, UNSURE).sentence.startswith("Inconclusive as stated; mixed over 4")
 
 
 def test_a_split_reads_best_level_first():
