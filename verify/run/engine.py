@@ -199,8 +199,8 @@ def explore_claims(
     options: RunOptions | None = None,
     on_start: Callable[[str], Progress | None] | None = None,
 ) -> list[Any]:
-    """Explore the multiverse of some ratio claims (or of every one); one Exploration each,
-    its record written. A named claim without a ratio check is a usage error."""
+    """Explore the multiverse of some ratio claims (or of every one stated for this device); one
+    Exploration each, its record written. A named claim without a ratio check is a usage error."""
     from verify.run import explore
 
     if device not in ("cpu", "cuda"):
@@ -208,6 +208,12 @@ def explore_claims(
     checks = select(claim_ids, every=every, kinds=("performance",) if every else ())
     ratio = {c: k for c, k in checks.items() if k is not None and k.module in explore.SIDES
              and k.rule.baseline}  # fmt: skip
+    if every:  # --all explores only the claims stated for this kind of device
+        ratio = {
+            c: k
+            for c, k in ratio.items()
+            if k.device in ("any", "gpu" if device == "cuda" else "cpu")
+        }
     for claim_id in claim_ids:
         if claim_id not in ratio:
             raise UsageError(
@@ -215,13 +221,20 @@ def explore_claims(
             )
     opts = dataclasses.replace(options or RunOptions(), device=device)
     environment = env_mod.collect()
+    measured: dict[str, RunResult] = {}  # claims that share a setup share its measurement
+
+    def run(check: Check, o: RunOptions) -> RunResult:
+        key = measurement_key(check, o)
+        result = run_check(check, o, environment=environment,
+                           measured=measured.get(key) if key else None)  # fmt: skip
+        if key and key not in measured:
+            measured[key] = result
+        return result
+
     found = []
     for claim_id, check in ratio.items():
         progress = on_start(claim_id) if on_start else None
-        result = explore.explore(
-            check, opts, lambda c, o: run_check(c, o, environment=environment),
-            budget=budget, on_progress=progress,
-        )  # fmt: skip
+        result = explore.explore(check, opts, run, budget=budget, on_progress=progress)
         measured = result.base is not None and result.base.status == RunStatus.OK
         if result.summary is not None and measured and opts.write:
             explore.write(result, opts)
