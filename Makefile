@@ -61,8 +61,11 @@ lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# Benchmarks (pytest-benchmark): the scale benchmark and time to a verdict; on an idle machine.
+# One file: make bench BENCH=tests/benchmarks/test_time_to_verdict.py
+BENCH ?= tests/benchmarks
 bench: setup
-	$(BIN)/python -m pytest tests/benchmarks --benchmark-only --benchmark-enable
+	$(BIN)/python -m pytest $(BENCH) --benchmark-only --benchmark-enable
 
 clean:
 	rm -rf .fwclaims-cache .pytest_cache .benchmarks

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kg import explorations as explorations_q
 from kg import ns, queries
 from kg.errors import UnknownClaim, UnknownSource
 from kg.model import Check, Kind
@@ -21,11 +22,13 @@ from kg.rows import (
     Concept,
     Environment,
     Evidence,
+    Exploration,
     Measurement,
     Run,
     SkippedRecord,
     Source,
     SourceUse,
+    Specification,
 )
 from kg.store import Corpus, display_path
 
@@ -298,3 +301,22 @@ def _evidence_fields(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r[k] for k in ("name", "description", "metric", "value", "unit", "technique",
                               "framework", "version", "hardware", "device", "phase", "model",
                               "batch", "input", "date", "source", "url")}  # fmt: skip
+
+
+def explorations(corpus: Corpus, claim_id: str | None = None) -> list[Exploration]:
+    """Explorations of claims' multiverses (verify explore), newest first; one claim's with an id."""
+    rows = explorations_q.explorations(corpus)
+    return rows if claim_id is None else [r for r in rows if r.claim_id == claim_id]
+
+
+def latest_explorations(corpus: Corpus) -> dict[str, Exploration]:
+    """Each explored claim's newest exploration (on any machine)."""
+    out: dict[str, Exploration] = {}
+    for row in explorations_q.explorations(corpus):  # newest first
+        out.setdefault(row.claim_id, row)
+    return out
+
+
+def specifications(corpus: Corpus, run_id: str) -> list[Specification]:
+    """One exploration's specifications, in recorded order."""
+    return explorations_q.specifications(corpus).get(run_id, [])

@@ -17,6 +17,7 @@ goes through an Oxigraph term, so no text in a record can add a triple of its ow
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -84,9 +85,12 @@ def record_quads(rec: dict[str, Any], rel_path: str) -> list[ox.Quad]:
             )
     q = _Quads(ns.graph_iri(rel_path))
     run = ox.NamedNode(ns.RUN + rec["record_id"])
-    _run(q, run, rec, rel_path)
-    _review(q, run, rec)
-    _cells(q, run, rec)
+    if "exploration" in rec:
+        _exploration(q, run, rec, rel_path)
+    else:
+        _run(q, run, rec, rel_path)
+        _review(q, run, rec)
+        _cells(q, run, rec)
     env_id = rec["environment_id"]
     _environment(q, ox.NamedNode(ns.ENV + env_id), env_id, rec.get("environment") or {})
     return q.quads
@@ -184,3 +188,32 @@ def _environment(q: _Quads, env: ox.NamedNode, env_id: str, e: dict[str, Any]) -
     packages = e.get("packages") or {}
     for fw in environments.FRAMEWORKS:
         q.lit(env, F + fw.prop, packages.get(fw.package))
+
+
+def _exploration(q: _Quads, node: ox.NamedNode, rec: dict[str, Any], rel_path: str) -> None:
+    """An exploration record: an fwc:Exploration (never an fwc:Run, so no verdict of the claim
+    as stated comes from it) with one fwc:Specification per measured setup and cell."""
+    F, P = ns.FWC, ns.PROV
+    ex = rec["exploration"]
+    q.iri(node, ns.RDF + "type", F + "Exploration")
+    q.iri(node, ns.RDF + "type", P + "Activity")
+    q.iri(node, ns.SCHEMA + "about", ns.CLAIM + rec["claim_id"])
+    q.iri(node, P + "used", ns.ENV + rec["environment_id"])
+    q.iri(node, P + "used", ns.BENCH + rec["check"]["benchmark"])
+    q.lit(node, P + "startedAtTime", rec["started"], XSD + "dateTime")
+    q.lit(node, P + "endedAtTime", rec["ended"], XSD + "dateTime")
+    q.lit(node, F + "rawRecord", rel_path)
+    q.lit(node, F + "codeHash", (rec.get("benchmark_code") or {}).get("sha256"))
+    q.iri(node, F + "verdict", F + Label(rec["verdict"]["label"]).concept)
+    q.lit(node, F + "robustness", ex["summary"]["label"])
+    q.lit(node, ns.SCHEMA + "description", ex["summary"]["sentence"])
+    for i, s in enumerate(ex["specifications"]):
+        spec = ox.NamedNode(f"{node.value}/spec/{i}")
+        q.iri(spec, ns.RDF + "type", F + "Specification")
+        q.iri(spec, P + "wasGeneratedBy", node.value)
+        q.lit(spec, F + "factors", json.dumps(s["factors"], sort_keys=True))
+        q.lit(spec, ns.SCHEMA + "value", float(s["ratio"]))
+        q.lit(spec, F + "ciLow", float(s["ci_low"]))
+        q.lit(spec, F + "ciHigh", float(s["ci_high"]))
+        q.iri(spec, F + "verdict", F + Label(s["label"]).concept)
+        q.lit(spec, F + "stated", bool(s.get("stated")))

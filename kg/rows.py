@@ -206,6 +206,33 @@ class CitationEdge:
 
 
 @dataclass(frozen=True)
+class Exploration:
+    """One exploration of a claim's multiverse (an exploration record in the graph)."""
+
+    run: str
+    claim_id: str
+    environment: str
+    record: str | None
+    started: str | None
+    ended: str | None
+    stated: Label  # the claim's verdict as stated, from the exploration's own stated setup
+    robustness: str  # robust, fragile, mixed or reversed
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Specification:
+    """One specification of an exploration: factor levels, ratio, CI, the rule's label on it."""
+
+    factors: dict[str, str]
+    ratio: float
+    ci_low: float
+    ci_high: float
+    label: Label
+    stated: bool
+
+
+@dataclass(frozen=True)
 class SkippedRecord:
     """A run record left out of the graph because it cannot be read: its file and why."""
 

@@ -45,6 +45,8 @@ class FWC(DefinedNamespace):
     Run: URIRef
     Environment: URIRef
     Measurement: URIRef
+    Exploration: URIRef
+    Specification: URIRef
     SourceRole: URIRef
     LifecycleNote: URIRef
     # properties
@@ -92,6 +94,9 @@ class FWC(DefinedNamespace):
     codeHash: URIRef
     gitCommit: URIRef
     budgetSeconds: URIRef
+    robustness: URIRef
+    factors: URIRef
+    stated: URIRef
     gpuMatmulTflops: URIRef
     gpuNominalTflops: URIRef
     cell: URIRef

@@ -40,6 +40,34 @@ def _cell(label: str, ratio: float, low: float, high: float) -> dict:
     return cell
 
 
+def exploration_record() -> dict:
+    """A canned exploration of fixture-latency: four specifications, fragile on the baseline."""
+    from recordkit import minimal_record
+
+    rid = "20261123T080000Z-fixture-latency-e0e0e0e0"
+    rec = minimal_record("fixture-latency", "2026-11-23T08:00:00Z", CPU_ENV, rid)
+    rec["check"].update(benchmark="inference-latency", module="verify.benchmarks.latency",
+                        benchmark_type="benchmark", kind="performance")  # fmt: skip
+    rec["environment"] = copy.deepcopy(RECORD["environment"])
+    base = {"subject": "torch-eager", "threads": "1", "layout": "contiguous", "model": "small-cnn"}
+    specs = [
+        {"factors": {**base, "baseline": "keras-predict", "batch": "1", "input": "28"},
+         "ratio": 96.0, "ci_low": 90.0, "ci_high": 103.0, "label": "holds", "stated": True},
+        {"factors": {**base, "baseline": "keras-predict", "batch": "1", "input": "64"},
+         "ratio": 30.0, "ci_low": 28.0, "ci_high": 32.0, "label": "holds", "stated": True},
+        {"factors": {**base, "baseline": "tf-function", "batch": "1", "input": "28"},
+         "ratio": 1.05, "ci_low": 0.98, "ci_high": 1.12, "label": "does-not-hold"},
+        {"factors": {**base, "baseline": "tf-function", "batch": "1", "input": "64"},
+         "ratio": 0.4, "ci_low": 0.36, "ci_high": 0.45, "label": "does-not-hold"},
+    ]  # fmt: skip
+    sentence = ("Holds as stated; fragile over 4 specifications: holds in 2, does not hold in 2,"
+                " the other side wins in 1.")  # fmt: skip
+    rec["verdict"] = {"label": "holds", "explanation": sentence}
+    rec["exploration"] = {"specifications": specs, "summary": {
+        "label": "fragile", "total": 4, "sentence": sentence}}  # fmt: skip
+    return rec
+
+
 def _write(project: Path, env: str, name: str, record: dict) -> None:
     folder = project / "data" / "results" / env
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,4 +118,5 @@ def make_project(base: Path) -> Path:
     }
     gpu["cells"] = [_cell("batch 1, 28 px", 0.8, 0.7, 0.9), _cell("batch 8, 64 px", 0.5, 0.4, 0.6)]
     _write(base, GPU_ENV, "20261122T100000Z-fixture-latency-22222222.json", gpu)
+    _write(base, CPU_ENV, "20261123T080000Z-fixture-latency-e0e0e0e0.json", exploration_record())
     return base

@@ -65,37 +65,62 @@ def _dispatched(module: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def parameters_read(module: str) -> set[str]:
-    """Every `params.get("x")`, `params["x"]` and `"x" in params` of the module and those it
-    dispatches to."""
+def _backend_reads(module: str) -> set[str]:
+    """The parameters read by the framework back-end functions (torch_models.memory_format,
+    ...) that `module` calls through verify.benchmarks.context.framework_module."""
+    from verify.benchmarks import context
+
+    tree = _source(module)
+    if not any(isinstance(n, ast.Name) and n.id == "framework_module" for n in ast.walk(tree)):
+        return set()
+    called = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     names: set[str] = set()
+    for backend in context._BACKENDS.values():
+        for fn in _source(backend).body:
+            if isinstance(fn, ast.FunctionDef) and fn.name in called:
+                names |= _reads(fn)
+    return names
+
+
+def parameters_read(module: str) -> set[str]:
+    """Every `params.get("x")`, `params["x"]` and `"x" in params` of the module, of those it
+    dispatches to, and of the framework back-end functions it calls."""
+    names = _backend_reads(module)
     for mod in _dispatched(module):
-        for node in ast.walk(_source(mod)):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "get"
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "params"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                names.add(node.args[0].value)
-            elif (
-                isinstance(node, ast.Subscript)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == "params"
-                and isinstance(node.slice, ast.Constant)
-            ):
-                names.add(node.slice.value)
-            elif (
-                isinstance(node, ast.Compare)
-                and isinstance(node.left, ast.Constant)
-                and isinstance(node.ops[0], ast.In)
-                and isinstance(node.comparators[0], ast.Name)
-                and node.comparators[0].id == "params"
-            ):
-                names.add(node.left.value)
+        names |= _reads(_source(mod))
+    return names
+
+
+def _reads(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "params"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            names.add(node.args[0].value)
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "params"
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
+        ):
+            names.add(node.slice.value)
+        elif (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.ops[0], ast.In)
+            and isinstance(node.comparators[0], ast.Name)
+            and node.comparators[0].id == "params"
+        ):
+            names.add(node.left.value)
     return names
 
 

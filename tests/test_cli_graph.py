@@ -144,3 +144,20 @@ def test_views_chain_single_source_and_contradictions(corpus):
 def test_sources_unknown_id_suggests(corpus):
     with pytest.raises(Exception, match="Did you mean: novac-2022"):
         api.source(corpus, "novak-2022")
+
+
+def test_help_lists_every_command_with_a_whole_summary():
+    import subprocess
+    import sys
+
+    from verify.cli.app import SUMMARIES, build
+
+    app = build()
+    names = {c.name or c.callback.__name__ for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups}
+    assert names == set(SUMMARIES)
+    out = subprocess.run([sys.executable, "-m", "verify", "--help"], capture_output=True,
+                         text=True, timeout=60, env={"COLUMNS": "80", "PATH": "/usr/bin"})  # fmt: skip
+    listed = out.stdout.split("Commands:")[1].strip().splitlines()
+    assert len(listed) == len(SUMMARIES)
+    assert all(not line.rstrip().endswith("...") and len(line) <= 80 for line in listed)

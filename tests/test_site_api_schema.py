@@ -34,14 +34,14 @@ def _operations(app) -> dict:
 def test_api_schema_covers_every_route(app):
     assert set(_operations(app)) == {
         "GET /api/claims", "GET /api/claims/{claim_id}", "GET /api/claims/{claim_id}/runs",
-        "GET /api/sources", "GET /api/environments", "GET /sparql", "POST /sparql",
+        "GET /api/claims/{claim_id}/exploration", "GET /api/sources", "GET /api/environments", "GET /sparql", "POST /sparql",
     }  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "operation",
     ["GET /api/claims", "GET /api/claims/{claim_id}", "GET /api/claims/{claim_id}/runs",
-     "GET /api/sources", "GET /api/environments", "GET /sparql", "POST /sparql"],
+     "GET /api/claims/{claim_id}/exploration", "GET /api/sources", "GET /api/environments", "GET /sparql", "POST /sparql"],
 )  # fmt: skip
 def test_api_operation_conforms_to_its_schema(app, operation):
     # Schemathesis's pytest plugin does not run under this pytest, so the cases are drawn with

@@ -70,8 +70,13 @@ def test_publish_claim_page_shows_verdicts_rule_runs_and_history(site):
     assert "The check ran and the measurement contradicts the claim beyond tolerance." in html
     assert "&#39;Up to 2x&#39; holds if some cell&#39;s 95% CI lies at or above 1.8x" in html
     assert "PyTorch eager vs Keras predict" in html
-    assert html.count('href="../records/') == 3
+    assert html.count('href="../records/') == 4  # three runs and the exploration
     assert "↻ changed from holds" in html
+    # the exploration: its label and sentence, and a curve with one column per specification
+    assert "What the verdict turns on" in html and html.count('class="point') >= 4
+    assert 'robustness-fragile">fragile</span> Holds as stated; fragile over 4' in html
+    index = (site / "index.html").read_text()
+    assert index.count('class="robustness robustness-fragile"') == 1
     # the GPU run says how healthy its card was; the CPU runs say nothing of a GPU
     assert html.count("GPU check: bf16 matrix products at 781 TFLOP/s, 79% of the card") == 1
 

@@ -66,6 +66,16 @@ def test_api_claim_detail_and_runs(client):
     )
 
 
+def test_api_claim_exploration_has_every_specification(client):
+    x = client.get("/api/claims/fixture-latency/exploration").json()
+    assert (x["robustness"], x["stated"]) == ("fragile", "holds")
+    assert [s["factors"]["baseline"] for s in x["specifications"]] == [
+        "keras-predict", "keras-predict", "tf-function", "tf-function"]  # fmt: skip
+    assert x["record"].startswith("/records/")
+    missing = client.get("/api/claims/fixture-opinion/exploration")
+    assert missing.status_code == 404 and "not explored" in missing.json()["detail"]["reason"]
+
+
 def test_api_unknown_claim_is_a_json_404_with_suggestions(client):
     r = client.get("/api/claims/fixture-latensy")
     assert r.status_code == 404 and r.json()["error"] == "not found"

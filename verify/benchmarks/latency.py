@@ -152,13 +152,13 @@ class _TorchSession(_Session):
 
         device = tm.configure(ctx)
         spec = _spec(cell, params)
-        model = tm.build(spec, models.init_weights(spec, ctx.seed)).to(device)
+        layout = tm.memory_format(params)
+        model = tm.build(spec, models.init_weights(spec, ctx.seed)).to(device, memory_format=layout)
         x = models.make_input(cell["batch"], spec.channels, spec.size, ctx.seed)
-        super().__init__(
-            tier, cell, {**tm.runtime_info(device), "parameters": tm.parameter_count(model)}
-        )
+        info = {**tm.runtime_info(device), "parameters": tm.parameter_count(model)}
+        super().__init__(tier, cell, {**info, "memory_format": str(layout).split(".")[-1]})
         self._torch, self._sync = torch, lambda: tm.synchronize(device)
-        self._x = torch.from_numpy(x).to(device)
+        self._x = torch.from_numpy(x).to(device, memory_format=layout)
         self._model = torch.compile(model) if tier == "torch-compile" else model
 
     def _call_synced(self) -> object:

@@ -129,3 +129,15 @@ def load_weights(model: nn.Module, weights: list[np.ndarray]) -> None:
 def parameter_count(model: nn.Module) -> int:
     """Scalars in parameters and floating-point buffers (BN statistics), as the spec counts them."""
     return sum(t.numel() for t in model.state_dict().values() if t.is_floating_point())
+
+
+LAYOUTS = ("contiguous", "channels_last")
+
+
+def memory_format(params: dict) -> torch.memory_format:
+    """The memory layout a check asks for (``torch_memory_format``): PyTorch's default NCHW
+    (contiguous) unless it names channels_last, which reorders activations and weights as NHWC."""
+    name = str(params.get("torch_memory_format", "contiguous"))
+    if name not in LAYOUTS:
+        raise ValueError(f"torch_memory_format must be one of {', '.join(LAYOUTS)}, not {name!r}")
+    return torch.channels_last if name == "channels_last" else torch.contiguous_format

@@ -5,8 +5,11 @@ the same order (no shuffling), with the same batch size, mean cross-entropy on l
 (lr 0.01, momentum 0.9, the two frameworks' momentum formulations being equal at constant lr).
 ``torch-loop`` is the usual zero_grad/forward/backward/step loop over tensor slices,
 ``torch-compile-loop`` the same with a ``torch.compile``d model, ``keras-fit`` one
-``model.fit(epochs=1)`` call on the numpy arrays (Keras' own data handling included, as users get it)
-and ``tf-function-step`` a ``tf.function`` train step looped over pre-sliced tensors;
+``model.fit(epochs=1)`` call on a ``tf.data`` pipeline of the same arrays, batched, with tf.data's
+autotuning off, and ``keras-fit-arrays`` the same call on the numpy arrays themselves (Keras builds
+an autotuned pipeline). Autotuning is what made Keras fit's epoch times noisy under one thread: its
+background work leaves the process waiting off the CPU, so epochs took from 1.0x to 1.7x their CPU
+time at random; with it off, wall time equals CPU time as on the other tiers. ``tf-function-step`` a ``tf.function`` train step looped over pre-sliced tensors;
 ``jax-train-step`` a ``jax.jit``ed step with optax SGD (the same momentum sequence as PyTorch's)
 looped over pre-sliced device arrays, and ``keras-jax-fit`` ``model.fit`` on Keras 3's JAX backend,
 in a worker of its own. One call of ``time(calls)`` is one epoch, the device synchronised at its end.
@@ -27,6 +30,7 @@ TIERS = {
     "torch-loop": "torch",
     "torch-compile-loop": "torch",
     "keras-fit": "tensorflow",
+    "keras-fit-arrays": "tensorflow",
     "tf-function-step": "tensorflow",
     "jax-train-step": "jax",
     "keras-jax-fit": "keras",
@@ -101,12 +105,15 @@ class _TorchSession(_Session):
 
         device = tm.configure(ctx)
         spec, weights, images, labels = _data(cell, params, ctx)
-        model = tm.build(spec, weights).to(device)
-        x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
+        layout = tm.memory_format(params)
+        model = tm.build(spec, weights).to(device, memory_format=layout)
+        x = torch.from_numpy(images).to(device, memory_format=layout)
+        y = torch.from_numpy(labels).to(device)
         b = cell["batch"]
         with torch.no_grad():
             reference = model(x[:b]).cpu().numpy()
-        info = {**tm.runtime_info(device), "parameters": tm.parameter_count(model)}
+        info = {**tm.runtime_info(device), "parameters": tm.parameter_count(model),
+                "memory_format": str(layout).split(".")[-1]}  # fmt: skip
         super().__init__(tier, cell, {**info, **_settings(b, len(images))}, reference)
         model.train()
         self._step_model = torch.compile(model) if tier == "torch-compile-loop" else model
@@ -140,12 +147,21 @@ class _KerasSession(_Session):
         info = {**km.runtime_info(device), "parameters": model.count_params()}
         optimizer = keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=MOMENTUM)
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if tier == "keras-fit":
+        if tier == "keras-fit-arrays":
             model.compile(optimizer=optimizer, loss=loss)
             info["keras_jit_compile"] = bool(model.jit_compile)
+            info["input_pipeline"] = "numpy arrays (Keras' own autotuned tf.data pipeline)"
             self._epoch_fn = lambda: model.fit(
                 x, labels, batch_size=b, epochs=1, shuffle=False, verbose=0
             )
+        elif tier == "keras-fit":
+            model.compile(optimizer=optimizer, loss=loss)
+            info["keras_jit_compile"] = bool(model.jit_compile)
+            info["input_pipeline"] = "tf.data from the arrays, batched, autotuning off"
+            options = tf.data.Options()
+            options.autotune.enabled = False
+            data = tf.data.Dataset.from_tensor_slices((x, labels)).batch(b).with_options(options)
+            self._epoch_fn = lambda: model.fit(data, epochs=1, verbose=0)
         else:
             step = _train_step(tf, model, optimizer, loss)
             with tf.device(device):
@@ -187,6 +203,7 @@ def _settings(batch: int, samples: int) -> dict:
         "samples": samples,
         "optimizer": f"SGD(lr={LEARNING_RATE}, momentum={MOMENTUM})",
         "loss": "mean cross-entropy on logits",
+        "sample": f"one epoch of {-(-samples // batch)} steps, after warm-up epochs in the same process",
     }
 
 

@@ -20,7 +20,7 @@ import typer
 
 from kg.errors import FwcError, Interrupted
 from kg.textutil import visible
-from verify.cli import graph, results, runs, site, survey, upkeep
+from verify.cli import explore, graph, results, runs, site, survey, upkeep
 
 HELP = (
     "fwclaims: check what the literature claims about PyTorch vs TensorFlow.\n\n"
@@ -53,6 +53,40 @@ def _options(
         os.environ["FWCLAIMS_STORE"] = store
 
 
+# What `verify --help` lists for each command: whole sentences that fit an 80-column terminal (the
+# first line of a command's own help is often longer and would be cut with "...").
+SUMMARIES = {
+    "check": "Validate claim files and run records.",
+    "list": "List claims with kind, category and check.",
+    "show": "One claim: statement, sources, check, verdicts.",
+    "sources": "The bibliography and how claims use it.",
+    "audit": "Weak spots: single sources, contradictions.",
+    "export": "The whole graph as Turtle, JSON-LD, N-Quads.",
+    "run": "Run claims' checks here and record verdicts.",
+    "env": "This machine's environment and its id.",
+    "calibrate": "A/A runs: how often the method is wrong.",
+    "reproduce": "Check claims repeatedly: do verdicts repeat?",
+    "explore": "A claim in its multiverse of setups.",
+    "publish": "Build the static claims site.",
+    "serve": "Serve the site, a JSON API and SPARQL.",
+    "status": "Claims never checked, stale or changed.",
+    "diff": "Verdicts that differ between environments.",
+    "matrix": "One claim under several TensorFlow versions.",
+    "results": "Run records, newest first; merge; export.",
+    "claim": "Add claims without writing Turtle.",
+    "evidence": "Published measurements as evidence.",
+}
+
+
+def _summarise(app: typer.Typer) -> None:
+    for c in app.registered_commands:
+        name = c.name or (c.callback.__name__ if c.callback else "")
+        c.short_help = c.short_help or SUMMARIES.get(name.replace("_", "-"))
+    for g in app.registered_groups:
+        if g.typer_instance is not None and g.name in SUMMARIES:
+            g.short_help = g.short_help or SUMMARIES[g.name]
+
+
 def build() -> typer.Typer:
     """The app with every command registered."""
     app = typer.Typer(
@@ -64,8 +98,9 @@ def build() -> typer.Typer:
         rich_markup_mode=None,
     )
     app.callback()(_options)
-    for module in (graph, runs, results, site, survey, upkeep):
+    for module in (graph, runs, explore, results, site, survey, upkeep):
         module.register(app)
+    _summarise(app)
     return app
 
 

@@ -39,6 +39,7 @@ TIER_NAMES = {
     "keras-predict": "Keras predict",
     "keras-call": "a direct Keras call",
     "keras-fit": "Keras fit",
+    "keras-fit-arrays": "Keras fit on numpy arrays",
     "tf-function": "tf.function",
     "tf-xla": "tf.function with XLA",
     "tf-step": "a tf.function training step",

@@ -194,9 +194,9 @@ class _Writer:
         self.copy_records()
 
     def copy_records(self) -> None:
-        """Raw run records, so a run table's links work offline."""
+        """Raw run and exploration records, so the pages' record links work offline."""
         results = (self.data.root / "data" / "results").resolve()
-        for r in self.data.runs:
+        for r in [*self.data.runs, *self.data.explorations.values()]:
             href = claimpage.record_href(r.record)
             src = (self.data.root / r.record).resolve() if href and r.record else None
             if src is None or not src.is_relative_to(results) or not src.is_file():

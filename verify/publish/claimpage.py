@@ -12,11 +12,12 @@ from typing import Any
 from markupsafe import Markup
 
 from kg import ns
-from kg.model import Check, Quantifier
+from kg.model import Check, Label, Quantifier
 from kg.rows import Measurement, Run
 from verify.judge.verdicts import tier_name
 from verify.publish.charts import ChartRow, marker_symbol, ratio_chart
-from verify.publish.sitedata import STATUS, SiteData
+from verify.publish.sitedata import STATUS, SiteData, safe_name
+from verify.publish.speccurve import spec_curve
 
 CSV_FIELDS = (
     "run", "claim_id", "environment", "environment_label", "started", "ended", "status",
@@ -226,3 +227,17 @@ def runs_csv(data: SiteData, claim_id: str) -> str:
             cell = {k: getattr(m, k) for k in CSV_FIELDS if m is not None and hasattr(m, k)}
             w.writerow({**base, **cell})
     return buf.getvalue()
+
+
+def exploration(data: SiteData, claim_id: str) -> dict[str, Any] | None:
+    """The newest exploration of the claim: its row, sentence and specification curve."""
+    found = data.explorations.get(claim_id)
+    check = data.claims[claim_id].check
+    if found is None or check is None:
+        return None
+    specs = data.specifications.get(found.run, [])
+    curve = spec_curve(specs, chart_id=f"spec-{safe_name(claim_id)}", claimed=check.rule.threshold,
+                       title=f"Specification curve of {claim_id}", summary=found.sentence)  # fmt: skip
+    holds = sum(s.label == Label.HOLDS for s in specs)
+    return {"row": found, "curve": curve, "total": len(specs), "holds": holds,
+            "env_label": data.env_label(found.environment), "record_href": record_href(found.record)}  # fmt: skip

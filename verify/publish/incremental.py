@@ -55,7 +55,8 @@ def claim_digests(data: SiteData, shared: str) -> dict[str, str]:
     out = {}
     for cid in data.claims:
         h = hashlib.sha256(shared.encode())
-        for r in data.runs_by_claim.get(cid, []):
+        explored = data.explorations.get(cid)
+        for r in [*data.runs_by_claim.get(cid, []), *([explored] if explored else [])]:
             h.update(f"{r.run}\0{r.record}\0{_stat(data.root, r.record)}\n".encode())
         out[cid] = h.hexdigest()
     return out

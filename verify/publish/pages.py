@@ -66,8 +66,10 @@ def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
         latest = data.latest.get(cid, {})
         per_env = [latest[e].verdict if e in latest else None for e in data.env_order]
         filters = {statuses[cid], *(v for v in per_env if v)}
+        explored = data.explorations.get(cid)
         rows.append({"claim": c, "status": statuses[cid], "per_env": per_env,
-                     "filters": " ".join(sorted(filters))})  # fmt: skip
+                     "filters": " ".join(sorted(filters)),
+                     "robustness": explored.robustness if explored else None})  # fmt: skip
     w.render(
         "index.html",
         "index.html",
@@ -122,6 +124,7 @@ def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
         evidence=data.evidence.get(cid, []),
         jsonld=claimpage.script_json(claimpage.claim_review(data, cid, sentence)),
         envs={e: safe_name(e) for e in data.environments},
+        exploration=claimpage.exploration(data, cid),
     )
     if cid in data.documents:
         turtle, jsonld = data.documents[cid]

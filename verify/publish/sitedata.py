@@ -21,10 +21,12 @@ from kg.rows import (
     Concept,
     Environment,
     Evidence,
+    Exploration,
     Measurement,
     Run,
     SkippedRecord,
     Source,
+    Specification,
 )
 from kg.store import Corpus
 from kg.textutil import natural_key
@@ -88,6 +90,8 @@ class SiteData:
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
+    specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
 
     def status(self, claim_id: str) -> str:
         """One status for a claim across environments (a key of STATUS)."""
@@ -146,6 +150,11 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
         skipped=api.skipped_records(corpus),
         tables=_tables(corpus),
+        explorations=api.latest_explorations(corpus),
+        specifications={
+            x.run: api.specifications(corpus, x.run)
+            for x in api.latest_explorations(corpus).values()
+        },  # fmt: skip
     )
 
 

@@ -216,3 +216,71 @@ def _run_claims(
             done[key] = result
         results.append(result)
     return results
+
+
+def explore_claims(
+    claim_ids: list[str],
+    *,
+    every: bool = False,
+    budget: float | None = None,
+    device: str = "cpu",
+    options: RunOptions | None = None,
+    on_start: Callable[[str], Progress | None] | None = None,
+) -> list[Any]:
+    """Explore the multiverse of some ratio claims (or of every one stated for this device); one
+    Exploration each, its record written, `guarded` as run_claims is. A named claim without a
+    ratio check is a usage error."""
+    with guarded(options or RunOptions()):
+        return _explore_claims(claim_ids, every=every, budget=budget, device=device,
+                               options=options, on_start=on_start)  # fmt: skip
+
+
+def _explore_claims(
+    claim_ids: list[str],
+    *,
+    every: bool = False,
+    budget: float | None = None,
+    device: str = "cpu",
+    options: RunOptions | None = None,
+    on_start: Callable[[str], Progress | None] | None = None,
+) -> list[Any]:
+    """What explore_claims does inside its guard."""
+    from verify.run import explore
+
+    if device not in ("cpu", "cuda"):
+        raise UsageError(f"unknown device '{device}': use cpu or cuda")
+    checks = select(claim_ids, every=every, kinds=("performance",) if every else ())
+    ratio = {c: k for c, k in checks.items() if k is not None and k.module in explore.SIDES
+             and k.rule.baseline}  # fmt: skip
+    if every:  # --all explores only the claims stated for this kind of device
+        ratio = {
+            c: k
+            for c, k in ratio.items()
+            if k.device in ("any", "gpu" if device == "cuda" else "cpu")
+        }
+    for claim_id in claim_ids:
+        if claim_id not in ratio:
+            raise UsageError(
+                f"claim '{claim_id}' has no ratio check (latency or training) to explore"
+            )
+    opts = dataclasses.replace(options or RunOptions(), device=device)
+    environment = env_mod.collect()
+    measured: dict[str, RunResult] = {}  # claims that share a setup share its measurement
+
+    def run(check: Check, o: RunOptions) -> RunResult:
+        key = measurement_key(check, o)
+        result = run_check(check, o, environment=environment,
+                           measured=measured.get(key) if key else None)  # fmt: skip
+        if key and key not in measured:
+            measured[key] = result
+        return result
+
+    found = []
+    for claim_id, check in ratio.items():
+        progress = on_start(claim_id) if on_start else None
+        result = explore.explore(check, opts, run, budget=budget, on_progress=progress)
+        measured = result.base is not None and result.base.status == RunStatus.OK
+        if result.summary is not None and measured and opts.write:
+            explore.write(result, opts)
+        found.append(result)
+    return found

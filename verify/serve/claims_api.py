@@ -80,6 +80,16 @@ class ClaimViews:
             out.append({**plain(r), "record": f"/{href}" if href else None, "measurements": cells})
         return out
 
+    def exploration(self, cid: str) -> dict:
+        """The claim's newest exploration with its specifications; 404 when never explored."""
+        self.claim_or_404(cid)
+        found = self.data.explorations.get(cid)
+        if found is None:
+            raise HTTPException(404, {"claim": cid, "reason": "not explored yet (verify explore)"})
+        href = claimpage.record_href(found.record)
+        return {**plain(found), "record": f"/{href}" if href else None,
+                "specifications": plain(self.data.specifications.get(found.run, []))}  # fmt: skip
+
 
 def register_claims_api(app: FastAPI, data: sitedata.SiteData) -> None:
     """Add the /api/claims routes."""
@@ -108,6 +118,12 @@ def register_claims_api(app: FastAPI, data: sitedata.SiteData) -> None:
     async def get_runs(claim_id: str):
         """A claim's runs, newest first, with the measured ratio and CI of every cell."""
         return views.runs(claim_id)
+
+    @app.get("/api/claims/{claim_id}/exploration", response_model=m.Exploration,
+             responses=ERRORS, tags=["claims"])  # fmt: skip
+    async def get_exploration(claim_id: str):
+        """The claim's newest exploration: every specification, the robustness label, the factor."""
+        return views.exploration(claim_id)
 
 
 def register_catalogue_api(app: FastAPI, data: sitedata.SiteData) -> None:

@@ -108,6 +108,33 @@ class Run(BaseModel):
     measurements: list[Measurement]
 
 
+class Specification(BaseModel):
+    """One setup of an exploration, judged by the claim's own rule."""
+
+    factors: dict[str, str] = Field(
+        description="subject, baseline, threads, layout, model, batch, input"
+    )
+    ratio: float
+    ci_low: float
+    ci_high: float
+    label: str
+    stated: bool = Field(description="whether this is the claim's own setup")
+
+
+class Exploration(BaseModel):
+    """The newest exploration of a claim's multiverse (verify explore)."""
+
+    run: str
+    claim_id: str
+    environment: str
+    ended: str | None
+    stated: str = Field(description="the claim's verdict as stated")
+    robustness: str = Field(description="robust, fragile, mixed or reversed")
+    sentence: str
+    record: str | None
+    specifications: list[Specification]
+
+
 class Source(BaseModel):
     """A document or data set in the bibliography."""
 

@@ -1,0 +1,154 @@
+"""verify explore: the multiverse design, the robustness labels on canned specifications, and a
+real exploration on a tiny design (two baseline tiers x two cells) through record, graph and site."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg import api
+from kg.load import load_corpus
+from kg.model import Label
+from kg.records import read_record
+from verify.judge.robustness import Robustness, Spec, Split, summarise
+from verify.run import explore
+from verify.run.engine import run_check
+from verify.run.options import RunOptions
+
+REPO = Path(__file__).resolve().parent.parent
+H, N, UNSURE = Label.HOLDS, Label.DOES_NOT_HOLD, Label.INCONCLUSIVE
+
+
+def spec(label: Label, ratio: float = 2.0, **factors: str) -> Spec:
+    low, high = (ratio * 0.9, ratio * 1.1)
+    return Spec({"subject": "torch-eager", **factors}, ratio, low, high, label)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(REPO)
+
+
+def test_robust_when_the_claim_holds_in_nearly_every_specification():
+    specs = [spec(H, baseline="keras-predict")] * 9 + [spec(N, baseline="tf-function")]
+    s = summarise(specs, H)
+    assert (s.label, s.total, s.holds, s.does_not_hold) == (Robustness.ROBUST, 10, 9, 1)
+
+
+def test_fragile_names_the_factor_that_separates_holding_from_not():
+    specs = [spec(H, 50, baseline="keras-predict", batch=b) for b in "1248"]
+    specs += [spec(N, 1.1, baseline="tf-function", batch=b) for b in "1248"]
+    s = summarise(specs, H, {"baseline": "the baseline's API"})
+    assert s.label == Robustness.FRAGILE and s.split is not None and s.split.factor == "baseline"
+    assert s.split.levels == {"keras-predict": (4, 4), "tf-function": (0, 4)}
+    assert s.sentence == (
+        "Holds as stated; fragile over 8 specifications: holds in 4, does not hold in 4, the other"
+        " side wins in 0. It turns most on the baseline's API: it holds in 4 of 4 specifications"
+        " with Keras predict, in 0 of 4 with tf.function."
+    )
+
+
+def test_reversed_when_the_other_side_wins_in_most_specifications():
+    specs = [spec(N, 0.4, baseline="tf-function")] * 6 + [
+        spec(H, 3.0, baseline="keras-predict")
+    ] * 4
+    s = summarise(specs, H)
+    assert s.label == Robustness.REVERSED and s.reversed == 6
+
+
+def test_mixed_when_no_factor_explains_it_or_the_claim_fails_as_stated():
+    scattered = [spec(H, baseline="a", batch="1"), spec(N, baseline="a", batch="8"),
+                 spec(N, baseline="b", batch="1"), spec(H, baseline="b", batch="8")]  # fmt: skip
+    assert summarise(scattered, H).label == Robustness.MIXED
+    split = [spec(H, baseline="a")] * 2 + [spec(N, baseline="b")] * 2
+    assert (
+        summarise(split, N).label == Robustness.MIXED
+    )  # fragile needs the claim to hold as stated
+    assert summarise(split, UNSURE).sentence.startswith("Inconclusive as stated; mixed over 4")
+
+
+def test_a_split_reads_best_level_first():
+    sp = Split("threads", {"2": (1, 4), "1": (4, 4)})
+    assert sp.separation == 0.75
+    assert sp.sentence() == "holds in 4 of 4 specifications with 1 thread, in 1 of 4 with 2 threads"
+
+
+def test_design_varies_each_side_over_the_tiers_that_answer_the_same_question(corpus):
+    check = api.claim_check(corpus, "inference-latency-3x")
+    levels = explore.levels(check, physical_cores=2)
+    assert levels["subject"] == ["torch-eager", "torch-compile"]
+    assert levels["baseline"][0] == "keras-predict"
+    assert {"keras-call", "tf-function", "tf-xla", "keras-jax-predict", "jax-jit"} <= set(
+        levels["baseline"]
+    )
+    assert levels["threads"] == ["1", "2"] and levels["model"] == ["small-cnn", "resnet-style"]
+    assert levels["layout"] == ["contiguous", "channels_last"]
+    plan = explore.one_at_a_time(check, physical_cores=2)
+    assert plan[0].extended and plan[0].factors == explore.stated_setup(check)
+    assert len(plan) == 1 + 1 + (len(levels["baseline"]) - 1) + 1 + 1 + 1
+    grid = explore.variant(check, plan[0]).parameters
+    assert grid["batch_sizes"] == [1, 8, 16] and grid["input_sizes"] == [16, 28, 64, 128, 224, 392]
+    assert grid["tiers"] == ["torch-eager", "keras-predict"]
+    one = explore.variant(check, plan[-1]).parameters  # the other model, stated grid
+    assert one["model"] == "resnet-style" and one["input_sizes"] == [28, 64, 128, 224]
+
+
+def test_design_never_pits_a_tier_against_itself_and_one_thread_machines_skip_threads(corpus):
+    check = api.claim_check(corpus, "pytorch-eager-overhead")
+    plan = explore.one_at_a_time(check, physical_cores=1)
+    assert all(s.factors["subject"] != s.factors["baseline"] for s in plan)
+    assert all(s.factors["threads"] == "1" for s in plan)
+    crossed = explore.crossed(check, 1, ["subject", "baseline"])
+    assert {(s.factors["subject"], s.factors["baseline"]) for s in crossed} == {
+        ("torch-compile", "torch-eager"),
+        ("torch-eager", "torch-compile"),
+    }
+
+
+def test_a_claim_without_a_ratio_check_cannot_be_explored(corpus):
+    from kg.errors import UsageError
+    from verify.run.engine import explore_claims
+
+    with pytest.raises(UsageError, match="no ratio check"):
+        explore_claims(["tensorboard-both"])
+
+
+@pytest.mark.slow
+def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "claims", root / "claims")
+    check = api.claim_check(corpus, "inference-latency-3x")
+    check = dataclasses.replace(check, parameters={**check.parameters, "batch_sizes": [1],
+                                                   "input_sizes": [28, 64]})  # fmt: skip
+    opts = RunOptions(results_dir=root / "data" / "results", busy_cores=None, pair_seconds=0.5,
+                      min_pairs=2)  # fmt: skip
+    found = explore.explore(check, opts, lambda c, o: run_check(c, o), budget=20, edges=False,
+                            only={"baseline": ["keras-predict", "tf-function"]})  # fmt: skip
+    assert [s["factors"]["baseline"] for s in found.setups] == ["keras-predict", "tf-function"]
+    assert len(found.specs) == 4 and sum(s.stated for s in found.specs) == 2
+    assert found.summary is not None and found.summary.total == 4
+    path = explore.write(found, opts)
+    record = read_record(path)
+    assert record["exploration"]["summary"]["label"] == found.summary.label.value
+    assert record["verdict"]["explanation"] == found.summary.sentence
+
+    loaded = load_corpus(root, use_cache=False)
+    (row,) = api.explorations(loaded, "inference-latency-3x")
+    assert row.robustness == found.summary.label.value and row.stated == found.stated
+    specs = api.specifications(loaded, row.run)
+    assert [s.factors for s in specs] == [s.factors for s in found.specs]
+    assert api.runs(loaded, "inference-latency-3x") == []  # an exploration is not a run
+
+    from verify.publish.build import publish
+
+    site = publish(loaded, root / "_site").out
+    page = (site / "claims" / "inference-latency-3x.html").read_text()
+    assert "What the verdict turns on" in page and 'class="chart spec-curve"' in page
+    assert page.count('class="dot"') >= 4 * 2  # baseline and input rows, one dot per spec each
+    index = (site / "index.html").read_text()
+    assert f"robustness-{row.robustness}" in index
+    assert json.loads(path.read_text())["record_id"] == path.stem

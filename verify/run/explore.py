@@ -1,0 +1,348 @@
+"""verify explore: a ratio claim measured in its multiverse of reasonable setups.
+
+The design, per claim (documented on the site's method page):
+
+1. **As stated**: the claim's own tiers, one thread, PyTorch's default layout and the stated model,
+   on the stated batch x input grid plus one step beyond each edge (the grid's own spacing, at most
+   double; a single level gets half and double).
+2. **One factor at a time** around it, on the stated grid: every other API tier on each side that
+   answers the same question (``SIDES``), all physical cores instead of one thread, channels-last
+   instead of NCHW where a side is PyTorch, and the other model.
+3. **A full grid on the two factors that matter most**, chosen from that first pass: the factors
+   whose levels best separate holding from not holding (then the widest spread of log ratios),
+   crossed at all their levels, while the budget lasts. Steps 1 and 2 always run (each setup gets
+   an equal share of what is left, at least 5 s); the budget bounds step 3.
+
+Every measured cell of every run is one specification, judged by the claim's own rule as if the
+claim were stated for that setup alone (verify.judge.robustness); the claim's verdict stays the
+verdict as stated. The result is one exploration record in data/results/, through kg.records like
+any run record, with every specification's factors, ratio, interval and label.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from kg import paths, records
+from kg.errors import UsageError
+from kg.model import Check, Label, RunStatus
+from verify.judge.robustness import Spec, Summary, judge_spec, splits, summarise
+from verify.judge.verdicts import CellEstimate, judge, tier_name
+from verify.run.options import RunOptions, RunResult
+
+# API tiers that answer the same question, per side: PyTorch, or the XLA side (TensorFlow, Keras
+# on either backend, JAX). A side's alternatives are the other tiers of its group.
+SIDES: dict[str, dict[str, tuple[str, ...]]] = {
+    "verify.benchmarks.latency": {
+        "torch": ("torch-eager", "torch-compile"),
+        "xla": (
+            "keras-predict",
+            "keras-call",
+            "tf-function",
+            "tf-xla",
+            "keras-jax-predict",
+            "keras-jax-call",
+            "jax-jit",
+        ),
+    },  # fmt: skip
+    "verify.benchmarks.training": {
+        "torch": ("torch-loop", "torch-compile-loop"),
+        "xla": (
+            "keras-fit",
+            "keras-fit-arrays",
+            "tf-function-step",
+            "keras-jax-fit",
+            "jax-train-step",
+        ),
+    },  # fmt: skip
+}
+MODELS = ("small-cnn", "resnet-style")
+DEFAULT_BUDGET_S = {"verify.benchmarks.latency": 600.0, "verify.benchmarks.training": 1200.0}
+RUN_FACTORS = ("subject", "baseline", "threads", "layout", "model")
+FACTOR_NAMES = {
+    "subject": "the subject's API", "baseline": "the baseline's API", "threads": "the thread count",
+    "layout": "PyTorch's memory layout", "model": "the model", "batch": "the batch size",
+    "input": "the input size",
+}  # fmt: skip
+Runner = Callable[[Check, RunOptions], RunResult]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One run of the exploration: a variant of the claim's check and its factor levels."""
+
+    factors: dict[str, str]
+    extended: bool = False  # the stated setup, on the grid with its edges
+
+    def key(self) -> tuple[tuple[str, str], ...]:
+        """Identity of the setup among those planned."""
+        return tuple(sorted(self.factors.items()))
+
+
+@dataclass
+class Exploration:
+    """What an exploration measured and concluded."""
+
+    check: Check
+    stated: Label
+    specs: list[Spec] = field(default_factory=list)
+    setups: list[dict[str, Any]] = field(default_factory=list)  # each run: factors, status, time
+    summary: Summary | None = None
+    path: Path | None = None
+    base: RunResult | None = None  # the stated setup's run, on the extended grid
+
+
+def group_of(module: str, tier: str) -> str:
+    """The side group a tier belongs to in a benchmark module (torch or xla)."""
+    for group, tiers in SIDES.get(module, {}).items():
+        if tier in tiers:
+            return group
+    raise UsageError(f"tier {tier!r} of {module} has no place in an exploration")
+
+
+def stated_setup(check: Check) -> dict[str, str]:
+    """The claim's own levels of the run factors."""
+    rule, params = check.rule, check.parameters
+    return {"subject": rule.subject, "baseline": rule.baseline or "", "threads": "1",
+            "layout": str(params.get("torch_memory_format", "contiguous")),
+            "model": str(params.get("model", "small-cnn"))}  # fmt: skip
+
+
+def levels(
+    check: Check, physical_cores: int, only: dict[str, list[str]] | None = None
+) -> dict[str, list[str]]:
+    """Every level of each run factor for this claim (the stated level first); ``only`` varies
+    just the factors it names, at the levels it gives."""
+    module, stated = check.module, stated_setup(check)
+    if only is not None:
+        return {f: [stated[f], *(x for x in only.get(f, []) if x != stated[f])] for f in stated}
+    out = {
+        side: [stated[side], *(t for t in SIDES[module][group_of(module, stated[side])]
+                               if t != stated[side])]
+        for side in ("subject", "baseline")
+    }  # fmt: skip
+    out["threads"] = ["1"] + ([str(physical_cores)] if physical_cores > 1 else [])
+    torch_side = any(group_of(module, out[s][0]) == "torch" for s in ("subject", "baseline"))
+    out["layout"] = [stated["layout"]] + (
+        [x for x in ("contiguous", "channels_last") if x != stated["layout"]] if torch_side else []
+    )
+    out["model"] = [stated["model"], *(m for m in MODELS if m != stated["model"])]
+    return out
+
+
+def one_at_a_time(
+    check: Check, physical_cores: int, only: dict[str, list[str]] | None = None
+) -> list[Setup]:
+    """The stated setup (on the extended grid) and each factor varied alone around it."""
+    base = stated_setup(check)
+    out = [Setup(base, extended=True)]
+    for factor, levs in levels(check, physical_cores, only).items():
+        out += [Setup({**base, factor: lev}) for lev in levs[1:]]
+    return [s for s in out if s.factors["subject"] != s.factors["baseline"]]
+
+
+def crossed(
+    check: Check,
+    physical_cores: int,
+    factors: Iterable[str],
+    only: dict[str, list[str]] | None = None,
+) -> list[Setup]:
+    """Every combination of the given factors' levels, the others as stated."""
+    base, levs = stated_setup(check), levels(check, physical_cores, only)
+    names = list(factors)
+    out = []
+    for combo in itertools.product(*(levs[f] for f in names)):
+        factors_ = {**base, **dict(zip(names, combo, strict=True))}
+        if factors_["subject"] != factors_["baseline"]:
+            out.append(Setup(factors_))
+    return out
+
+
+def _grid_edges(values: list[int], floor: int, cap: int) -> list[int]:
+    vals = sorted(set(values))
+    step = min(vals[-1] / vals[-2], 2.0) if len(vals) >= 2 else 2.0
+    low_step = min(vals[1] / vals[0], 2.0) if len(vals) >= 2 else 2.0
+    out = list(vals)
+    if vals[0] > floor:
+        out.insert(0, max(floor, round(vals[0] / low_step)))
+    if vals[-1] < cap:
+        out.append(min(cap, round(vals[-1] * step)))
+    return sorted(set(out))
+
+
+def variant(check: Check, setup: Setup) -> Check:
+    """The claim's check as this setup measures it."""
+    f, params = setup.factors, dict(check.parameters)
+    params.update(tiers=[f["subject"], f["baseline"]], model=f["model"])
+    if f["layout"] != "contiguous":
+        params["torch_memory_format"] = f["layout"]
+    else:
+        params.pop("torch_memory_format", None)
+    if setup.extended:
+        keys = (
+            ("batch_sizes", "input_sizes")
+            if "batch_sizes" in params
+            else ("batch_size", "input_size")
+        )
+        caps = {keys[0]: (1, 256), keys[1]: (16, 448)}
+        for key in keys:
+            values = params[key] if isinstance(params[key], list) else [params[key]]
+            params[key] = _grid_edges([int(v) for v in values], *caps[key])
+    rule = dataclasses.replace(check.rule, subject=f["subject"], baseline=f["baseline"])
+    return dataclasses.replace(check, parameters=params, rule=rule)
+
+
+def stated_cells(check: Check) -> set[tuple[int, int]]:
+    """The (batch, input) cells the claim states."""
+    p = check.parameters
+    if "batch_sizes" in p:
+        b, s = p["batch_sizes"], p["input_sizes"]
+    else:
+        b, s = p.get("batch_size", 1), p.get("input_size", 28)
+    as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
+    return {(int(x), int(y)) for x in as_list(b) for y in as_list(s)}
+
+
+def specs_of(check: Check, setup: Setup, result: RunResult) -> list[Spec]:
+    """One specification per measured cell of a run."""
+    out = []
+    stated = stated_cells(check)
+    is_stated_setup = setup.factors == stated_setup(check)
+    for cell in (result.record or {}).get("cells", []):
+        s, c = cell.get("summary"), cell.get("cell") or {}
+        if not s:
+            continue
+        batch, size = int(c.get("batch", 0)), int(c.get("size", 0))
+        factors = {**setup.factors, "batch": str(batch), "input": str(size)}
+        est = CellEstimate(cell.get("label", ""), s["ratio"], s["ci_low"], s["ci_high"])
+        out.append(
+            judge_spec(check.rule, factors, est, is_stated_setup and (batch, size) in stated)
+        )
+    return out
+
+
+def stated_label(check: Check, specs: list[Spec], result: RunResult) -> Label:
+    """The claim's verdict as stated: its rule on the stated cells of the stated setup."""
+    cells = [CellEstimate("", s.ratio, s.ci_low, s.ci_high) for s in specs if s.stated]
+    if result.status != RunStatus.OK or not cells:
+        return result.verdict.label if result.verdict else Label.INCONCLUSIVE
+    return judge(check.rule, cells).label
+
+
+def _separating(specs: list[Spec]) -> list[str]:
+    """The two run factors that best separate holding from not holding (then ratio spread)."""
+    found = {sp.factor: sp for sp in splits(specs) if sp.factor in RUN_FACTORS}
+
+    def spread(factor: str) -> float:
+        by: dict[str, list[float]] = {}
+        for s in specs:
+            by.setdefault(s.factors[factor], []).append(math.log(max(s.ratio, 1e-12)))
+        means = [sum(v) / len(v) for v in by.values()]
+        return max(means) - min(means) if len(means) > 1 else 0.0
+
+    ranked = sorted(found, key=lambda f: (-round(found[f].separation, 9), -spread(f), f))
+    return ranked[:2]
+
+
+def explore(
+    check: Check,
+    options: RunOptions,
+    run: Runner,
+    *,
+    budget: float | None = None,
+    physical_cores: int | None = None,
+    on_progress: Callable[[float, str], None] | None = None,
+    only: dict[str, list[str]] | None = None,
+    edges: bool = True,
+) -> Exploration:
+    """Measure the claim's multiverse within ``budget`` seconds (default per benchmark);
+    ``only`` restricts the design to some factors and levels, ``edges`` off keeps the stated grid."""
+    if check.module not in SIDES or not check.rule.baseline:
+        raise UsageError(f"claim '{check.claim_id}' has no ratio check to explore")
+    cores = physical_cores or psutil.cpu_count(logical=False) or 1
+    total = budget if budget is not None else DEFAULT_BUDGET_S[check.module]
+    progress = on_progress or (lambda fraction, message: None)
+    t0 = time.monotonic()
+    plan = one_at_a_time(check, cores, only)
+    if not edges:
+        plan[0] = Setup(plan[0].factors)
+    out = Exploration(check, Label.INCONCLUSIVE)
+    done: set[tuple[tuple[str, str], ...]] = set()
+    first_pass = len(plan)
+    while plan:
+        setup = plan.pop(0)
+        if setup.key() in done:
+            continue
+        left = total - (time.monotonic() - t0)
+        if left <= 0 and len(done) >= first_pass:  # the first pass always runs; the grid may not
+            break
+        per_run = max(left / (len(plan) + 1), 5.0)
+        progress(len(done) / max(len(done) + len(plan) + 1, 1), _describe(setup))
+        opts = dataclasses.replace(options, budget=per_run, write=False,
+                                   threads=int(setup.factors["threads"]))  # fmt: skip
+        started = time.monotonic()
+        result = run(variant(check, setup), opts)
+        done.add(setup.key())
+        got = specs_of(check, setup, result)
+        out.specs += got
+        out.setups.append({"factors": dict(setup.factors), "extended": setup.extended,
+                           "status": result.status.value, "specifications": len(got),
+                           "seconds": round(time.monotonic() - started, 1),
+                           "reason": result.reason})  # fmt: skip
+        if setup.factors == stated_setup(check) and out.base is None:
+            out.base, out.stated = result, stated_label(check, got, result)
+        if len(done) == first_pass and out.specs:
+            plan += [s for s in crossed(check, cores, _separating(out.specs), only)
+                     if s.key() not in done]  # fmt: skip
+    if out.specs:
+        out.summary = summarise(out.specs, out.stated, FACTOR_NAMES)
+    progress(1.0, out.summary.label.value if out.summary else "nothing measured")
+    return out
+
+
+def _describe(setup: Setup) -> str:
+    f = setup.factors
+    return (f"{tier_name(f['subject'])} vs {tier_name(f['baseline'])}, {f['threads']} thread(s),"
+            f" {f['layout']}, {f['model']}")  # fmt: skip
+
+
+def exploration_record(found: Exploration) -> dict[str, Any]:
+    """The exploration as a run record: the stated run's record plus every specification."""
+    base = found.base
+    if base is None or base.record is None or found.summary is None:
+        raise UsageError(f"the stated setup of '{found.check.claim_id}' was not measured")
+    record = dict(base.record)
+    record["check"] = found.check.to_dict()
+    record["verdict"] = {"label": found.stated.value, "explanation": found.summary.sentence}
+    record["exploration"] = {
+        "design": "stated setup on its grid and edges; one factor at a time; the two most "
+        "separating factors crossed",
+        "setups": found.setups,
+        "specifications": [s.to_dict() for s in found.specs],
+        "summary": found.summary.to_dict(),
+    }
+    return record
+
+
+def write(found: Exploration, options: RunOptions) -> Path:
+    """Write the exploration record; returns its path."""
+    record = exploration_record(found)
+    if record["status"] != RunStatus.OK.value:
+        raise UsageError(f"the stated setup of '{found.check.claim_id}' did not run: "
+                         f"{record['verdict']['explanation']}")  # fmt: skip
+    results = options.results_dir or paths.results_dir(paths.find_root())
+    path = records.record_path(results, record["environment_id"], found.check.claim_id,
+                               record["started"])  # fmt: skip
+    record["record_id"] = path.stem
+    records.write_record(record, path)
+    found.path = path
+    return path
