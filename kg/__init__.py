@@ -10,8 +10,10 @@ only those below it (a contract in pyproject.toml):
     queries  scaffold                  the named queries (one per row shape); what a new claim needs
     load                               files -> validated store, cached
     validate                           SHACL shapes and cross-file rules, one line per problem
+    crossfile  checkrules              kinds, ids, closed vocabulary, duplicates; checks, parameters, tiers
     locate  shacl_fast                 where a node is written; SHACL Core compiled to SPARQL
     recordgraph store records ...      records as RDF; the store; the record format (with its schema);
+                                       turtlecheck (prefixes, odd characters), paramschema (typed parameters)
     sparqlstore                        the graph on a SPARQL server instead (FWCLAIMS_STORE)
     environments  paths  fsutil        naming environments; where things live; atomic writes
     rows                               the rows the read API returns

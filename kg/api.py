@@ -8,6 +8,7 @@ claim, so no row shape is written twice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kg import explorations as explorations_q
@@ -24,11 +25,12 @@ from kg.rows import (
     Exploration,
     Measurement,
     Run,
+    SkippedRecord,
     Source,
     SourceUse,
     Specification,
 )
-from kg.store import Corpus
+from kg.store import Corpus, display_path
 
 KIND_VALUES = queries.KIND_VALUES
 
@@ -225,6 +227,17 @@ def measurements(corpus: Corpus, run_id: str) -> list[Measurement]:
 def all_measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
     """Every run's measurements, keyed by run id."""
     return queries.measurements(corpus)
+
+
+def skipped_records(corpus: Corpus) -> list[SkippedRecord]:
+    """The run records left out of the graph as unreadable, with the reason, by file name."""
+    out = []
+    for e in corpus.skipped:
+        path = e.path or ""
+        rel = display_path(corpus.root, Path(path)) if path else "data/results/"
+        reason = str(e).removeprefix(path).lstrip(":0123456789 ")
+        out.append(SkippedRecord(rel, reason))
+    return sorted(out, key=lambda r: r.path)
 
 
 def environments(corpus: Corpus) -> list[Environment]:

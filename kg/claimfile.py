@@ -1,18 +1,24 @@
 """Write a new claim into claims/*.ttl and keep it only if the corpus stays valid.
 
 The claim (a kg.scaffold.ClaimSpec) is rendered as one Turtle block in the style of the
-hand-written files, appended atomically, and the whole corpus is validated again; if anything is
-wrong the file is put back byte for byte and ClaimRejected carries the problems.
+hand-written files; the whole corpus with it appended is validated, and only a valid result is
+written (atomically). If anything is wrong the file is not touched and ClaimRejected carries the
+problems.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kg import ns, paths
 from kg.errors import CorpusError, UsageError
+from kg.fsutil import locked
 from kg.load import load_corpus
 from kg.scaffold import (
     CONDITIONS,
@@ -142,23 +148,61 @@ def add_claim(
     *,
     ask: Callable[..., str] | None = None,
 ) -> Path:
-    """Fill in what the spec lacks (see `fill`), append the claim to its file and validate the
-    whole corpus; on any problem the file is put back exactly as it was and ClaimRejected carries
-    the problems."""
+    """Fill in what the spec lacks (see `fill`), check that the corpus with the claim appended
+    to its file is valid, and only then write the file; on any problem nothing is written and
+    ClaimRejected carries the problems.
+
+    The whole corpus is validated in a scratch copy of the project (links to its files, the
+    changed file itself), so no reader ever sees a claim that is then refused, and there is
+    nothing to take back. The claims folder is locked from reading what exists to the write,
+    so commands adding claims at once take turns and none loses another's claim. Prompts are
+    answered before the lock is taken."""
     vocab = vocab or Vocab(load_corpus(root))
     fill(spec, vocab, ask)
     path = claims_file(root, file)
-    text = render(spec, vocab)
-    original = path.read_bytes() if path.exists() else None
-    write_bytes(path, appended(original, text, PREFIXES_USED, HEADER))
-    try:
-        load_corpus(root, use_cache=False)
-    except BaseException as e:
-        if original is None:
-            path.unlink(missing_ok=True)
-        else:
-            write_bytes(path, original)
-        if isinstance(e, CorpusError):
-            raise ClaimRejected(path.relative_to(root).as_posix(), e) from e
-        raise
+    with locked(paths.claims_dir(root)):
+        text = render(spec, Vocab(load_corpus(root)))  # with the claims added meanwhile
+        try:
+            original = path.read_bytes() if path.exists() else None
+            written = appended(original, text, PREFIXES_USED, HEADER)
+        except (OSError, UnicodeDecodeError) as e:
+            raise _cannot(path, e) from e
+        rel = path.relative_to(root).as_posix()
+        with _with_file(root, rel, written) as trial:
+            try:
+                load_corpus(trial, use_cache=False)
+            except CorpusError as e:
+                raise ClaimRejected(rel, e) from e
+        try:
+            write_bytes(path, written)
+        except OSError as e:
+            raise _cannot(path, e) from e
     return path
+
+
+def _cannot(path: Path, e: Exception) -> UsageError:
+    return UsageError(
+        f"cannot add to {path} ({getattr(e, 'strerror', None) or e}): choose another --file, or"
+        " make that one a writable UTF-8 file; nothing was added"
+    )
+
+
+@contextmanager
+def _with_file(root: Path, rel: str, data: bytes) -> Iterator[Path]:
+    """A scratch project that is `root` with the file `rel` holding `data`: the claims and
+    snapshot files are links to the real ones (run records are not needed to judge claims).
+    Named like a run's scratch folder, so one left by a killed command is removed later."""
+    stamp = f"fwclaims-claim-{os.getpid()}-{int(time.time() * 1000)}-"
+    with tempfile.TemporaryDirectory(prefix=stamp) as tmp:
+        trial = Path(tmp)
+        for folder in (paths.claims_dir(root), paths.snapshots_dir(root)):
+            if not folder.is_dir():
+                continue
+            mirror = trial / folder.relative_to(root)
+            mirror.mkdir(parents=True)
+            for f in folder.glob("*.ttl"):
+                (mirror / f.name).symlink_to(f.absolute())
+        target = trial / rel
+        target.unlink(missing_ok=True)
+        target.write_bytes(data)
+        yield trial

@@ -13,13 +13,17 @@ FwcError                      base: message names the file, the field and the fi
 ├── Unsatisfied               the command did its work and the outcome is the failure the
 │                             caller asked to hear of: a check errored, a verdict flipped (1)
 └── verify.run.failures.RunFailure   a check could not finish (errors, timeouts, memory)   (1)
+
+Interrupted (a BaseException, so that no ``except Exception`` swallows it) is raised when a signal
+stops a command, so that every ``finally`` runs and nothing is left behind (128 + the signal).
 """
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 
-from kg.textutil import close_matches, did_you_mean
+from kg.textutil import close_matches, did_you_mean, visible
 
 
 class FwcError(Exception):
@@ -43,7 +47,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.subject}: {self.message}"
+        return visible(f"{where}: {self.subject}: {self.message}")
 
 
 class TurtleSyntaxError(CorpusError):
@@ -106,3 +110,12 @@ class Unsatisfied(FwcError):
     """The work was done, and its outcome is one the caller asked to be told of with exit 1."""
 
     exit_code = 1
+
+
+class Interrupted(BaseException):
+    """A signal (SIGTERM, SIGHUP, SIGINT) stopped the command; clean-up runs as it unwinds."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -36,3 +38,17 @@ def write_atomic(path: Path | str, data: bytes | str, *, durable: bool = False) 
         finally:
             os.close(fd)
     return path
+
+
+@contextmanager
+def locked(folder: Path | str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on a folder (flock on the folder itself, so no lock file
+    is left in it) for the body; other holders wait their turn."""
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

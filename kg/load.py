@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import paths, recordgraph, records, sparqlstore
+from kg import paths, recordgraph, records, sparqlstore, turtlecheck
 from kg.errors import Problem, RecordError, TurtleSyntaxError, UsageError, ValidationFailed
 from kg.fsutil import write_atomic
 from kg.paths import SHAPES_FILE, VOCAB_FILE
@@ -48,11 +48,12 @@ def store_url(store: str | None = None) -> str:
 
 
 def turtle_files(root: Path) -> list[Path]:
-    """The vocabulary and the hand-edited claim files, in a stable order."""
+    """The vocabulary and the hand-edited claim files, in a stable order. Hidden files (an
+    editor's lock file ``.#performance.ttl``, a temporary file) are not claim files."""
     return [
         VOCAB_FILE,
-        *sorted(paths.claims_dir(root).glob("*.ttl")),
-        *sorted(paths.snapshots_dir(root).glob("*.ttl")),
+        *sorted(p for p in paths.claims_dir(root).glob("*.ttl") if not p.name.startswith(".")),
+        *sorted(p for p in paths.snapshots_dir(root).glob("*.ttl") if not p.name.startswith(".")),
     ]
 
 
@@ -63,8 +64,11 @@ def fingerprint(files: Iterable[Path]) -> str:
     here = Path(__file__).parent
     code = sorted([*here.glob("*.py"), *here.glob("*.json")])
     for f in [*files, SHAPES_FILE, *code]:
-        st = f.stat()
-        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        try:
+            st = f.stat()
+            h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        except OSError:  # a broken link: loading reports it
+            h.update(f"{f}\0unreadable\n".encode())
     return h.hexdigest()
 
 
@@ -72,21 +76,41 @@ def parse_turtle(store: ox.Store, root: Path, files: list[Path]) -> list[Problem
     """Parse each Turtle file into its own named graph; syntax errors come back as Problems."""
     problems = []
     for f in files:
+        rel = display_path(root, f)
+        if not f.is_file():
+            problems.append(Problem(rel, None, "file", f"{_not_a_file(f)}: remove it or fix it"))
+            continue
         try:
             store.load(
                 path=str(f), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph_iri(root, f))
             )
         except SyntaxError as e:
-            msg = str(e.msg if hasattr(e, "msg") else e)
-            msg = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+            problems.append(Problem(rel, e.lineno, "Turtle syntax", _syntax_message(f, e)))
+        except OSError as e:
             problems.append(
                 Problem(
-                    display_path(root, f), e.lineno, "Turtle syntax", f"{msg}; fix the Turtle there"
+                    rel, None, "file", f"cannot be read ({e.strerror or e}): fix its permissions"
                 )
             )
-        except OSError as e:
-            problems.append(Problem(display_path(root, f), None, "file", f"cannot be read: {e}"))
+        else:
+            if f != VOCAB_FILE:
+                problems += turtlecheck.prefix_problems(rel, f.read_text("utf-8", "replace"))
     return problems
+
+
+def _not_a_file(f: Path) -> str:
+    if f.is_symlink() and not f.exists():
+        return f"is a symbolic link to {os.readlink(f)}, which does not exist"
+    return "is a folder, not a Turtle file" if f.is_dir() else "is not a regular file"
+
+
+def _syntax_message(f: Path, e: SyntaxError) -> str:
+    msg = str(e.msg if hasattr(e, "msg") else e)
+    msg = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+    if msg.startswith("Invalid UTF-8"):
+        return "the file is not UTF-8 text here: save it as UTF-8"
+    hint = turtlecheck.syntax_hint(f, e)
+    return hint if hint else f"{msg}; fix the Turtle there"
 
 
 def load_records(
@@ -95,11 +119,17 @@ def load_records(
     """Add every readable record to the store; the files added and the problems of the rest."""
     good, bad = records.read_all(files)
     quads: list[ox.Quad] = []
+    loaded = []
     for path, rec in good:
-        quads += recordgraph.record_quads(rec, display_path(root, path))
+        try:
+            quads += recordgraph.record_quads(rec, display_path(root, path))
+        except RecordError as e:
+            bad.append(RecordError(f"{path}: {e}", str(path)))
+            continue
+        loaded.append(path)
     if quads:
         store.extend(quads)
-    return [p for p, _ in good], bad
+    return loaded, bad
 
 
 def record_problem(root: Path, error: RecordError) -> Problem:
@@ -176,9 +206,9 @@ def _read_cache(
             return None
         store = ox.Store()
         store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
-    except (OSError, ValueError, SyntaxError):
+        skipped = [RecordError(str(e["message"]), str(e["path"])) for e in meta["skipped"]]
+    except (OSError, ValueError, SyntaxError, TypeError, KeyError, AttributeError):
         return None  # a missing or damaged cache is rebuilt
-    skipped = [RecordError(e["message"], e["path"]) for e in meta.get("skipped", [])]
     bad = {e.path for e in skipped}
     loaded = [p for p in record_paths if str(p) not in bad]
     return Corpus(root, store, files, loaded, skipped, from_cache=True)

@@ -4,6 +4,7 @@ file a subject or one of its properties is written. Used to phrase validation pr
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -75,15 +76,24 @@ class Locator:
         g = self.home.get(iri, (None,))[0]
         if not g:
             return None
-        rel = g[len(ns.GRAPH) :]
+        rel = ns.graph_path(g)
         return VOCAB_FILE if rel == "vocab" else self.corpus.root / rel
 
-    def where(self, iri: str, prop: str | None = None) -> tuple[str, int | None]:
-        """File and line of an IRI's definition, or of one of its properties within it."""
+    def where(
+        self,
+        iri: str,
+        prop: str | None = None,
+        *,
+        via: Sequence[str] = (),
+        value: str | None = None,
+    ) -> tuple[str, int | None]:
+        """File and line of an IRI's definition, or of the triple a problem is about within it:
+        the property `prop` reached through the nested properties `via`, on the line that holds
+        `value` when one does."""
         f = self.file_of(iri)
         if f is None:
             return "claims/", None
-        return display_path(self.corpus.root, f), find_line(f, iri, prop)
+        return display_path(self.corpus.root, f), find_line(f, iri, prop, via=via, value=value)
 
     def label(self, iri: str) -> str:
         """'claim ID' / 'source ID' / 'benchmark ID' for a defined IRI."""
@@ -114,29 +124,88 @@ def _starts(path: Path, mtime: float) -> dict[str, int]:
     return first
 
 
-def find_line(path: Path, iri: str, prop: str | None = None) -> int | None:
-    """Line of the statement block that defines `iri` (by prefixed or full name), or of `prop`
-    inside that block."""
-    mtime = path.stat().st_mtime
-    lines = _lines(path, mtime)
-    names = [f"<{iri}>"]
-    for p, base in ns.PREFIXES.items():
-        if iri.startswith(base):
-            names.append(f"{p}:{iri[len(base) :]}")
+def file_lines(path: Path) -> list[str]:
+    """The lines of a file (cached per version), or none when it cannot be read as UTF-8."""
+    try:
+        return _lines(path, path.stat().st_mtime)
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def find_text(path: Path, needles: list[str]) -> int | None:
+    """The first line (1-based) holding one of `needles` as a whole name, or None."""
+    lines = file_lines(path)
+    hit = _search(lines, 0, len(lines), needles)
+    return None if hit is None else hit + 1
+
+
+def find_line(
+    path: Path,
+    iri: str,
+    prop: str | None = None,
+    *,
+    via: Sequence[str] = (),
+    value: str | None = None,
+) -> int | None:
+    """Line of the statement block that defines `iri` (by prefixed or full name), or of the
+    triple inside that block: each property of `via` in turn, then `prop`, then (when given and
+    found) the line holding `value` (an IRI or a literal's text)."""
+    try:
+        mtime = path.stat().st_mtime
+        lines = _lines(path, mtime)
+    except (OSError, UnicodeDecodeError):
+        return None
     starts = _starts(path, mtime)
-    start = min((starts[n] for n in names if n in starts), default=None)
+    start = min((starts[n] for n in _names(iri) if n in starts), default=None)
     if start is None:
         return None
-    if prop:
-        short = [f"<{prop}>"] + [
-            f"{p}:{prop[len(base) :]}" for p, base in ns.PREFIXES.items() if prop.startswith(base)
-        ]
-        for i in range(start, len(lines)):
-            if i > start and lines[i][:1] not in (" ", "\t", ""):
-                break
-            if any(re.search(re.escape(s) + r"\b", lines[i]) for s in short):
-                return i + 1
-    return start + 1
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i][:1] not in (" ", "\t", "")),
+        len(lines),
+    )
+    at, first = start, None
+    for p in [*via, prop]:
+        if p is None:
+            continue
+        hit = _search(lines, at, end, _names(p))
+        if hit is None:
+            break
+        at = hit
+        first = hit if first is None else first
+    if value:
+        needles = _names(value) if value.startswith(("http://", "https://")) else []
+        text = value.strip().splitlines()[0][:40] if value.strip() else ""
+        if text:
+            needles.append(text)
+        hit = _search(lines, at, end, needles, word=False)
+        if hit is None and first is not None:
+            hit = _search(lines, first, end, needles, word=False)
+        at = hit if hit is not None else at
+    return at + 1
+
+
+def _names(iri: str) -> list[str]:
+    """The ways a file can spell an IRI: <full> or a known prefix."""
+    return [f"<{iri}>"] + [
+        f"{p}:{iri[len(base) :]}" for p, base in ns.PREFIXES.items() if iri.startswith(base)
+    ]
+
+
+def _search(
+    lines: list[str], start: int, end: int, needles: list[str], word: bool = True
+) -> int | None:
+    """The first line from `start` to `end` holding one of `needles` (as a whole name)."""
+    if not needles:
+        return None
+    pattern = re.compile("|".join(re.escape(n) + (r"(?![\w-])" if word else "") for n in needles))
+    return next(
+        (
+            i
+            for i in range(start, end)
+            if not lines[i].lstrip().startswith("#") and pattern.search(lines[i])
+        ),
+        None,
+    )
 
 
 def prefixed(iri: str) -> str:

@@ -2,6 +2,7 @@
 without rdflib (the fast start-up path)."""
 
 import re
+from urllib.parse import quote, unquote
 
 BASE = "https://w3id.org/fwclaims/"
 FWC = BASE + "ns#"
@@ -67,3 +68,14 @@ def is_file_id(text: object) -> bool:
 
 
 KIND_OF = {iri: kind for kind, iri in KINDS.items()}  # claim class IRI -> kind
+
+
+def graph_iri(rel_path: str) -> str:
+    """The named-graph IRI of a file given by its path relative to the project folder; characters
+    an IRI cannot hold (a space in a file name) are percent-encoded."""
+    return GRAPH + quote(rel_path, safe="/")
+
+
+def graph_path(iri: str) -> str:
+    """The relative file path a named-graph IRI stands for (inverse of graph_iri)."""
+    return unquote(iri[len(GRAPH) :]) if iri.startswith(GRAPH) else iri

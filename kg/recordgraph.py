@@ -24,6 +24,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import environments, ns
+from kg.errors import RecordError
 from kg.model import Label
 
 XSD = ns.XSD
@@ -69,8 +70,20 @@ def literal(value: object, datatype: str | None = None) -> ox.Literal:
 
 
 def record_quads(rec: dict[str, Any], rel_path: str) -> list[ox.Quad]:
-    """The quads of one validated record, in the named graph of its file."""
-    q = _Quads(ns.GRAPH + rel_path)
+    """The quads of one validated record, in the named graph of its file; RecordError names the
+    field when an id that becomes an IRI does not have the shape of one."""
+    for field, value, ok in (
+        ("record_id", rec.get("record_id"), ns.is_file_id),
+        ("environment_id", rec.get("environment_id"), ns.is_file_id),
+        ("claim_id", rec.get("claim_id"), ns.is_claim_id),
+        ("check.benchmark", (rec.get("check") or {}).get("benchmark"), ns.is_claim_id),
+    ):
+        if not ok(value):
+            raise RecordError(
+                f"{field} {value!r} is not an id (ids become IRIs, so only letters, digits and"
+                " hyphens may be in them); fix or delete the record"
+            )
+    q = _Quads(ns.graph_iri(rel_path))
     run = ox.NamedNode(ns.RUN + rec["record_id"])
     if "exploration" in rec:
         _exploration(q, run, rec, rel_path)

@@ -134,6 +134,9 @@ def read_record(path: Path) -> dict[str, Any]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():  # a broken link, a folder, a pipe that would block the reader
+        what = "a broken link" if path.is_symlink() and not path.exists() else "not a regular file"
+        raise RecordError(f"{path}: is {what}; delete it or restore the record")
     try:
         text = path.read_bytes()
     except OSError as e:

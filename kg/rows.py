@@ -230,3 +230,11 @@ class Specification:
     ci_high: float
     label: Label
     stated: bool
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A run record left out of the graph because it cannot be read: its file and why."""
+
+    path: str  # relative to the project folder
+    reason: str

@@ -87,7 +87,7 @@ class Vocab:
             self.benchmarks.setdefault(r["id"], set()).update([r["p"]] if r["p"] else [])
         kinds = " ".join(f"<{k}>" for k in ns.KINDS.values())
         self.claims = {
-            r["id"]: r["g"][len(ns.GRAPH) :]
+            r["id"]: ns.graph_path(r["g"])
             for r in corpus.query(
                 "SELECT ?id ?g WHERE { GRAPH ?g { ?c a ?k ; schema:identifier ?id } "
                 "VALUES ?k { %s } }" % kinds

@@ -67,10 +67,8 @@ NODE_KINDS = {
     "IRIOrLiteral": "(isIRI({v}) || isLiteral({v}))",
 }
 # Literals of these datatypes must also be well-formed: a cast of their lexical form must succeed.
-CASTABLE = {
-    ns.XSD + t
-    for t in ("integer", "decimal", "double", "float", "boolean", "date", "dateTime", "time")
-}
+_TYPED = "integer decimal double float boolean date dateTime time gYear gYearMonth"
+CASTABLE = {ns.XSD + t for t in _TYPED.split()}
 CLASS_TYPES = {ns.RDFS + "Class", "http://www.w3.org/2002/07/owl#Class"}
 
 

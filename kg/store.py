@@ -136,17 +136,22 @@ def _converter(datatype: str) -> Callable[[str], Any]:
 def graph_iri(root: Path, path: Path) -> str:
     """Named-graph IRI for a file: its path relative to the root, or 'vocab' for kg/fwc.ttl."""
     if path.resolve() == VOCAB_FILE.resolve():
-        return ns.GRAPH + "vocab"
+        return ns.graph_iri("vocab")
     try:
-        rel = path.resolve().relative_to(root.resolve())
+        rel = _unlinked(path).relative_to(root.resolve())
     except ValueError:
         rel = Path(path.name)
-    return ns.GRAPH + rel.as_posix()
+    return ns.graph_iri(rel.as_posix())
+
+
+def _unlinked(path: Path) -> Path:
+    # The folder resolved, the name kept: a link is named as itself, not as what it points to.
+    return path.absolute().parent.resolve() / path.name
 
 
 def display_path(root: Path, path: Path) -> str:
     """A path as a user should see it in a message: relative to the root when possible."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return _unlinked(path).relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)

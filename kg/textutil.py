@@ -35,3 +35,61 @@ def file_stamp(iso_time: str) -> str:
     """A sortable file-name stamp of an ISO time: '2026-11-21T18:45:04.1Z' -> '20261121T184504Z'."""
     stamp = iso_time.split(".")[0].replace("-", "").replace(":", "")
     return stamp if stamp.endswith("Z") else stamp + "Z"
+
+
+# Characters that look like nothing, or like something else, in an editor: a claim file holding
+# one parses differently from how it reads. Each is named in messages rather than shown.
+INVISIBLE = {
+    "\ufeff": "byte-order mark",
+    "\u00a0": "no-break space",
+    "\u202f": "narrow no-break space",
+    "\u2007": "figure space",
+    "\u200b": "zero-width space",
+    "\u200c": "zero-width non-joiner",
+    "\u200d": "zero-width joiner",
+    "\u2060": "word joiner",
+    "\u00ad": "soft hyphen",
+    "\u2028": "line separator",
+    "\u2029": "paragraph separator",
+    **{chr(c): "bidirectional control" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+LOOKALIKE = {
+    "\u201c": "curly quote", "\u201d": "curly quote", "\u2018": "curly quote",
+    "\u2019": "curly quote", "\u00ab": "angle quote", "\u00bb": "angle quote",
+    "\u2013": "en dash", "\u2014": "em dash", "\u2212": "minus sign",
+}  # fmt: skip
+
+
+def is_control(ch: str) -> bool:
+    """A C0 or C1 control character (escape sequences start with one)."""
+    return ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0
+
+
+def visible(text: str) -> str:
+    """`text` with control and invisible characters written as \\uXXXX escapes, so a message
+    shows them and a terminal never interprets them."""
+    if text.isprintable() and not any(ch in INVISIBLE for ch in text):
+        return text
+    return "".join(f"\\u{ord(ch):04X}" if is_control(ch) or ch in INVISIBLE else ch for ch in text)
+
+
+def odd_character(text: str, lookalikes: bool = False) -> tuple[int, str, str] | None:
+    """The first invisible character in `text` (and, with `lookalikes`, the first curly quote or
+    dash that Turtle does not read as ASCII): (0-based index, name, U+XXXX), or None."""
+    for i, ch in enumerate(text):
+        name = INVISIBLE.get(ch) or (LOOKALIKE.get(ch) if lookalikes else None)
+        if name is None and is_control(ch) and ch not in "\t\n\r":
+            name = "control character"
+        if name is not None:
+            return i, name, f"U+{ord(ch):04X}"
+    return None
+
+
+def odd_character_note(text: str) -> str:
+    """' (it holds a no-break space, U+00A0, at character 8)' for a value with an invisible
+    character, else ''."""
+    found = odd_character(text)
+    if found is None:
+        return ""
+    i, name, code = found
+    return f" (it holds a {name}, {code}, at character {i + 1})"

@@ -80,6 +80,8 @@ class FWC(DefinedNamespace):
     tolerance: URIRef
     quantifier: URIRef
     parameterName: URIRef
+    parameterSchema: URIRef
+    tier: URIRef
     framework: URIRef
     module: URIRef
     role: URIRef

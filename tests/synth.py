@@ -39,7 +39,8 @@ PREFIXES = """@prefix fwc:    <https://w3id.org/fwclaims/ns#> .
 @prefix xsd:    <http://www.w3.org/2001/XMLSchema#> .
 """
 
-Benches = dict[str, list[tuple[str, list[str], str]]]  # type -> [(id, parameter names, module)]
+# benchmark type -> [(id, parameter names, module, tiers, parameter schema)]
+Benches = dict[str, list[tuple[str, list[str], str, list[str], dict[str, Any]]]]
 
 # kind -> (categories it is filed under, benchmark type its checks use, share of claims)
 KINDS = {
@@ -88,6 +89,13 @@ PARAM_VALUES = {
     "population": "professional",
     "framework": "torch",
     "other": "tensorflow",
+    "month": "2024-12",
+    "compiler": "cc",
+    "expect": "eager",
+    "writers": ["torch", "tensorflow"],
+    "steps": 5,
+    "compile_backend": "eager",
+    "timeout_s": 120,
 }
 ROLES = ["Survey", "SecondaryArticle", "PrimaryStudy", "DataSet", "Documentation"]
 SUBJECTS = [
@@ -148,21 +156,63 @@ def _real_claims_dir() -> Path:
 
 
 def _benchmarks(path: Path) -> Benches:
-    """Benchmark type -> [(id, parameter names)], read from the real benchmarks file."""
+    """Benchmark type -> [(id, parameter names, module, tiers, schema)], from the real file."""
     store = ox.Store()
     store.load(path=str(path), format=ox.RdfFormat.TURTLE)
     rows = store.query(
-        "SELECT ?t ?id ?m (GROUP_CONCAT(?p) AS ?ps) WHERE { ?b a ?t ; <%sidentifier> ?id ;"
-        " <%smodule> ?m . OPTIONAL { ?b <%sparameterName> ?p } } GROUP BY ?t ?id ?m ORDER BY ?id"
-        % (ns.SCHEMA, ns.FWC, ns.FWC)
+        "SELECT ?t ?id ?m ?schema (GROUP_CONCAT(DISTINCT ?p) AS ?ps)"
+        " (GROUP_CONCAT(DISTINCT ?k) AS ?ks) WHERE { ?b a ?t ; <%sidentifier> ?id ; <%smodule> ?m ."
+        " OPTIONAL { ?b <%sparameterName> ?p } OPTIONAL { ?b <%stier> ?k }"
+        " OPTIONAL { ?b <%sparameterSchema> ?schema } } GROUP BY ?t ?id ?m ?schema ORDER BY ?id"
+        % (ns.SCHEMA, ns.FWC, ns.FWC, ns.FWC, ns.FWC)
     )
     out: Benches = {}
     for r in rows:
         params = sorted(r["ps"].value.split()) if r["ps"] else []
+        tiers = sorted(r["ks"].value.split()) if r["ks"] else []
+        schema = json.loads(r["schema"].value) if r["schema"] else {}
         out.setdefault(r["t"].value[len(ns.FWC) :], []).append(
-            (r["id"].value, params, r["m"].value)
+            (r["id"].value, params, r["m"].value, tiers, schema)
         )
     return out
+
+
+def _value(name: str, prop: dict, tiers: list[str], rng: random.Random) -> object:
+    """A value of parameter `name` that its schema accepts: the usual one where it fits."""
+    if name == "tiers":
+        return rng.sample(tiers, min(2, len(tiers)))
+    usual = PARAM_VALUES.get(name)
+    if usual is not None and _fits(prop, usual):
+        return usual
+    return _example(prop)
+
+
+def _fits(prop: dict, value: object) -> bool:
+    import fastjsonschema
+
+    try:
+        fastjsonschema.compile(prop, use_default=False)(value)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def _example(prop: dict) -> object:
+    """The simplest value a property schema accepts."""
+    if "enum" in prop:
+        return prop["enum"][0]
+    if "anyOf" in prop:
+        return _example(prop["anyOf"][0])
+    kind = prop.get("type")
+    if kind == "array":
+        return [_example(prop.get("items", {"type": "integer"}))]
+    if kind == "integer":
+        return int(prop.get("minimum", 1))
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return False
+    return "example"
 
 
 def _lit(text: str) -> str:
@@ -274,12 +324,15 @@ def _check(btype: str, benches: Benches, rng: random.Random) -> tuple[str, dict[
     choices = benches[btype]
     if btype == "Benchmark":
         choices = [c for c in choices if c[0] in METRICS] or choices
-    bench, names, module = rng.choice(choices)
-    params = {n: PARAM_VALUES.get(n, "default") for n in rng.sample(names, min(len(names), 3))}
+    bench, names, module, tiers, schema = rng.choice(choices)
+    props = schema.get("properties", {})
+    chosen = set(schema.get("required", [])) | set(rng.sample(names, min(len(names), 3)))
+    params = {n: _value(n, props.get(n, {}), tiers, rng) for n in sorted(chosen)}
     metric = {"Probe": ["succeeds"], "DataCheck": ["share"]}.get(btype) or METRICS.get(
         bench, ["throughput"]
     )
-    subject, baseline = rng.sample(SUBJECTS, 2)
+    sides = rng.sample(tiers or SUBJECTS, min(2, len(tiers or SUBJECTS)))
+    subject, baseline = sides[0], (sides[1] if len(sides) > 1 else None)
     quantifier = "Exists" if btype == "Probe" else rng.choice(["UpTo", "AtLeast", "About"])
     rule = {
         "metric": rng.choice(metric),
@@ -297,8 +350,8 @@ def _check(btype: str, benches: Benches, rng: random.Random) -> tuple[str, dict[
         f"            fwc:metric {_lit(rule['metric'])} ;\n"
         f"            fwc:better {_lit(rule['better'])} ;\n"
         f"            fwc:subject {_lit(subject)} ;\n"
-        f"            fwc:baseline {_lit(baseline)} ;\n"
-        f"            fwc:threshold {rule['threshold']} ;\n"
+        + (f"            fwc:baseline {_lit(baseline)} ;\n" if baseline else "")
+        + f"            fwc:threshold {rule['threshold']} ;\n"
         f"            fwc:tolerance {rule['tolerance']} ;\n"
         f"            fwc:quantifier fwc:{quantifier} ] ] .\n"
     )

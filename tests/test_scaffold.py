@@ -121,7 +121,7 @@ def test_claim_new_invalid_parameter_leaves_existing_file_byte_for_byte(
 def test_claim_new_refused_claim_does_not_leave_a_new_file(monkeypatch, capsys, project):
     code, _, err = run_cli(monkeypatch, capsys, project, *_with(BATCH_4, statement="Too short."))
     assert code == 2
-    assert "at least 20 characters" in err
+    assert "20 to 1000 characters" in err
     assert not (project / "claims" / "user-claims.ttl").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -101,17 +102,38 @@ def test_non_kebab_id(project):
     assert any("IRI must be claim:Fixture_Opinion" in ln for ln in lines)
 
 
-def test_same_claim_defined_in_two_files(project):
+def test_same_claim_defined_in_two_files_blames_only_the_newer_file(project):
     shutil.copy(project / "claims" / "two-claims.ttl", project / "claims" / "copy.ttl")
     lines = _problems(project)
-    assert any(ln.startswith("claims/copy.ttl:") and "is defined in 2 files" in ln for ln in lines)
-    assert any(ln.startswith(f"{FILE}:") and "keep one definition" in ln for ln in lines)
+    line = _line_of(project, "claim:fixture-latency a")
+    assert (
+        f"claims/copy.ttl:{line}: claim 'fixture-latency': is already defined in {FILE}:{line}:"
+        " keep one definition" in "\n".join(lines)
+    )
+    assert lines and all(ln.startswith("claims/copy.ttl:") for ln in lines)
 
 
-def test_same_id_on_two_claims(project):
+def test_an_id_taken_by_a_claim_in_another_file_blames_only_the_file_changed_last(project):
+    old = project / "claims" / "two-claims.ttl"
+    new = project / "claims" / "new.ttl"
+    text = old.read_text()
+    start = text.index("claim:fixture-opinion a")
+    block = text[start:].replace("claim:fixture-opinion a", "claim:fixture-opinion-2 a", 1)
+    new.write_text(text[: text.index("claim:fixture-latency a")] + block)
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # the old file was there long before
+    lines = [ln for ln in _problems(project) if "ids must be unique" in ln]
+    assert len(lines) == 1 and lines[0].startswith("claims/new.ttl:")
+    assert f"already used by claim:fixture-opinion ({FILE}:" in lines[0]
+
+
+def test_same_id_on_two_claims_blames_only_the_later_one(project):
     _edit(project, 'schema:identifier "fixture-opinion"', 'schema:identifier "fixture-latency"')
-    lines = _problems(project)
-    assert any("ids must be unique" in ln for ln in lines)
+    lines = [ln for ln in _problems(project) if "ids must be unique" in ln]
+    assert lines == [
+        f"{FILE}:{_line_of(project, 'claim:fixture-opinion a')}: claim 'fixture-latency': id is"
+        f" already used by claim:fixture-latency ({FILE}:{_line_of(project, 'claim:fixture-latency a')}):"
+        " ids must be unique; choose another id"
+    ]
 
 
 def test_unknown_benchmark_suggests_closest(project):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from types import ModuleType
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -17,12 +19,12 @@ class Context:
     # framework would use it by default); tf32: each framework may use TensorFloat-32 on a GPU
     precision: str = "fp32"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON transport."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> Context:
+    def from_dict(cls, d: dict[str, Any]) -> Context:
         """Inverse of to_dict."""
         return cls(**d)
 
@@ -51,7 +53,7 @@ _BACKENDS = {
 }
 
 
-def framework_module(framework: str):
+def framework_module(framework: str) -> ModuleType:
     """Import the model module of ``framework``; NotCheckable when the framework is not installed."""
     import importlib
 

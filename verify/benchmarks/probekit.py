@@ -117,7 +117,9 @@ def scratch_dir(ctx: Context) -> Iterator[str]:
         os.makedirs(ctx.scratch, exist_ok=True)
         yield ctx.scratch
         return
-    with tempfile.TemporaryDirectory(prefix="fwclaims-probe-") as folder:
+    with tempfile.TemporaryDirectory(
+        prefix=f"fwclaims-probe-{os.getpid()}-{int(time.time() * 1000)}-"
+    ) as folder:
         yield folder
 
 
@@ -144,7 +146,9 @@ def run_children(
     """
     path = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env, "PYTHONPATH": path}
-    with tempfile.TemporaryDirectory(prefix="fwclaims-child-") as folder:
+    # pid and time in the name: a run killed meanwhile leaves it, and the next run removes it
+    stamp = f"fwclaims-child-{os.getpid()}-{int(time.time() * 1000)}-"
+    with tempfile.TemporaryDirectory(prefix=stamp) as folder:
         children = []
         for i, payload in enumerate(payloads):
             out = open(os.path.join(folder, f"{i}.out"), "w+", encoding="utf-8")  # noqa: SIM115

@@ -9,7 +9,9 @@ Parameters that make a worker misbehave, for testing how the runner records fail
 ``fault_tier`` only when given, at stage ``fault_stage``: "open" or "time", default "time"):
 ``crash`` ("segfault" or "exit"), ``hang`` (sleeps for an hour), ``allocate_mb`` (touches that much
 memory in 16 MB steps), ``fail`` (raises RuntimeError with this message), ``disagree`` (the
-``numpy-b`` reference output is off by one, which the fairness check must catch).
+``numpy-b`` reference output is off by one, which the fairness check must catch), ``spawn_child``
+(a file name: starts a sleeping process in a session of its own, as a probe's fresh process is,
+and writes its pid there, so a test can see that it does not outlive the worker).
 
 The device seam: ``ctx.device == "cuda"`` raises NotCheckable, as a framework benchmark does on a
 machine without CUDA, unless ``fake_cuda`` is set, in which case the session runs on the CPU and
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import subprocess
+import sys
 import time
 from time import perf_counter
 
@@ -37,6 +41,12 @@ def cells(params: dict) -> list[dict]:
 
 
 def _misbehave(params: dict) -> None:
+    if params.get("spawn_child"):
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True
+        )
+        with open(params["spawn_child"], "w", encoding="utf-8") as fh:
+            fh.write(str(child.pid))
     crash = params.get("crash")
     if crash:
         if crash == "exit":

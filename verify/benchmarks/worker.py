@@ -222,16 +222,31 @@ def handle(worker: Worker, request: dict) -> dict:
 
 
 def _exit_with_parent() -> None:
-    # A parent killed with SIGKILL cannot stop its workers; a hung worker notices it is orphaned.
+    # A parent killed with SIGKILL cannot stop its workers; a hung worker notices it is orphaned,
+    # and ends what it started first (a probe's fresh processes run in sessions of their own).
     parent = os.getppid()
 
     def watch() -> None:
         while True:
             time.sleep(0.5)
             if os.getppid() != parent:
+                _kill_descendants()
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _kill_descendants() -> None:
+    try:
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):
+            try:
+                child.kill()
+            except psutil.Error:
+                continue
+    except Exception:  # noqa: BLE001 - exiting anyway
+        pass
 
 
 def main() -> None:

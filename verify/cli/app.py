@@ -12,12 +12,14 @@ exit_code 1, e.g. verify.run.failures.RunFailure); 2 bad input (every other FwcE
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
 import typer
 
-from kg.errors import FwcError
+from kg.errors import FwcError, Interrupted
+from kg.textutil import visible
 from verify.cli import explore, graph, results, runs, site, survey, upkeep
 
 HELP = (
@@ -75,10 +77,22 @@ def main() -> None:
     try:
         app()
     except FwcError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_plain(str(e))}", file=sys.stderr)
         sys.exit(e.exit_code)
+    except Interrupted as e:
+        print(f"stopped: {e}; what it had started was cleaned up", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("stopped: interrupted; what it had started was cleaned up", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
     except BrokenPipeError:  # `verify list | head`
         sys.exit(0)
+
+
+def _plain(message: str) -> str:
+    """An error message as a terminal should get it: one problem per line, nothing a terminal
+    would interpret (an id or a file name can hold escape sequences)."""
+    return "\n".join(visible(line) for line in message.splitlines())
 
 
 if __name__ == "__main__":

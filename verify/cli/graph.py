@@ -9,8 +9,9 @@ from pathlib import Path
 import typer
 
 from kg.model import Kind, plain
+from kg.rows import Claim
 from verify.cli import formats
-from verify.cli.output import console, corpus, print_json, table, warn_skipped
+from verify.cli.output import console, corpus, print_json, safe, table
 
 KINDS = [k.value for k in Kind]
 JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
@@ -89,7 +90,6 @@ def list_(
         df = frames.claims(c)
         formats.write_frame(df.loc[[r.id for r in rows]], fmt, index=True)
         return
-    warn_skipped(c)
     out = console()
     out.print(
         table(
@@ -117,41 +117,45 @@ def show(
     if json_out:
         print_json({**plain(c), "citation_chains": chains})
         return
-    warn_skipped(cp)
-    out = console()
-    out.print(f"[bold]{c.id}[/bold]  ({c.kind} claim, {c.category})")
-    out.print(c.text)
+    _print_claim(c, chains)
+
+
+def _print_claim(c: Claim, chains: list[list[str]]) -> None:
+    out, s = console(), safe
+    out.print(f"[bold]{s(c.id)}[/bold]  ({s(c.kind)} claim, {s(c.category)})")
+    out.print(s(c.text))
     out.print("\n[bold]Appears in[/bold]")
     for a in c.appearances:
-        wording = f' — "{a.wording}"' if a.wording else ""
-        out.print(f"  {a.doc} ({a.role}), {a.locator}{wording}")
+        wording = f' — "{s(a.wording)}"' if a.wording else ""
+        out.print(f"  {s(a.doc)} ({s(a.role)}), {s(a.locator)}{wording}")
     out.print("[bold]Rests on[/bold]")
     for d in c.derived_from:
-        out.print(f"  {d.id} ({d.role}) {d.name}" + (f" <{d.url}>" if d.url else ""))
+        out.print(f"  {s(d.id)} ({s(d.role)}) {s(d.name)}" + (f" <{s(d.url)}>" if d.url else ""))
     if c.rests_on:
-        out.print(f"  {c.rests_on}")
+        out.print(f"  {s(c.rests_on)}")
     if chains:
         out.print("[bold]Citation chains[/bold]")
         for chain in chains:
-            out.print("  " + " -> ".join(chain))
+            out.print("  " + " -> ".join(map(s, chain)))
     if c.conditions:
         out.print("[bold]Conditions[/bold]")
         for k, v in sorted(c.conditions.items()):
-            out.print(f"  {k}: {v}")
+            out.print(f"  {s(k)}: {s(v)}")
     out.print("[bold]Check[/bold]")
     if c.check:
         ck, rule = c.check, c.check.rule
-        out.print(f"  {ck.benchmark_type} {ck.benchmark} with {json.dumps(ck.parameters)}")
-        vs = f" vs {rule.baseline}" if rule.baseline else ""
+        params = json.dumps(ck.parameters, ensure_ascii=False)
+        out.print(f"  {s(ck.benchmark_type)} {s(ck.benchmark)} with {s(params)}")
+        vs = f" vs {s(rule.baseline)}" if rule.baseline else ""
         out.print(
-            f"  rule: {rule.metric} ({rule.better} is better), {rule.subject}{vs}, "
-            f"{rule.quantifier} {rule.threshold:g} ± {rule.tolerance:.0%}"
+            f"  rule: {s(rule.metric)} ({s(rule.better)} is better), {s(rule.subject)}{vs}, "
+            f"{s(rule.quantifier)} {rule.threshold:g} ± {rule.tolerance:.0%}"
         )
-        out.print(f"  run it: verify run --claim {c.id}")
+        out.print(f"  run it: verify run --claim {s(c.id)}")
     else:
-        out.print(f"  not checkable: {c.not_checkable_because}")
+        out.print(f"  not checkable: {s(c.not_checkable_because)}")
     if c.contradicts:
-        out.print(f"[bold]Contradicts[/bold] {', '.join(c.contradicts)}")
+        out.print(f"[bold]Contradicts[/bold] {', '.join(map(s, c.contradicts))}")
 
 
 def sources(
@@ -168,9 +172,10 @@ def sources(
             print_json({**plain(s), "claims": plain(uses)})
             return
         out = console()
-        out.print(f"[bold]{s.id}[/bold] ({s.role}) {s.name}" + (f" <{s.url}>" if s.url else ""))
+        url = f" <{safe(s.url)}>" if s.url else ""
+        out.print(f"[bold]{safe(s.id)}[/bold] ({safe(s.role)}) {safe(s.name)}{url}")
         for u in uses:
-            out.print(f"  {u.how:<9} {u.id}")
+            out.print(f"  {u.how:<9} {safe(u.id)}")
         return
     rows = api.sources(c)
     degree = views.primary_in_degree(c)
@@ -208,13 +213,13 @@ def audit(json_out: bool = JSON) -> None:
         f"[bold]Claims resting on one secondary source and no primary study ({len(weak)})[/bold]"
     )
     for cid in weak:
-        out.print(f"  {cid}")
+        out.print(f"  {safe(cid)}")
     out.print(f"[bold]Groups of contradicting claims ({len(report['contradictions'])})[/bold]")
     for g in report["contradictions"]:
-        out.print("  " + " <-> ".join(g))
+        out.print("  " + " <-> ".join(map(safe, g)))
     out.print("[bold]Primary sources by in-degree[/bold]")
     for s, d in report["primary_in_degree"].items():
-        out.print(f"  {d:>3}  {s}")
+        out.print(f"  {d:>3}  {safe(s)}")
 
 
 def export(
@@ -246,4 +251,6 @@ def export(
         sys.stdout.write(text)
     else:
         write_atomic(output, text)
-        console(stderr=True).print(f"wrote {output} ({len(text.encode()):,} bytes, {fmt})")
+        console(stderr=True).print(
+            f"wrote {safe(output)} ({len(text.encode()):,} bytes, {safe(fmt)})"
+        )

@@ -9,8 +9,9 @@ from typing import Any
 
 import typer
 
+from kg.textutil import visible
 from verify.cli import formats
-from verify.cli.output import console, corpus, print_json, table
+from verify.cli.output import console, corpus, print_json, safe, table, warn
 
 JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
 
@@ -59,7 +60,7 @@ def results(
     folder = results_dir or paths.results_dir(paths.find_root())
     found, bad = list_records(folder, claim)
     for e in bad:
-        print(f"warning: run record left out: {e}", file=sys.stderr)
+        warn(f"run record left out: {e}")
     if fmt == "json":
         keys = ("record_id", "claim_id", "status", "verdict", "started", "duration_s",
                 "environment_id")  # fmt: skip
@@ -115,8 +116,8 @@ def merge(
                     "rejected": [str(e) for e in report.rejected]})  # fmt: skip
     else:
         for e in report.rejected:
-            print(f"rejected: {e}", file=sys.stderr)
-        console().print(f"merged into {dest}: {len(report.copied)} copied, "
+            print(f"rejected: {visible(str(e))}", file=sys.stderr)
+        console().print(f"merged into {safe(dest)}: {len(report.copied)} copied, "
                         f"{len(report.unchanged)} already there, {len(report.rejected)} rejected")  # fmt: skip
     if report.rejected:
         raise Unsatisfied(f"{len(report.rejected)} record(s) rejected; the others were merged")
@@ -139,4 +140,4 @@ def pytest_benchmark(
         sys.stdout.write(text)
     else:
         write_atomic(output, text)
-        console(stderr=True).print(f"wrote {output}")
+        console(stderr=True).print(f"wrote {safe(output)}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from verify.cli.output import console, print_json, table
+from verify.cli.output import console, print_json, safe, table
 from verify.run.options import DEFAULT_BUDGET_S, RunOptions
 
 JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
@@ -82,10 +82,10 @@ def run(
 
     Exit codes: 0 every check ran (whatever its verdict, including not checkable here);
     1 some check errored (a worker raised, crashed, hung or ran out of memory, or outputs
-    differed); 2 bad input (unknown claim id, bad option).
+    differed), or a record had to be kept elsewhere than its results folder (the message says
+    where); 2 bad input (unknown claim id, bad option, a results folder that cannot be written).
+    Ctrl+C or SIGTERM stop it and remove its workers and scratch folders.
     """
-    from kg.errors import Unsatisfied
-    from kg.model import RunStatus
     from verify.run.engine import run_claims, select
     from verify.run.shard import Shard
 
@@ -116,27 +116,30 @@ def run(
     else:
         found = run_claims(claim or [], opts, every=every, device=device, shard=part,
                            kinds=kind or ())  # fmt: skip
+    _print_found(found, json_out)
+    _fail_if_unsatisfied(found)
+
+
+def _print_found(found: list[Any], json_out: bool) -> None:
+    """Each check's verdict (or why it has none), the GPU check and the records written."""
     if json_out:
         print_json([r.to_dict() for r in found])
-    else:
-        rows = [
-            [r.claim_id, r.verdict.label if r.verdict else r.status,
-             r.verdict.explanation if r.verdict else r.reason]
-            for r in found
-        ]  # fmt: skip
-        out = console()
-        out.print(table(["claim", "verdict", "why"], rows))
-        sanity = next((r.record["environment"].get("gpu_sanity") for r in found if r.record), None)
-        if sanity:
-            from verify.run.gpusanity import describe
+        return
+    rows = [
+        [r.claim_id, r.verdict.label if r.verdict else r.status,
+         r.verdict.explanation if r.verdict else r.reason]
+        for r in found
+    ]  # fmt: skip
+    out = console()
+    out.print(table(["claim", "verdict", "why"], rows))
+    sanity = next((r.record["environment"].get("gpu_sanity") for r in found if r.record), None)
+    if sanity:
+        from verify.run.gpusanity import describe
 
-            out.print(f"GPU check: {describe(sanity)}", markup=False, highlight=False)
-        for r in found:
-            if r.path:
-                out.print(f"record: {r.path}")
-    errored = [r.claim_id for r in found if r.status == RunStatus.ERROR]
-    if errored:
-        raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")
+        out.print(f"GPU check: {describe(sanity)}", markup=False, highlight=False)
+    for r in found:
+        if r.path:
+            out.print(f"record: {safe(r.path)}")
 
 
 def _print_selection(ids: list[str], json_out: bool) -> None:
@@ -144,6 +147,19 @@ def _print_selection(ids: list[str], json_out: bool) -> None:
         print_json(ids)
     else:
         sys.stdout.write("".join(f"{i}\n" for i in ids))
+
+
+def _fail_if_unsatisfied(found: list[Any]) -> None:
+    """Exit 1 (Unsatisfied) when a record had to be kept elsewhere or a check errored."""
+    from kg.errors import Unsatisfied
+    from kg.model import RunStatus
+
+    unsaved = [r.unsaved for r in found if r.unsaved]
+    if unsaved:
+        raise Unsatisfied(" ".join(unsaved))
+    errored = [r.claim_id for r in found if r.status == RunStatus.ERROR]
+    if errored:
+        raise Unsatisfied(f"{len(errored)} check(s) errored: {', '.join(errored)}")
 
 
 def env(json_out: bool = JSON) -> None:
@@ -195,7 +211,7 @@ def calibrate(
     if save:
         saved = cal.save_report(report)
         if not json_out:
-            console(stderr=True).print(f"saved {saved}")
+            console(stderr=True).print(f"saved {safe(saved)}")
     if json_out:
         print_json(report)
         return
@@ -263,7 +279,7 @@ def reproduce(
     if save:
         saved = rep.save_report(rows, opts)
         if not json_out:
-            err.print(f"saved {saved}")
+            err.print(f"saved {safe(saved)}")
     if json_out:
         print_json(rows)
         return

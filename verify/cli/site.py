@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from verify.cli.output import console, corpus, print_json
+from verify.cli.output import console, corpus, print_json, safe
 
 
 def register(app: typer.Typer) -> None:
@@ -29,20 +29,25 @@ def publish(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     full: bool = typer.Option(False, "--full", help="Render every page again, even those of "
                               "claims that did not change since the previous site."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid-records", help="Publish even when some run records cannot be "
+        "read: leave them out, and name them on the site's index and method pages.",
+    ),
 ) -> None:  # fmt: skip
     """Build the static claims site: index matrix, one page per claim, sources, environments,
     method, changes, an Atom feed and CSV downloads. Works from file:// with no network;
     replaces the old site only when the new one is complete. The files of claims whose inputs
-    did not change are taken from the previous site (the result is the same as with --full)."""
+    did not change are taken from the previous site (the result is the same as with --full).
+    Refuses (exit 2) when a run record cannot be read, unless --skip-invalid-records is given."""
     from verify.publish.build import publish as build
 
-    result = build(corpus(), out or _default_out(), full=full)
+    result = build(corpus(), out or _default_out(), full=full, skip_invalid_records=skip_invalid)
     if json_out:
         print_json(result.to_dict())
         return
     console().print(
         f"published {result.pages} pages ({result.files} files, {result.claims} claims, "
-        f"{result.reused} unchanged) to {result.out} in {result.seconds:.1f} s"
+        f"{result.reused} unchanged) to {safe(result.out)} in {result.seconds:.1f} s"
     )
 
 
@@ -78,14 +83,17 @@ def serve(
     c = corpus()
     site = site or _default_out()
     if not (site / MARKER).is_file():
-        result = build(c, site)
-        console(stderr=True).print(f"published {result.pages} pages to {site} first")
+        result = build(c, site, skip_invalid_records=True)  # warned about above
+        console(stderr=True).print(f"published {result.pages} pages to {safe(site)} first")
     limits = Limits(query_timeout=timeout, max_rows=max_rows, query_memory_mib=memory,
                     workers=workers)  # fmt: skip
     app_ = create_app(site, c, limits, allow_unsandboxed=unsandboxed)
     if app_.state.sparql.unguarded_because:
         console(stderr=True).print(
-            f"warning: SPARQL workers can reach the network: {app_.state.sparql.unguarded_because}"
+            "warning: SPARQL workers can reach the network:"
+            f" {safe(app_.state.sparql.unguarded_because)}"
         )
-    console(stderr=True).print(f"serving {site} on http://{host}:{port}/ (Ctrl+C stops)")
+    console(stderr=True).print(
+        f"serving {safe(site)} on http://{safe(host)}:{port}/ (Ctrl+C stops)"
+    )
     uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from verify.cli.output import console
+from verify.cli.output import console, safe
 
 
 def _opt(flag: str, help: str, default: Any = None) -> Any:
@@ -112,11 +112,11 @@ def new(
     path = claimfile.add_claim(root, spec, file, ask=typer.prompt if _interactive() else None)
     out = console()
     rel = path.relative_to(root) if path.is_relative_to(root) else path
-    out.print(f"added claim '{spec.id}' to {rel}; the corpus is valid.")
+    out.print(f"added claim '{safe(spec.id)}' to {safe(rel)}; the corpus is valid.")
     if spec.benchmark:
-        out.print(f"run it:  verify run --claim {spec.id}")
+        out.print(f"run it:  verify run --claim {safe(spec.id)}")
     else:
-        out.print(f"it has no check; read it with:  verify show {spec.id}")
+        out.print(f"it has no check; read it with:  verify show {safe(spec.id)}")
 
 
 def import_(
@@ -135,10 +135,10 @@ def import_(
     if check_only:
         if not evidence.is_current(root):
             raise Unsatisfied(f"{target} is out of date: `verify evidence import` rewrites it")
-        console().print(f"{target} is up to date.")
+        console().print(f"{safe(target)} is up to date.")
         return
     n = evidence.write_evidence(root)
-    console().print(f"wrote {n} measurements to {target}")
+    console().print(f"wrote {n} measurements to {safe(target)}")
 
 
 def pytest_benchmark(
@@ -158,4 +158,4 @@ def pytest_benchmark(
     root = paths.find_root()
     target = benchjson.import_file(root, file, list(claim), framework)
     rel = target.relative_to(root) if target.is_relative_to(root) else target
-    console().print(f"wrote {rel}: evidence for {', '.join(claim)}")
+    console().print(f"wrote {safe(rel)}: evidence for {safe(', '.join(claim))}")

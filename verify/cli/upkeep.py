@@ -7,7 +7,7 @@ import typer
 
 from kg.changes import Comparison, RunSide
 from kg.lifecycle import Lifecycle
-from verify.cli.output import console, corpus, print_json, table
+from verify.cli.output import console, corpus, print_json, safe, table
 from verify.run.options import DEFAULT_BUDGET_S
 
 TITLES = {
@@ -37,7 +37,7 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print JSON for s
         print_json(report)
         return
     out, env, s = console(), report.environment, report.summary
-    out.print(f"This environment: {env.environment_id} ({env.label})")
+    out.print(f"This environment: {safe(env.environment_id)} ({safe(env.label)})")
     for kind, title in TITLES.items():
         rows = [[r.id, x.detail] for r in report.claims for x in r.reasons if x.kind == kind]
         if rows:
@@ -109,15 +109,13 @@ def diff(
 
 
 def _print_diff(report: Comparison) -> None:
-    from rich.markup import escape
-
     out = console()
-    out.print(f"A: {escape(report.a)}\nB: {escape(report.b)}")
+    out.print(f"A: {safe(report.a)}\nB: {safe(report.b)}")
     for f in report.flips:
-        out.print(f"\n[bold]{f.claim_id}[/bold]: {f.before.verdict} -> {f.after.verdict}")
+        out.print(f"\n[bold]{safe(f.claim_id)}[/bold]: {f.before.verdict} -> {f.after.verdict}")
         for name, side in (("A", f.before), ("B", f.after)):
-            out.print(f"  {name} {escape(side.environment_label)}: {escape(_fmt_cells(side))}")
-            out.print(f"    {escape(side.explanation or '')}")
+            out.print(f"  {name} {safe(side.environment_label)}: {safe(_fmt_cells(side))}")
+            out.print(f"    {safe(side.explanation or '')}")
     out.print(
         f"\n{len(report.flips)} of {report.compared} claims checked on both sides differ"
         f" ({len(report.only_a)} only in A, {len(report.only_b)} only in B)."
@@ -155,20 +153,19 @@ def matrix(
     err = console(stderr=True)
     rows = m.run_matrix(check, cells, cache=paths.cache_dir(c.root), project_root=c.root,
                         budget=budget, results_dir=paths.results_dir(c.root),
-                        progress=lambda msg: err.print(msg))  # fmt: skip
+                        progress=lambda msg: err.print(safe(msg)))  # fmt: skip
     if json_out:
         print_json(rows)
         return
-    from rich.markup import escape
-
     out = console()
     out.print(
         table(["", *(f"TF {r['tensorflow'] or r['tf_requested']}" for r in rows)], _grid(rows))
     )
     for r in rows:
         out.print(
-            f"TF {r['tensorflow']} / Keras {r['keras']} / torch {r['torch']}: {r['verdict']}; "
-            f"{escape(r['explanation'] or '')} Record: {r['record'] or 'none'}"
+            f"TF {safe(r['tensorflow'])} / Keras {safe(r['keras'])} / torch {safe(r['torch'])}:"
+            f" {safe(r['verdict'])}; {safe(r['explanation'] or '')} Record:"
+            f" {safe(r['record'] or 'none')}"
         )
 
 

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import UsageError
+from kg import api
+from kg.errors import RecordError, UsageError
 from kg.paths import PACKAGE_ROOT
 from kg.store import Corpus
 from verify.publish import claimpage, incremental, pages, sitedata
@@ -73,9 +74,15 @@ def environment():
     return env
 
 
-def publish(corpus: Corpus, out: Path, *, full: bool = False) -> PublishResult:
+def publish(
+    corpus: Corpus, out: Path, *, full: bool = False, skip_invalid_records: bool = False
+) -> PublishResult:
     """Build the site for `corpus` into `out`, replacing a previous site there atomically; the
-    previous site's files of unchanged claims are reused unless `full`."""
+    previous site's files of unchanged claims are reused unless `full`. Run records that could
+    not be read make it refuse (RecordError) unless `skip_invalid_records`, and then the site
+    names them."""
+    if corpus.skipped and not skip_invalid_records:
+        raise _unreadable(corpus)
     start = time.perf_counter()
     out = Path(out).absolute()
     _check_target(out)
@@ -107,6 +114,16 @@ def publish(corpus: Corpus, out: Path, *, full: bool = False) -> PublishResult:
 
 def _has_files(site: Path, claim_id: str) -> bool:
     return (site / incremental.claim_files(claim_id)[0]).is_file()
+
+
+def _unreadable(corpus: Corpus) -> RecordError:
+    names = ", ".join(r.path for r in api.skipped_records(corpus))
+    n = len(corpus.skipped)
+    return RecordError(
+        f"{n} run record{'s' if n != 1 else ''} cannot be read ({names}), so the site would not"
+        " show their runs: fix or delete them (`verify check` says what is wrong), or publish"
+        " with --skip-invalid-records to leave them out; the site then names them"
+    )
 
 
 def _check_target(out: Path) -> None:

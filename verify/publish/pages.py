@@ -82,6 +82,7 @@ def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
         verdict_options=[s for s in STATUS if s in set(statuses.values()) | set(cells)],
         verdicts=data.verdicts,
         extra=data.definition,
+        skipped=data.skipped,
         tables=TABLES,
     )
 
@@ -194,7 +195,7 @@ def environments(w: Any, data: SiteData) -> None:
 def method(w: Any, data: SiteData) -> None:
     """How measurements and verdicts work, with the A/A calibration when it has been run."""
     w.render("method.html", "method.html", verdicts=data.verdicts, calibration=data.calibration,
-             repeatability=data.repeatability)  # fmt: skip
+             repeatability=data.repeatability, skipped=data.skipped)  # fmt: skip
 
 
 def changes(w: Any, data: SiteData) -> None:

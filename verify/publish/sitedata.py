@@ -24,6 +24,7 @@ from kg.rows import (
     Exploration,
     Measurement,
     Run,
+    SkippedRecord,
     Source,
     Specification,
 )
@@ -87,6 +88,7 @@ class SiteData:
     repeatability: list[dict[str, Any]] = field(default_factory=list)  # `verify reproduce` reports
     runs_by_claim: dict[str, list[Run]] = field(default_factory=dict)
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
+    skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
     explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
     specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
@@ -146,6 +148,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         repeatability=[r for r in reports if r.get("kind") == "reproduce"],
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
+        skipped=api.skipped_records(corpus),
         tables=_tables(corpus),
         explorations=api.latest_explorations(corpus),
         specifications={

@@ -8,20 +8,20 @@ exit codes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
-import tempfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from kg import api, paths, records
+from kg import api, paths
 from kg.environments import environment_id
 from kg.errors import UsageError
 from kg.load import load_corpus
 from kg.model import Check, CheckType, Kind, Label, RunStatus, Verdict
+from verify.run import cleanup, gpusanity, oneshot, saving, timed
 from verify.run import environment as env_mod
-from verify.run import gpusanity, oneshot, timed
 from verify.run.datacheck import judge_data
 from verify.run.failures import RunFailure
 from verify.run.options import RunOptions, RunResult
@@ -61,7 +61,7 @@ def _judge(state: CheckState, progress: Progress) -> tuple[Verdict, RunStatus]:
         state.data = {"value": data.value, "data": data.data, "source": data.source}
         status = RunStatus.NOT_CHECKABLE if data.label == Label.NOT_CHECKABLE else RunStatus.OK
         return Verdict(data.label, data.explanation), status
-    with tempfile.TemporaryDirectory(prefix="fwclaims-") as scratch:
+    with cleanup.scratch_dir() as scratch:
         try:
             return _measure(state, scratch, progress), RunStatus.OK
         except RunFailure as e:
@@ -105,14 +105,25 @@ def run_check(
            "timing_threads": options.thread_count()}  # fmt: skip
     env_id = environment_id(env)
     record = state.to_record(verdict, status, env, env_id)
-    path = None
+    path, unsaved = None, ""
     if options.write:
+        root = None if options.results_dir else paths.find_root()
         results = options.results_dir or paths.results_dir(paths.find_root())
-        path = records.record_path(results, env_id, check.claim_id, state.started)
-        record["record_id"] = path.stem
-        records.write_record(record, path)
+        path, unsaved = saving.save(record, results, env_id, check.claim_id, root)
     reason = state.errors[-1]["reason"] if state.errors else ""
-    return RunResult(check.claim_id, status, verdict, record, path, reason, state)
+    return RunResult(check.claim_id, status, verdict, record, path, reason, state, unsaved)
+
+
+@contextlib.contextmanager
+def guarded(options: RunOptions) -> Iterator[None]:
+    """Around the checks of one command: the results folder must take records before anything
+    is measured; scratch folders of runs killed earlier are removed; a signal stops the checks
+    with every worker and scratch folder cleaned up (see verify.run.cleanup)."""
+    if options.write:
+        saving.check_writable(options.results_dir or paths.results_dir(paths.find_root()))
+    cleanup.remove_stale()
+    with cleanup.signals_raise():
+        yield
 
 
 def resolve_device(requested: str, claim_device: str) -> str:
@@ -160,7 +171,24 @@ def run_claims(
     kinds: Collection[str] = (),
 ) -> list[RunResult]:
     """Run the checks of some claims (or every checkable claim), in order, only those of `shard`
-    when given; one result each. `on_start(claim_id)` may return a progress callback."""
+    when given; one result each, `guarded` (nothing measured into a folder that refuses records,
+    nothing left behind). `on_start(claim_id)` may return a progress callback."""
+    with guarded(options):
+        return _run_claims(claim_ids, options, every=every, device=device, on_start=on_start,
+                           shard=shard, kinds=kinds)  # fmt: skip
+
+
+def _run_claims(
+    claim_ids: list[str],
+    options: RunOptions,
+    *,
+    every: bool = False,
+    device: str = "auto",
+    on_start: Callable[[str], Progress | None] | None = None,
+    shard: Shard | None = None,
+    kinds: Collection[str] = (),
+) -> list[RunResult]:
+    """What run_claims does inside its guard."""
     if device not in DEVICES:
         raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
     checks = select(claim_ids, every=every, shard=shard, kinds=kinds)

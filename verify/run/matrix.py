@@ -18,7 +18,7 @@ from kg.environments import environment_id
 from kg.errors import UsageError
 from kg.model import Check
 from verify.run import environment, venvs
-from verify.run.engine import run_check
+from verify.run.engine import guarded, run_check
 from verify.run.options import RunOptions
 
 DEFAULT_TF = ("2.15", "2.16", "2.19", "2.21")
@@ -65,6 +65,22 @@ def venv_environment(found: dict) -> dict:
 
 
 def run_matrix(
+    check: Check,
+    cells: list[Cell],
+    *,
+    cache: Path,
+    project_root: Path,
+    budget: float,
+    results_dir: Path | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[dict]:
+    """Run the check once per cell, guarded as `verify run` is (verify.run.engine.guarded)."""
+    with guarded(RunOptions(results_dir=results_dir)):
+        return _run_matrix(check, cells, cache=cache, project_root=project_root, budget=budget,
+                           results_dir=results_dir, progress=progress)  # fmt: skip
+
+
+def _run_matrix(
     check: Check,
     cells: list[Cell],
     *,

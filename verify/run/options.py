@@ -77,6 +77,7 @@ class RunResult:
     path: Path | None = None
     reason: str = ""
     state: Any = field(default=None, repr=False)  # the CheckState it came from (in memory only)
+    unsaved: str = ""  # why the record is in a fallback folder rather than its results folder
 
     def to_dict(self) -> dict[str, Any]:
         """Summary for --json output (the record itself stays in its file)."""
@@ -85,6 +86,7 @@ class RunResult:
             "status": self.status.value,
             "verdict": self.verdict.to_dict() if self.verdict else None,
             "record": str(self.path) if self.path else None,
+            "record_problem": self.unsaved or None,
             "reason": self.reason,
             "cells": [c["summary"] for c in (self.record or {}).get("cells", [])],
         }

@@ -27,7 +27,7 @@ from kg.model import Check, Label, plain
 from kg.paths import calibration_dir, find_root
 from kg.textutil import file_stamp, utc_now
 from verify.run import environment
-from verify.run.engine import run_check
+from verify.run.engine import guarded, run_check
 from verify.run.options import RunOptions, RunResult
 
 
@@ -86,6 +86,19 @@ def spread(results: list[RunResult]) -> list[CellSpread]:
 
 
 def reproduce(
+    checks: list[Check],
+    times: int,
+    options: RunOptions,
+    *,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> list[Repeatability]:
+    """Run each check `times` times in a row and report how its verdict and ratios repeat,
+    guarded as `verify run` is (verify.run.engine.guarded)."""
+    with guarded(options):
+        return _reproduce(checks, times, options, on_progress=on_progress)
+
+
+def _reproduce(
     checks: list[Check],
     times: int,
     options: RunOptions,

@@ -2,13 +2,15 @@
 
 Every request has a deadline and the worker's resident memory (with its children's) is polled while
 the parent waits; a worker that crashes, hangs past the deadline or grows past the memory cap is
-killed (its whole process group) and the request raises a verify.run.failures error with a reason
-a reader understands. An RSS watchdog is used instead of ``RLIMIT_AS`` because torch and TensorFlow reserve
+killed (its whole process group, and every process it started, also in a session of its own) and
+the request raises a verify.run.failures error with a reason a reader understands. Closing a
+worker also ends whatever it left running. An RSS watchdog is used instead of ``RLIMIT_AS`` because torch and TensorFlow reserve
 far more address space than they ever touch, and a virtual-memory limit breaks their imports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -22,6 +24,7 @@ import time
 import psutil
 
 from kg.paths import PACKAGE_ROOT
+from verify.run import cleanup
 from verify.run.failures import CheckError, NotCheckableHere, OutOfMemory, RunFailure, WorkerTimeout
 
 WORKER_MODULE = "verify.benchmarks.worker"
@@ -77,6 +80,7 @@ class WorkerProcess:
             start_new_session=True,  # its own process group: killing it takes its children too
         )
         self.pid = self._proc.pid
+        self._pending = False  # a request was sent and its answer not yet read
         self._replies: queue.Queue[bytes] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.peak_rss_mb = 0.0
@@ -111,7 +115,10 @@ class WorkerProcess:
         return "\n".join([ln for ln in text.splitlines() if ln.strip()][-lines:])
 
     def _died(self, op: str) -> RunFailure:
-        code = self._proc.wait()
+        if self._proc.returncode is None:
+            self._exited(5)
+            self._end([])  # what it started is in its process group or orphaned: end it
+        code = self._proc.returncode
         if code < 0:
             how = f"was killed by {signal.Signals(-code).name}"
         else:
@@ -134,6 +141,7 @@ class WorkerProcess:
             self._proc.stdin.flush()
         except BrokenPipeError:
             raise self._died(op) from None
+        self._pending = True
 
     def receive(self, op: str, timeout: float) -> object:
         """Wait for the result of the request sent last, at most `timeout` seconds."""
@@ -146,6 +154,7 @@ class WorkerProcess:
             if line == b"":
                 raise self._died(op)
             if line is not None:
+                self._pending = False
                 reply = json.loads(line)
                 if reply["ok"]:
                     return reply["result"]
@@ -178,24 +187,62 @@ class WorkerProcess:
         self.send(op, **args)
         return self.receive(op, timeout)
 
-    def kill(self) -> None:
-        """Kill the worker's process group at once."""
-        if self._proc.poll() is None:
+    def _descendants(self) -> list[psutil.Process]:
+        """Every process the worker started, also those in sessions of their own (a probe's
+        fresh processes), found while the parent links still hold."""
+        try:
+            return psutil.Process(self.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def _end(self, started: list[psutil.Process]) -> None:
+        """With the worker exited but not yet reaped (its process group cannot be reused yet),
+        kill what is left of its group and of the processes it started, then reap it."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        for p in started:
+            with contextlib.suppress(psutil.Error):
+                p.kill()  # psutil checks it is the same process, not a reused pid
+        self._proc.wait()
+        cleanup.remove_stale(pid=self.pid)  # scratch folders a killed worker could not remove
+
+    def _exited(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for the worker to exit, leaving it unreaped."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             try:
+                if os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                    return True
+            except ChildProcessError:
+                return True  # already reaped
+            time.sleep(POLL_S)
+        return False
+
+    def kill(self) -> None:
+        """Kill the worker, its process group and everything it started, at once."""
+        if self._proc.returncode is None:
+            started = self._descendants()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self._proc.wait()
+            self._exited(10)
+            self._end(started)
 
     def close(self) -> None:
-        """Ask the worker to exit; kill it if it does not within a few seconds."""
-        if self._proc.poll() is None:
+        """Ask the worker to exit and end what it left running; kill it if it is busy with a
+        request or does not exit within a few seconds."""
+        if self._proc.returncode is None and self._pending:
+            self.kill()
+        if self._proc.returncode is None:
+            started = self._descendants()
             try:
                 assert self._proc.stdin is not None
                 self._proc.stdin.write(b'{"op": "exit"}\n')
                 self._proc.stdin.close()
-                self._proc.wait(timeout=10)
-            except (BrokenPipeError, subprocess.TimeoutExpired, OSError):
+            except OSError:
+                pass
+            if self._exited(10):
+                self._end(started)
+            else:
                 self.kill()
         self._stderr.close()
 
