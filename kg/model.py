@@ -127,13 +127,34 @@ class Rule:
 
     @property
     def floor(self) -> float:
-        """The lowest ratio that still counts as reaching the threshold."""
-        return self.threshold * (1.0 - self.tolerance)
+        """The bottom of the tolerance band, k / (1 + t): symmetric to the top on a log scale,
+        so a tolerance of 25% around 1x accepts either side being up to 1.25x faster."""
+        return self.threshold / (1.0 + self.tolerance)
 
     @property
     def ceiling(self) -> float:
-        """The top of the tolerance band (used by ``about``)."""
+        """The top of the tolerance band, k * (1 + t)."""
         return self.threshold * (1.0 + self.tolerance)
+
+    @property
+    def direction(self) -> bool:
+        """Whether the rule claims only a direction ("A is faster than B", threshold 1): then
+        the whole interval must lie beyond 1, and the tolerance does not apply."""
+        return (
+            self.threshold == 1.0
+            and self.baseline is not None
+            and self.quantifier in (Quantifier.UP_TO, Quantifier.AT_LEAST)
+        )
+
+
+MAIN_CHECK = "main"  # the id of a check that has no fwc:checkId (a claim's only check, usually)
+
+
+class Combine(StrEnum):
+    """How a claim with several checks combines their verdicts (fwc:combine)."""
+
+    ALL = "all"  # holds if every check holds, does not hold if any does not
+    ANY = "any"  # holds if some check holds, does not hold if every check does not
 
 
 @dataclass(frozen=True)
@@ -148,11 +169,19 @@ class Check:
     parameters: dict[str, Any]
     rule: Rule
     conditions: dict[str, str] = field(default_factory=dict)
+    check_id: str = MAIN_CHECK
+    stands_in: str | None = None  # what the check runs in place of what the claim is about
+    fallback: Label = Label.INCONCLUSIVE  # the label when only a fallback path worked (probes)
 
     @property
     def device(self) -> str:
         """The device the claim is stated for (cpu, gpu, tpu or any)."""
         return str(self.conditions.get("device", "any"))
+
+    @property
+    def run_device(self) -> str:
+        """The device the check's own ``device`` parameter asks for (cpu, cuda or auto)."""
+        return str(self.parameters.get("device") or "auto")
 
     def to_dict(self) -> dict[str, Any]:
         """The check as JSON, as a run record keeps it."""
@@ -170,24 +199,76 @@ class Check:
             parameters=dict(d.get("parameters") or {}),
             rule=Rule.from_dict(d.get("rule") or {}),
             conditions={str(k): str(v) for k, v in (d.get("conditions") or {}).items()},
+            check_id=str(d.get("check_id") or MAIN_CHECK),
+            stands_in=str(d["stands_in"]) if d.get("stands_in") else None,
+            fallback=Label(d.get("fallback") or Label.INCONCLUSIVE),
         )
+
+
+OUTSIDE_SCOPE = "outside"  # a verdict's scope when the run's device is not the claim's
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A label and the one-sentence explanation a reader can repeat."""
+    """A label, the one-sentence explanation a reader can repeat, and what qualifies the label:
+    ``qualifier`` says how a holding claim holds ("as-claimed", "larger-than-claimed" for an
+    "up to" claim whose gap is larger than stated, "through-fallback"); ``scope`` is
+    "outside" when the run's device is not the one the claim is about, and then the verdict is
+    about this environment only, never counted for or against the claim."""
 
     label: Label
     explanation: str
+    qualifier: str | None = None
+    scope: str | None = None
 
     @property
     def decided(self) -> bool:
         """Whether more measurement could not change the label."""
         return self.label in (Label.HOLDS, Label.DOES_NOT_HOLD, Label.NOT_CHECKABLE)
 
+    @property
+    def outside_scope(self) -> bool:
+        """Whether the run was outside the claim's stated scope."""
+        return self.scope == OUTSIDE_SCOPE
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for the run record."""
-        return as_json(self)
+        """Plain dict for the run record (qualifier and scope only when set)."""
+        return {k: v for k, v in as_json(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verdict:
+        """Inverse of to_dict (a record's ``verdict``)."""
+        return cls(Label(d["label"]), str(d.get("explanation") or ""), d.get("qualifier"),
+                   d.get("scope"))  # fmt: skip
+
+
+QUALIFIER_WORDS = {
+    "as-claimed": "as claimed",
+    "larger-than-claimed": "the gap is larger than claimed",
+    "through-fallback": "only through a fallback",
+}
+
+
+def combine(labels: list[Label], how: Combine = Combine.ALL) -> Label:
+    """One label from several checks' labels (a claim's combined verdict in one environment):
+    "all" holds if every check holds and does not hold if any does not; "any" holds if some
+    check holds and does not hold if every check does not; not checkable when none could be
+    checked; inconclusive otherwise."""
+    if not labels:
+        return Label.INCONCLUSIVE
+    if all(x == Label.NOT_CHECKABLE for x in labels):
+        return Label.NOT_CHECKABLE
+    if how == Combine.ANY:
+        if Label.HOLDS in labels:
+            return Label.HOLDS
+        if all(x == Label.DOES_NOT_HOLD for x in labels):
+            return Label.DOES_NOT_HOLD
+        return Label.INCONCLUSIVE
+    if Label.DOES_NOT_HOLD in labels:
+        return Label.DOES_NOT_HOLD
+    if all(x == Label.HOLDS for x in labels):
+        return Label.HOLDS
+    return Label.INCONCLUSIVE
 
 
 def as_json(row: Any) -> dict[str, Any]:

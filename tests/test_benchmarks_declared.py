@@ -14,7 +14,7 @@ import pytest
 import rdflib
 
 from kg import ns, paramschema
-from verify.benchmarks import models
+from verify.benchmarks import context, models
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_FILE = REPO / "claims" / "benchmarks.ttl"
@@ -62,6 +62,14 @@ def _dispatched(module: str) -> list[str]:
             "verify.judge",
         ):
             found += [f"{node.module}.{a.name}" for a in node.names]
+        elif (  # framework_module("torch"): that framework's model module, which reads some too
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "framework_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            found.append(context._BACKENDS[node.args[0].value])
     return list(dict.fromkeys(found))
 
 

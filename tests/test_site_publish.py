@@ -48,7 +48,7 @@ def test_publish_writes_every_page_download_and_record(site):
     for cid in ("fixture-latency", "fixture-opinion", "fixture-xss"):
         for ext in (".html", ".ttl", ".jsonld", ".runs.csv"):
             assert (site / "claims" / f"{cid}{ext}").is_file()
-    assert len(list((site / "records").glob("*/*.json"))) == 3
+    assert len(list((site / "records").glob("*/*.json"))) == 4  # three runs and the exploration
     assert (site / "environments" / f"{GPU_ENV}.html").is_file()
 
 

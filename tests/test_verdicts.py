@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from kg.model import Label, Rule
-from verify.judge.verdicts import CellEstimate, judge, judge_probe, not_checkable, scope_note
+from kg.rows import Evidence
+from verify.judge.verdicts import (
+    CellEstimate,
+    Context,
+    judge,
+    judge_probe,
+    not_checkable,
+    scope_note,
+)
 
 HOLDS, DOES_NOT_HOLD = Label.HOLDS, Label.DOES_NOT_HOLD
 INCONCLUSIVE, NOT_CHECKABLE = Label.INCONCLUSIVE, Label.NOT_CHECKABLE
@@ -33,8 +41,9 @@ def test_judge_up_to_holds_when_one_cell_reaches_k():
 
 
 def test_judge_up_to_counts_the_tolerance():
-    # k = 3, t = 0.1: a CI from 2.75 up lies above k(1-t) = 2.7
+    # k = 3, t = 0.1: a CI from 2.75 up lies above k/(1+t) = 2.73
     assert judge(rule("up-to"), [cell(2.9, 2.75, 3.05)]).label == HOLDS
+    assert judge(rule("up-to"), [cell(2.8, 2.71, 2.9)]).label == INCONCLUSIVE
 
 
 def test_judge_up_to_does_not_hold_when_every_cell_is_below_the_floor():
@@ -53,9 +62,23 @@ def test_judge_inconclusive_when_intervals_straddle_threshold():
     assert not v.decided
 
 
-def test_judge_up_to_says_when_the_gap_is_far_larger_than_claimed():
-    v = judge(rule("up-to"), [cell(9.0, 8.0, 10.0)])
-    assert v.label == HOLDS and "far larger" in v.explanation
+def test_judge_up_to_qualifies_a_gap_larger_than_claimed():
+    # "up to 3x" bounds the size of the effect: 100x holds, but the claim understates it
+    v = judge(rule("up-to"), [cell(117.9, 85.6, 146.3)])
+    assert (v.label, v.qualifier) == (HOLDS, "larger-than-claimed")
+    assert "larger than claimed" in v.explanation and "understates" in v.explanation
+
+
+def test_judge_up_to_holds_as_claimed_when_the_interval_reaches_into_the_band():
+    # the low end 3.2 is above the floor 2.73 but not above the band's top 3.3
+    v = judge(rule("up-to"), [cell(3.5, 3.2, 3.8)])
+    assert (v.label, v.qualifier) == (HOLDS, "as-claimed")
+    assert "larger than claimed" not in v.explanation
+
+
+def test_judge_qualifier_only_for_up_to():
+    v = judge(rule("at-least", 1.25), [cell(9.0, 8.0, 10.0)])
+    assert v.label == HOLDS and v.qualifier is None
 
 
 def test_judge_up_to_says_when_the_difference_is_reversed():
@@ -82,7 +105,7 @@ def test_judge_about_holds_when_the_ci_overlaps_the_band():
 
 def test_judge_about_does_not_hold_when_the_ci_misses_the_band():
     v = judge(rule("about", 1.25), [cell(2.0, 1.8, 2.2)])
-    assert v.label == DOES_NOT_HOLD and "outside the band 1.12-1.38x" in v.explanation
+    assert v.label == DOES_NOT_HOLD and "outside the band 1.14-1.38x" in v.explanation
 
 
 def test_judge_about_inconclusive_when_the_ci_is_much_wider_than_the_band():
@@ -101,13 +124,18 @@ def test_judge_without_cells_is_inconclusive():
     assert judge(rule("up-to"), []).label == INCONCLUSIVE
 
 
-def test_scope_note_when_a_gpu_claim_runs_on_a_cpu():
-    note = scope_note("gpu", "cpu")
-    v = judge(rule("up-to"), [cell(3.2, 3.0, 3.4)], note=note)
-    assert v.explanation.endswith(
-        "judged for this CPU environment only; the claim is stated for GPU."
-    )
+def test_judge_marks_a_cpu_run_of_a_gpu_claim_outside_its_scope():
+    v = judge(rule("up-to"), [cell(3.2, 3.0, 3.4)], context=Context("gpu", "cpu"))
+    assert v.scope == "outside"
+    assert "Measured outside the claim's scope: CPU, the claim is about GPUs" in v.explanation
     assert scope_note("any", "cpu") == "" and scope_note("gpu", "cuda") == ""
+    assert judge(rule("up-to"), [cell(3.2, 3.0, 3.4)], context=Context("any", "cpu")).scope is None
+    assert judge(rule("up-to"), [cell(3.2, 3.0, 3.4)], context=Context("gpu", "cuda")).scope is None
+
+
+def test_judge_probe_outside_scope_too():
+    v = judge_probe({"ok": True, "detail": "ran"}, "The probe", context=Context("gpu", "cpu"))
+    assert v.label == HOLDS and v.scope == "outside"
 
 
 def test_judge_probe_holds_and_names_the_successor_when_deprecated():
@@ -142,3 +170,142 @@ def test_labels_are_the_verdict_notations_of_the_vocabulary():
     scheme = rdflib.URIRef("https://w3id.org/fwclaims/ns#verdicts")
     notations = {str(g.value(c, skos.notation)) for c in g.subjects(skos.inScheme, scheme)}
     assert notations == set(tuple(Label))
+
+
+# --- direction: "A is faster than B" is shown only in the stated direction ---------------------
+
+
+def test_judge_direction_does_not_hold_on_a_tie_the_old_tolerance_let_through():
+    # "at least 1x" with 5% tolerance used to hold on "1.00x slower" (floor 0.95)
+    v = judge(rule("at-least", 1.0, 0.05), [cell(0.998, 0.97, 1.02)])
+    assert v.label == DOES_NOT_HOLD
+    assert "measured tie" in v.explanation and "0.95-1.05x" in v.explanation
+
+
+def test_judge_direction_does_not_hold_when_slower():
+    v = judge(rule("at-least", 1.0, 0.05), [cell(0.96, 0.955, 0.965)])
+    assert v.label == DOES_NOT_HOLD and "Keras predict was faster there" in v.explanation
+
+
+def test_judge_direction_holds_only_when_the_whole_interval_is_above_1():
+    assert judge(rule("at-least", 1.0, 0.05), [cell(1.1, 1.01, 1.2)]).label == HOLDS
+    v = judge(rule("at-least", 1.0, 0.05), [cell(1.1, 1.01, 1.2), cell(1.03, 0.99, 1.08, "b")])
+    assert v.label == INCONCLUSIVE
+
+
+def test_judge_direction_inconclusive_when_the_interval_straddles_1_beyond_the_tie_band():
+    v = judge(rule("up-to", 1.0, 0.05), [cell(0.98, 0.90, 1.24)])
+    assert v.label == INCONCLUSIVE and "includes 1x" in v.explanation
+
+
+def test_judge_direction_up_to_holds_where_some_cell_is_faster_and_fails_on_ties_everywhere():
+    assert (
+        judge(rule("up-to", 1.0), [cell(0.9, 0.85, 0.95), cell(1.2, 1.1, 1.3, "b")]).label == HOLDS
+    )
+    v = judge(rule("up-to", 1.0), [cell(0.9, 0.85, 0.95), cell(1.0, 0.97, 1.03, "b")])
+    assert v.label == DOES_NOT_HOLD
+
+
+def test_judge_tolerance_never_reverses_a_direction():
+    # k = 1.05, t = 0.1: the band's floor 0.95 lies below 1, yet a slower cell never counts
+    assert judge(rule("at-least", 1.05, 0.1), [cell(0.98, 0.96, 0.995)]).label != HOLDS
+    assert judge(rule("at-least", 1.05, 0.1), [cell(1.04, 1.01, 1.06)]).label == HOLDS
+
+
+# --- "about": a band symmetric on the log scale -------------------------------------------------
+
+
+def test_judge_about_band_is_symmetric_in_log_terms():
+    about = rule("about", 1.0, 0.25)
+    # TensorFlow 1.3x faster (ratio 0.77) is outside as PyTorch 1.3x faster (ratio 1.3) is
+    assert judge(about, [cell(0.77, 0.76, 0.78)]).label == DOES_NOT_HOLD
+    assert judge(about, [cell(1.3, 1.29, 1.31)]).label == DOES_NOT_HOLD
+    # and either side 1.24x faster is inside
+    assert judge(about, [cell(1 / 1.24, 0.80, 0.81)]).label == HOLDS
+    assert judge(about, [cell(1.24, 1.23, 1.245)]).label == HOLDS
+    assert "band 0.80-1.25x" in judge(about, [cell(1.24, 1.23, 1.245)]).explanation
+
+
+# --- what a ratio is made of ------------------------------------------------------------------
+
+
+def _latency(batch: int, size: int, torch_ms: float, keras_ms: float, **kw) -> CellEstimate:
+    r = keras_ms / torch_ms
+    return CellEstimate(f"batch {batch}, {size} px", r, r * 0.9, r * 1.1, torch_ms / 1000,
+                        keras_ms / 1000, batch, size, **kw)  # fmt: skip
+
+
+def test_judge_names_a_fixed_cost_per_call_when_one_side_is_flat():
+    cells = [_latency(1, 28, 0.47, 55.2, baseline_direct=0.0049), _latency(1, 224, 24.6, 68.7)]
+    v = judge(rule("up-to"), cells)
+    assert "Keras predict's time per call barely changes from 28 to 224 px" in v.explanation
+    assert "fixed cost per call, about 55.2 ms" in v.explanation
+    assert "A direct call of the same model took 4.9 ms there in the same run" in v.explanation
+
+
+def test_judge_says_only_that_the_time_is_flat_without_a_direct_call():
+    v = judge(rule("up-to"), [_latency(1, 28, 0.47, 55.2), _latency(1, 224, 24.6, 68.7)])
+    assert "fixed cost per call" in v.explanation and "direct call" not in v.explanation
+
+
+def test_judge_no_fixed_cost_when_both_sides_grow():
+    v = judge(rule("up-to"), [_latency(8, 28, 3.2, 49.4), _latency(8, 224, 297.8, 146.8)])
+    assert "fixed cost" not in v.explanation
+
+
+# --- published figures that disagree ----------------------------------------------------------
+
+
+def _published(framework: str, ms: float, hardware: str, device: str) -> Evidence:
+    return Evidence(
+        id=f"e-{framework}-{device}", name=None, description=None, metric="latency per image",
+        value=ms, unit="ms", technique=None, framework=framework, version=None, hardware=hardware,
+        device=device, phase="inference", model="ResNet 164", batch="batch 1", input=None,
+        date="2017-10-11", source="dawnbench-2017", url=None, claims=["inference-latency-3x"],
+    )  # fmt: skip
+
+
+EVIDENCE = [
+    _published("torch", 75.35, "60 GB / 16 CPU", "cpu"),
+    _published("tensorflow", 31.13, "60 GB / 16 CPU", "cpu"),
+    _published("torch", 24.63, "1 P100", "gpu"),
+    _published("tensorflow", 28.10, "1 P100", "gpu"),
+]
+
+
+def test_judge_names_published_figures_that_disagree_on_the_same_kind_of_device():
+    v = judge(rule("up-to"), [cell(9.0, 8.0, 10.0)], context=Context(evidence=EVIDENCE,
+                                                                      run_device="cpu"))  # fmt: skip
+    assert (
+        "Published 2017 figures (dawnbench-2017) on 60 GB / 16 CPU disagree: TensorFlow 2.42x"
+        " faster (latency per image, ResNet 164)." in v.explanation
+    )
+    assert "P100" not in v.explanation  # GPU figures do not bear on a CPU run
+
+
+def test_judge_leaves_agreeing_evidence_unnamed():
+    ctx = Context(evidence=EVIDENCE, run_device="cuda")
+    assert (
+        "Published"
+        not in judge(rule("up-to", 1.1), [cell(1.2, 1.15, 1.25)], context=ctx).explanation
+    )
+
+
+# --- what ran, and probes that only worked through a fallback ---------------------------------
+
+
+def test_judge_says_what_a_stand_in_check_ran():
+    ctx = Context(stands_in="the small CNN stands in for ResNet-50")
+    v = judge(rule("up-to"), [cell(3.2, 3.0, 3.4)], context=ctx)
+    assert v.explanation.endswith("What ran: the small CNN stands in for ResNet-50.")
+
+
+def test_judge_probe_through_a_fallback_is_not_a_plain_holds():
+    result = {"ok": True, "detail": "from_function converted it",
+              "fallback": "tf2onnx.convert.from_keras failed (KeyError: 'keras_tensor_4');"
+                          " tf2onnx.convert.from_function worked"}  # fmt: skip
+    v = judge_probe(result, "The tf2onnx-export probe")
+    assert (v.label, v.qualifier) == (INCONCLUSIVE, "through-fallback")
+    assert v.explanation.startswith("Holds only through a fallback: tf2onnx.convert.from_keras")
+    strict = judge_probe(result, "The probe", context=Context(fallback=DOES_NOT_HOLD))
+    assert strict.label == DOES_NOT_HOLD

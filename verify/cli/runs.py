@@ -116,25 +116,30 @@ def run(
     else:
         found = run_claims(claim or [], opts, every=every, device=device, shard=part,
                            kinds=kind or ())  # fmt: skip
+    _print_found(found, json_out)
+    _fail_if_unsatisfied(found)
+
+
+def _print_found(found: list[Any], json_out: bool) -> None:
+    """Each check's verdict (or why it has none), the GPU check and the records written."""
     if json_out:
         print_json([r.to_dict() for r in found])
-    else:
-        rows = [
-            [r.claim_id, r.verdict.label if r.verdict else r.status,
-             r.verdict.explanation if r.verdict else r.reason]
-            for r in found
-        ]  # fmt: skip
-        out = console()
-        out.print(table(["claim", "verdict", "why"], rows))
-        sanity = next((r.record["environment"].get("gpu_sanity") for r in found if r.record), None)
-        if sanity:
-            from verify.run.gpusanity import describe
+        return
+    rows = [
+        [r.claim_id, r.verdict.label if r.verdict else r.status,
+         r.verdict.explanation if r.verdict else r.reason]
+        for r in found
+    ]  # fmt: skip
+    out = console()
+    out.print(table(["claim", "verdict", "why"], rows))
+    sanity = next((r.record["environment"].get("gpu_sanity") for r in found if r.record), None)
+    if sanity:
+        from verify.run.gpusanity import describe
 
-            out.print(f"GPU check: {describe(sanity)}", markup=False, highlight=False)
-        for r in found:
-            if r.path:
-                out.print(f"record: {safe(r.path)}")
-    _fail_if_unsatisfied(found)
+        out.print(f"GPU check: {describe(sanity)}", markup=False, highlight=False)
+    for r in found:
+        if r.path:
+            out.print(f"record: {safe(r.path)}")
 
 
 def _print_selection(ids: list[str], json_out: bool) -> None:

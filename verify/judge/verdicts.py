@@ -1,34 +1,55 @@
 """Verdicts: a claim's decision rule applied to measured cells. Pure functions, no I/O.
 
 Every ratio is oriented so that above 1 means the subject wins (see ``verify.judge.stats``). With
-threshold k and relative tolerance t the rule reads the 95% CI [lo, hi] of each condition cell:
+threshold k and relative tolerance t the tolerance band is [k/(1+t), k(1+t)], symmetric on the
+ratio's log scale (25% around 1x accepts either side being up to 1.25x faster). The rule reads
+the 95% CI [lo, hi] of each condition cell:
 
-- ``up-to`` k ("up to 3x faster"): **holds** if some cell's CI lies at or above k(1-t)
-  (lo >= k(1-t)); **does not hold** if every cell's CI lies below k(1-t) (hi < k(1-t));
-  **inconclusive** otherwise. The explanation says when the gap is far larger than claimed
-  (some lo > 2k) or reversed (every ratio below 1: the baseline wins everywhere).
-- ``at-least`` k: **holds** if every cell has lo >= k(1-t); **does not hold** if any cell has
-  hi < k(1-t); **inconclusive** otherwise.
-- ``about`` k: the band is [k(1-t), k(1+t)]. A cell agrees if its CI overlaps the band and is at
-  most twice as wide as the band, contradicts if its CI misses the band entirely, and is undecided
-  otherwise: a CI that overlaps the band only because it is very wide says nothing about the claim,
-  so it stays inconclusive. **holds** if every cell agrees, **does not hold** if any contradicts.
+- A **direction** claim ("A is faster than B": threshold 1, ``up-to`` or ``at-least``) is shown
+  only in the stated direction: a cell counts for it when its whole CI lies above 1 (lo > 1); the
+  tolerance never turns a measured slowdown or tie into a win. A cell whose CI lies within the
+  equivalence band [1/(1+e), 1+e] around 1 (e = ``TIE_BAND``, 5%) is a measured tie, and counts
+  against it like a cell where the other side wins (hi < 1). ``at-least`` (everywhere in scope)
+  **holds** if every cell counts for it and **does not hold** if any cell is a tie or reversed;
+  ``up-to`` (somewhere in scope) **holds** if some cell counts for it and **does not hold** if
+  every cell is a tie or reversed; otherwise **inconclusive**.
+- ``up-to`` k ("up to 3x faster"): **holds** if some cell's CI lies at or above the band's floor
+  (lo >= k/(1+t), and lo > 1: a tolerance widens the band, it never reverses a direction);
+  **does not hold** if every cell's CI lies below the floor (hi < k/(1+t)); **inconclusive**
+  otherwise. "Up to" bounds the size of the effect, so a holding verdict carries a qualifier:
+  **larger-than-claimed** when the reaching cell's lo exceeds the band's top k(1+t) (the claim
+  understates the gap), **as-claimed** otherwise.
+- ``at-least`` k: **holds** if every cell has lo >= k/(1+t) (and lo > 1); **does not hold** if any
+  cell has hi < k/(1+t); **inconclusive** otherwise.
+- ``about`` k: a cell agrees if its CI overlaps the band and is at most ``ABOUT_MAX_WIDTH`` band
+  widths wide, contradicts if its CI misses the band entirely, and is undecided otherwise (a CI
+  that overlaps the band only because it is very wide says nothing). **holds** if every cell
+  agrees, **does not hold** if any contradicts.
 - ``exists`` (capability probes): **holds** if the probe ran and succeeded, **does not hold** if it
-  ran and failed; deprecation and the successor API are part of the explanation.
+  ran and failed; deprecation and the successor API are part of the explanation. A probe whose
+  claimed path failed and whose fallback worked is "holds only through a fallback", labelled as
+  the check says (does not hold, or inconclusive), never a plain holds.
 
-A run whose environment is outside the claim's stated conditions (a CPU run of a GPU claim) is
-judged for that environment only, and the explanation says so.
+Beyond the label (``Context``): a run whose device is not the one the claim is stated for (a CPU
+run of a GPU claim) gets ``scope: outside`` and says so; a check that runs a stand-in says what it
+ran; a ratio dominated by one side's fixed cost per call, and published figures that disagree,
+are named (verify.judge.explain).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from kg.model import Label, Quantifier, Rule, Verdict
+from kg.model import OUTSIDE_SCOPE, Label, Quantifier, Rule, Verdict
+from verify.judge.explain import contrary_evidence, fixed_cost_note
+
+if TYPE_CHECKING:
+    from kg.rows import Evidence
 
 ABOUT_MAX_WIDTH = 2.0  # an "about" CI wider than this many band widths is uninformative
+TIE_BAND = 0.05  # a direction claim's CI inside [1/1.05, 1.05] is a measured tie
 
 TIER_NAMES = {
     "torch": "PyTorch",
@@ -58,12 +79,48 @@ DEVICE_NAMES = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "tpu": "TPU"}
 
 @dataclass(frozen=True)
 class CellEstimate:
-    """One condition cell's oriented ratio and its confidence interval."""
+    """One condition cell's oriented ratio and its confidence interval; where known, both sides'
+    median time per call (seconds), the cell's batch and input size, and the time of a direct
+    call measured beside a side's ``predict`` tier."""
 
     label: str
     ratio: float
     low: float
     high: float
+    subject_value: float | None = None
+    baseline_value: float | None = None
+    batch: int | None = None
+    size: int | None = None
+    subject_direct: float | None = None
+    baseline_direct: float | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a verdict is judged in beyond its cells: the claim's and the run's device, what the
+    check stands in for, the published figures bearing on the claim, and the label a probe
+    gets when only a fallback worked."""
+
+    claim_device: str = "any"  # cpu, gpu, tpu or any
+    run_device: str = ""  # cpu or cuda ("" when unknown: no scope is judged)
+    stands_in: str | None = None
+    evidence: Sequence[Evidence] = field(default_factory=tuple)
+    fallback: Label = Label.INCONCLUSIVE
+
+    @property
+    def scope(self) -> str | None:
+        """The verdict's scope: "outside" when the run's device is not the claim's."""
+        outside = bool(self.run_device) and bool(scope_note(self.claim_device, self.run_device))
+        return OUTSIDE_SCOPE if outside else None
+
+    def tail(self) -> str:
+        """Sentences every verdict in this context ends with: the stand-in, the scope."""
+        text = ""
+        if self.stands_in:
+            text += f" What ran: {self.stands_in.rstrip('.')}."
+        if self.run_device:
+            text += scope_note(self.claim_device, self.run_device)
+        return text
 
 
 def tier_name(tier: str | None) -> str:
@@ -108,24 +165,77 @@ def scope_note(claim_device: str, run_device: str) -> str:
     if claim_device in ("any", "") or claim_device == run:
         return ""
     return (
-        f" This was judged for this {DEVICE_NAMES.get(run, run)} environment only;"
-        f" the claim is stated for {DEVICE_NAMES.get(claim_device, claim_device)}."
+        f" Measured outside the claim's scope: {DEVICE_NAMES.get(run, run)}, the claim is about"
+        f" {DEVICE_NAMES.get(claim_device, claim_device)}s; this says nothing for or against"
+        " the claim itself."
+    )
+
+
+def _counts_for(c: CellEstimate, rule: Rule) -> bool:
+    """Whether a cell reaches the claimed size in the claimed direction."""
+    return c.low >= rule.floor and (rule.threshold < 1.0 or c.low > 1.0)
+
+
+def _tie(c: CellEstimate) -> bool:
+    return c.low >= 1.0 / (1.0 + TIE_BAND) and c.high <= 1.0 + TIE_BAND
+
+
+def _tie_band() -> str:
+    return f"{1.0 / (1.0 + TIE_BAND):.2f}-{1.0 + TIE_BAND:.2f}x"
+
+
+def _judge_direction(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
+    """Threshold 1: shown only where the whole CI lies above 1; ties and reversals count against."""
+    won = [c for c in cells if c.low > 1.0]
+    against = [c for c in cells if c.high < 1.0 or _tie(c)]
+    sub, base = tier_name(rule.subject), tier_name(rule.baseline)
+    everywhere = rule.quantifier == Quantifier.AT_LEAST
+    if (everywhere and len(won) == len(cells)) or (not everywhere and won):
+        shown = min(won, key=lambda c: c.low) if everywhere else max(won, key=lambda c: c.ratio)
+        where = (
+            f"in all {_cells(len(cells))}"
+            if everywhere
+            else f"in {len(won)} of {_cells(len(cells))}"
+        )
+        return Verdict(Label.HOLDS, f"{_describe(shown, rule)}{' at worst' if everywhere else ''};"
+                       f" {sub} was faster, its whole interval above 1x, {where}.")  # fmt: skip
+    if (everywhere and against) or (not everywhere and len(against) == len(cells)):
+        c = min(against, key=lambda c: c.high)  # a reversal before a tie
+        if c.high < 1.0:
+            why = f"{base} was faster there"
+        else:
+            why = (f"a measured tie: the interval lies within the equivalence band"
+                   f" {_tie_band()} around 1x, so neither was meaningfully faster")  # fmt: skip
+        count = f"in {len(against)} of {_cells(len(cells))}"
+        return Verdict(Label.DOES_NOT_HOLD, f"{_describe(c, rule)}: {why} ({count}); the claim"
+                       f" says {sub} is faster.")  # fmt: skip
+    shown = min(cells, key=lambda c: c.low)
+    return Verdict(
+        Label.INCONCLUSIVE,
+        f"{_describe(shown, rule)}: the interval includes 1x without being a tie (within"
+        f" {_tie_band()}), so it shows neither {sub} faster nor the two on par; more samples"
+        " could decide it.",
     )
 
 
 def _judge_up_to(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
     k, floor = rule.threshold, rule.floor
     best = max(cells, key=lambda c: c.ratio)
-    reached = [c for c in cells if c.low >= floor]
+    reached = [c for c in cells if _counts_for(c, rule)]
     if reached:
         top = max(reached, key=lambda c: c.ratio)
         text = (
             f"{_describe(top, rule)}, reaching the claimed {k:g}x in {len(reached)}"
             f" of {_cells(len(cells))}."
         )
-        if top.low > 2 * k:
-            text += f" The measured gap is far larger than the claimed {k:g}x."
-        return Verdict(Label.HOLDS, text)
+        if top.low > rule.ceiling:
+            text += (
+                f" The gap is larger than claimed: even the interval's low end, {_x(top.low)},"
+                f" is above the claimed {k:g}x and its band (up to {rule.ceiling:.3g}x), so"
+                f" 'up to {k:g}x' understates it."
+            )
+            return Verdict(Label.HOLDS, text, qualifier="larger-than-claimed")
+        return Verdict(Label.HOLDS, text, qualifier="as-claimed")
     if all(c.high < floor for c in cells):
         text = f"{_describe(best, rule)}; the claimed {k:g}x was not reached in any of {_cells(len(cells))}."
         if all(c.ratio < 1 for c in cells):
@@ -141,7 +251,7 @@ def _judge_up_to(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
 def _judge_at_least(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
     k, floor = rule.threshold, rule.floor
     worst = min(cells, key=lambda c: c.ratio)
-    if all(c.low >= floor for c in cells):
+    if all(_counts_for(c, rule) for c in cells):
         return Verdict(
             Label.HOLDS,
             f"{_describe(worst, rule)} at worst, at least the claimed {k:g}x in all {_cells(len(cells))}.",
@@ -196,31 +306,49 @@ def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
     )
 
 
-def judge(rule: Rule, cells: Sequence[CellEstimate], *, note: str = "") -> Verdict:
-    """Apply a ratio rule to measured cells; ``note`` (see scope_note) is appended."""
+def judge(
+    rule: Rule, cells: Sequence[CellEstimate], *, note: str = "", context: Context | None = None
+) -> Verdict:
+    """Apply a ratio rule to measured cells; ``note`` (a busy machine) and the context's
+    sentences (fixed cost, contrary evidence, stand-in, scope) are appended."""
+    ctx = context or Context()
     if not cells:
-        return Verdict(Label.INCONCLUSIVE, "No condition cell was measured." + note)
+        return Verdict(Label.INCONCLUSIVE, "No condition cell was measured." + note + ctx.tail(),
+                       scope=ctx.scope)  # fmt: skip
     judges = {Quantifier.UP_TO: _judge_up_to, Quantifier.AT_LEAST: _judge_at_least,
               Quantifier.ABOUT: _judge_about}  # fmt: skip
     if rule.quantifier not in judges:
         raise ValueError(f"quantifier {rule.quantifier!r} needs a probe result, not ratios")
-    verdict = judges[rule.quantifier](rule, cells)
-    return Verdict(verdict.label, verdict.explanation + note)
+    verdict = (_judge_direction if rule.direction else judges[rule.quantifier])(rule, cells)
+    names = {"subject": tier_name(rule.subject), "baseline": tier_name(rule.baseline)}
+    text = verdict.explanation + fixed_cost_note(rule, cells, names)
+    text += contrary_evidence(rule, verdict.label, ctx.evidence, ctx.run_device, TIE_BAND)
+    return Verdict(verdict.label, text + note + ctx.tail(), verdict.qualifier, ctx.scope)
 
 
-def judge_probe(result: dict[str, Any], what: str, *, note: str = "") -> Verdict:
-    """Apply an ``exists`` rule to a probe's result dict (ok, detail, deprecated, successor)."""
+def judge_probe(
+    result: dict[str, Any], what: str, *, note: str = "", context: Context | None = None
+) -> Verdict:
+    """Apply an ``exists`` rule to a probe's result dict (ok, detail, deprecated, successor,
+    fallback: what failed on the claimed path and what worked instead)."""
+    ctx = context or Context()
+    tail = note + ctx.tail()
     detail = str(result.get("detail", "")).rstrip(".")
-    tail = f": {detail}." if detail else "."
+    detail_tail = f": {detail}." if detail else "."
     if not result.get("ok"):
         # a probe that ran through and found the opposite of the claim did not fail
         verb = "found otherwise" if result.get("found_otherwise") else "failed"
-        return Verdict(Label.DOES_NOT_HOLD, f"{what} {verb} on the installed versions{tail}" + note)
-    text = f"{what} works on the installed versions{tail}"
+        return Verdict(Label.DOES_NOT_HOLD, f"{what} {verb} on the installed versions{detail_tail}"
+                       + tail, scope=ctx.scope)  # fmt: skip
+    text = f"{what} works on the installed versions{detail_tail}"
     if result.get("deprecated") and "deprecated" not in text.lower():
         successor = result.get("successor")
         text += " It is deprecated" + (f"; its successor is {successor}." if successor else ".")
-    return Verdict(Label.HOLDS, text + note)
+    fallback = str(result.get("fallback") or "").rstrip(".")
+    if fallback:
+        return Verdict(ctx.fallback, f"Holds only through a fallback: {fallback}. {text}" + tail,
+                       "through-fallback", ctx.scope)  # fmt: skip
+    return Verdict(Label.HOLDS, text + tail, scope=ctx.scope)
 
 
 def not_checkable(reason: str) -> Verdict:
