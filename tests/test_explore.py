@@ -152,3 +152,22 @@ def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
     index = (site / "index.html").read_text()
     assert f"robustness-{row.robustness}" in index
     assert json.loads(path.read_text())["record_id"] == path.stem
+
+
+def test_exploration_without_a_specification_says_why(corpus):
+    # A machine busy in every pair leaves each run without a cell summary: the exploration then
+    # names that reason instead of a bare "nothing measured".
+    from kg.model import RunStatus, Verdict
+    from verify.run.options import RunResult
+
+    check = api.claim_check(corpus, "inference-latency-3x")
+    busy = Verdict(Label.INCONCLUSIVE, "The machine was busy during every pair.")
+
+    def run(c, o):
+        return RunResult(c.claim_id, RunStatus.OK, busy, {"cells": [{"label": "b1-s28",
+                         "cell": {"batch": 1, "size": 28}, "summary": None}]})  # fmt: skip
+
+    found = explore.explore(check, RunOptions(), run, budget=0, only={}, edges=False)
+    assert not found.specs and found.summary is None
+    assert [s["reason"] for s in found.setups] == [busy.explanation]
+    assert explore.nothing_measured(found) == f"nothing measured: {busy.explanation}"
