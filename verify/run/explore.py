@@ -284,7 +284,11 @@ def explore(
         if setup.key() in done:
             continue
         left = total - (time.monotonic() - t0)
-        if left <= 0 and len(done) >= first_pass:  # the first pass always runs; the grid may not
+        if left <= 0 and done:  # the stated setup always runs; the budget bounds the rest
+            out.setups += [{"factors": dict(s.factors), "extended": s.extended,
+                            "status": "not-run", "specifications": 0, "seconds": 0.0,
+                            "reason": "the budget was spent"}
+                           for s in [setup, *plan] if s.key() not in done]  # fmt: skip
             break
         per_run = max(left / (len(plan) + 1), 5.0)
         progress(len(done) / max(len(done) + len(plan) + 1, 1), _describe(setup))
