@@ -54,11 +54,14 @@ def test_publish_writes_every_page_download_and_record(site):
 
 def test_publish_index_has_matrix_counts_and_filters(site):
     html = (site / "index.html").read_text()
-    assert (
-        "2-core x86 CPU, torch 2.13.0 / TF 2.21.0" in html
-        and "H100 80GB HBM3, torch 2.11.0" in html
-    )
-    assert 'data-verdicts="does-not-hold inconclusive mixed"' in html
+    # environments named by their hardware (the CPU model, not "x86") and versions; the newest
+    # run's environment comes first, marked as this machine, with its id only in a tooltip
+    cpu = "2-core Example CPU @ 2.0GHz, torch 2.13.0 / TF 2.21.0 / Keras 3.15.1"
+    assert cpu in html and "H100 80GB HBM3, torch 2.11.0" in html
+    header = html[html.index("<thead>") : html.index("</thead>")]
+    here = f'<th scope="col" class="env here" title="H100 80GB HBM3, torch 2.11.0 ({GPU_ENV})">'
+    assert header.index(here) < header.index("This machine") < header.index("Example CPU")
+    assert 'data-status="mixed"' in html and "data-verdicts" not in html
     for control in ("f-text", "f-category", "f-kind", "f-verdict"):
         assert f'id="{control}"' in html
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
@@ -66,7 +69,7 @@ def test_publish_index_has_matrix_counts_and_filters(site):
 
 def test_publish_claim_page_shows_verdicts_rule_runs_and_history(site):
     html = (site / "claims" / "fixture-latency.html").read_text()
-    assert "Inconclusive in 1 of 2 environments; does not hold in 1 of 2 environments." in html
+    assert "Does not hold in 1 of 2 environments; inconclusive in 1 of 2 environments." in html
     assert "The check ran and the measurement contradicts the claim beyond tolerance." in html
     assert "&#39;Up to 2x&#39; holds if some cell&#39;s 95% CI lies at or above 1.8x" in html
     assert "PyTorch eager vs Keras predict" in html

@@ -54,7 +54,7 @@ def test_api_filters_claims(client):
 
 def test_api_claim_detail_and_runs(client):
     c = client.get("/api/claims/fixture-latency").json()
-    assert c["conclusion"].startswith("Inconclusive in 1 of 2 environments")
+    assert c["conclusion"].startswith("Does not hold in 1 of 2 environments")
     assert ["fixture-latency", "becirovic-2025"] in c["citation_chains"]
     runs = client.get("/api/claims/fixture-latency/runs").json()
     assert len(runs) == 3 and runs[0]["environment"] == GPU_ENV
