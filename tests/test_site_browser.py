@@ -175,3 +175,18 @@ def test_browser_index_at_phone_width_every_card_shows_its_verdict_here(committe
         assert display != "none" and width > 0 and left >= 0 and right <= 390
         assert text.startswith('"Here: "') and len(text) > len('"Here: "')
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_browser_status_filter_shows_as_many_claims_as_the_counts_say(committed_site, desktop):
+    desktop.goto((committed_site / "index.html").as_uri())
+    counts = desktop.evaluate(
+        """() => Array.from(document.querySelectorAll('#counts .count')).map(
+             c => [c.dataset.status, Number(c.querySelector('b').innerText)])"""
+    )
+    total = desktop.locator("#matrix tbody tr").count()
+    assert len(counts) >= 3 and sum(n for _, n in counts) == total
+    for status, n in counts:
+        desktop.select_option("#f-verdict", status)
+        assert desktop.locator("#matrix tbody tr:not([hidden])").count() == n
+        assert desktop.locator("#f-count").inner_text() == f"{n} of {total} claims"
+    desktop.select_option("#f-verdict", "")
