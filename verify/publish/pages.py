@@ -80,7 +80,7 @@ def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
         explored = data.explorations.get(cid)
         here = latest.get(data.here or "")
         rows.append({"claim": c, "status": statuses[cid], "here": data.here_status(cid),
-                     "here_qualifier": run_qualifier(here),
+                     "here_run": here,
                      "others": [_cell(latest.get(e)) for e in data.env_order if e != data.here],
                      "robustness": explored.robustness if explored else None})  # fmt: skip
     envs = _env_columns(data)
@@ -226,5 +226,6 @@ def changes(w: Any, data: SiteData) -> None:
     updated = max((f.when for f in data.flips if f.when), default=None)
     if updated is None:
         updated = max((r.ended for r in data.runs if r.ended), default=FEED_EPOCH)
-    w.render("changes.html", "changes.html", flips=flips)
-    w.render("changes.xml", "changes.xml", flips=flips, updated=updated)
+    runs = {r.run: r for r in data.runs}  # the run rows carry the verdicts' qualifier and scope
+    w.render("changes.html", "changes.html", flips=flips, runs=runs)
+    w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs)

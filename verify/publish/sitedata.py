@@ -81,15 +81,25 @@ class SiteEnvironment(Environment):
     here: bool = False  # the environment of the newest run: "this machine"
 
 
-def run_qualifier(run: Run | None) -> str:
+def run_qualifier(run: Any) -> str:
     """The words of a run's verdict qualifier ("as claimed"), or "" (rows without one too)."""
     q = getattr(run, "qualifier", None) if run is not None else None
     return QUALIFIER_WORDS.get(str(q), str(q)) if q else ""
 
 
-def outside_scope(run: Run | None) -> bool:
+def outside_scope(run: Any) -> bool:
     """Whether a run was measured outside its claim's scope (rows without a scope: no)."""
     return run is not None and getattr(run, "scope", None) == OUTSIDE_SCOPE
+
+
+def verdict_words(run: Any) -> str:
+    """A run's verdict in words with its qualifier beside the label ("holds (the gap is larger than
+    claimed)"); an outside-scope run says so first ("measured outside the claim's scope (does
+    not hold there)")."""
+    words = STATUS[str(run.verdict)][1]
+    if outside_scope(run):
+        return f"{STATUS['outside'][1]} ({words} there)"
+    return f"{words} ({run_qualifier(run)})" if run_qualifier(run) else words
 
 
 def cell_status(run: Run) -> str:
