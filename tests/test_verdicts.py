@@ -51,7 +51,7 @@ def test_judge_up_to_does_not_hold_when_every_cell_is_below_the_floor():
     v = judge(rule("up-to"), cells)
     assert v.label == DOES_NOT_HOLD
     assert v.explanation == (
-        "PyTorch eager was 2.40x faster than Keras predict at batch 1, 28 px (95% CI 2.20-2.60x);"
+        "PyTorch eager was 2.40x faster than Keras predict at batch 1, 28 px (95% CI 2.20-2.60x faster);"
         " the claimed 3x was not reached in any of 8 cells."
     )
 

@@ -206,7 +206,7 @@ def claim_review(data: SiteData, claim_id: str, sentence: str) -> dict[str, Any]
             "ratingExplanation": sentence,
         },
         "reviewBody": " ".join(
-            f"{data.env_label(e)}: {latest[e].explanation}"
+            f"{data.env_label(e)}: {data.explanation(latest[e])}"
             for e in data.env_order
             if e in latest and latest[e].explanation
         )

@@ -123,6 +123,7 @@ def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
                 "env": e,
                 "label": data.env_label(e),
                 "run": latest[e],
+                "explanation": data.explanation(latest[e]),
                 "definition": data.definition(latest[e].verdict),
             }
             for e in data.env_order
@@ -228,4 +229,5 @@ def changes(w: Any, data: SiteData) -> None:
         updated = max((r.ended for r in data.runs if r.ended), default=FEED_EPOCH)
     runs = {r.run: r for r in data.runs}  # the run rows carry the verdicts' qualifier and scope
     w.render("changes.html", "changes.html", flips=flips, runs=runs)
-    w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs)
+    w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs,
+             explain=lambda side: data.explanation(runs.get(side.run, side)))  # fmt: skip

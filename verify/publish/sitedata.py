@@ -37,6 +37,7 @@ from kg.rows import (
 )
 from kg.store import Corpus
 from kg.textutil import natural_key
+from verify.judge.numbers import readable
 
 # Per-claim status shown in the matrix and lists: the four verdict labels plus three states of a
 # claim that has no single verdict. Symbols keep the page readable without colour.
@@ -177,6 +178,20 @@ class SiteData:
             return (group, -flips[cid], len(labels) < 2, here, natural_key(cid), cid)
 
         return sorted(self.claims, key=key)
+
+    def explanation(self, run: Any) -> str:
+        """A run's explanation as the site shows it: each estimate beside an interval in the same
+        orientation (the cell's exact interval where the record has it), a capital letter first,
+        and sources named by their titles rather than their ids."""
+        if not run.explanation:
+            return ""
+        cells = [(m.cell, m.ratio, m.ci_low, m.ci_high) for m in self.measurements.get(run.run, [])]
+        text = readable(run.explanation, cells)
+        if self.sources:
+            ids = "|".join(re.escape(i) for i in sorted(self.sources, key=len, reverse=True))
+            text = re.sub(rf"(?<![\w-])({ids})(?![\w-])",
+                          lambda m: self.sources[m[1]].name or m[1], text)  # fmt: skip
+        return text
 
     def definition(self, status: str) -> str:
         """What a status means, from the verdict concepts of the vocabulary where it is one."""

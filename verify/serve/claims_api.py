@@ -62,7 +62,7 @@ class ClaimViews:
         verdicts = [
             {"environment": e, "environment_label": data.env_label(e),
              "verdict": latest[e].verdict.value, "definition": data.definition(latest[e].verdict),
-             "explanation": latest[e].explanation, "run": latest[e].run,
+             "explanation": data.explanation(latest[e]), "run": latest[e].run,
              "ended": latest[e].ended}
             for e in data.env_order if e in latest
         ]  # fmt: skip
