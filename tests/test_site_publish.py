@@ -184,3 +184,25 @@ def test_publish_refuses_a_folder_it_did_not_write(corpus, tmp_path):
     with pytest.raises(UsageError, match="not written by `verify publish`"):
         publish(corpus, tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_publish_claim_page_starts_with_the_answer_then_the_chart(site):
+    html = (site / "claims" / "fixture-latency.html").read_text()
+    here = html.index('class="here-verdict"')
+    assert here < html.index('<svg class="chart"') < html.index("Where it appears")
+    assert html.index('<svg class="chart"') < html.index('id="check-h"')
+    line = html[here : html.index("</p>", here)]
+    assert "This machine" in line and "does not hold" in line and "Keras predict was faster" in line
+
+
+def test_chart_shows_the_rule_band_and_a_tie_as_a_band_around_1x():
+    from verify.publish.charts import ChartRow, ratio_chart
+
+    rows = [ChartRow("env", "b1", 0.8, 0.7, 0.9, 0)]
+    kw = {"chart_id": "c", "subject": "A", "baseline": "B", "title": "t", "tolerance": 0.1}
+    tie = ratio_chart(rows, claimed=1.0, band=(1 / 1.1, 1.1), tie=True, **kw)
+    assert 'class="reversed"' not in tie and 'class="claimed"' not in tie and " reversed" not in tie
+    assert "tie: 0.91-1.10x" in tie and tie.count('class="band-edge"') == 2
+    claim = ratio_chart(rows, claimed=2.0, band=(2 / 1.1, 2.2), **kw)
+    assert 'class="reversed"' in claim and 'class="claimed"' in claim and "claimed 2x" in claim
+    assert 'class="band-area"' in claim

@@ -122,6 +122,8 @@ def chart(data: SiteData, claim_id: str) -> tuple[Markup, list[dict]]:
         subject=tier_name(rule.subject),
         baseline=tier_name(rule.baseline or "baseline"),
         title=f"Measured vs claimed ratio for {claim_id}",
+        band=(rule.floor, rule.ceiling),
+        tie=rule.threshold == 1 and rule.quantifier == Quantifier.ABOUT,
     )
     return svg, legend
 

@@ -118,6 +118,11 @@ def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
         status=status,
         status_definition=data.definition(status),
         sentence=sentence,
+        here={
+            "run": latest.get(data.here or ""),
+            "status": data.here_status(cid),
+            "explanation": data.explanation(latest[data.here]) if data.here in latest else "",
+        },  # fmt: skip
         latest=[
             {
                 "env": e,
@@ -135,6 +140,7 @@ def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
         tiers=(tier_name(rule.subject), tier_name(rule.baseline)) if rule else None,
         chart=svg,
         legend=legend,
+        tie=bool(rule and rule.threshold == 1 and rule.quantifier == "about"),
         runs=claimpage.run_rows(data, cid),
         history=claimpage.history(data, cid),
         evidence=data.evidence.get(cid, []),
