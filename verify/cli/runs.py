@@ -22,6 +22,16 @@ def register(app: typer.Typer) -> None:
     app.command()(reproduce)
 
 
+def _line_progress(claim: list[str] | None, every: bool, part: Any, kind: list[str] | None) -> Any:
+    """One line per finished check, for output that is not a terminal (a log, a pipe)."""
+    from verify.run.engine import select
+    from verify.run.progress import LineProgress
+
+    checks = select(claim or [], every=every, shard=part, kinds=kind or ())
+    total = sum(1 for c in checks.values() if c is not None)
+    return LineProgress(total, lambda text: print(text, flush=True))
+
+
 def _progress_bar() -> Any:
     """A rich progress bar with ETA, or None when stdout is not a terminal."""
     if not sys.stdout.isatty():
@@ -97,8 +107,11 @@ def run(
         return
 
     bar = None if json_out else _progress_bar()
+    lines = None if json_out or bar is not None else _line_progress(claim, every, part, kind)
 
     def on_start(claim_id: str) -> Any:
+        if lines is not None:
+            lines.start(claim_id)
         if bar is None:
             return None
         task = bar.add_task(claim_id, total=1.0)
@@ -115,7 +128,9 @@ def run(
                                shard=part, kinds=kind or ())  # fmt: skip
     else:
         found = run_claims(claim or [], opts, every=every, device=device, shard=part,
-                           kinds=kind or ())  # fmt: skip
+                           kinds=kind or (), on_start=on_start)  # fmt: skip
+        if lines is not None:
+            lines.close()
     _print_found(found, json_out)
     _fail_if_unsatisfied(found)
 

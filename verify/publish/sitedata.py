@@ -17,6 +17,7 @@ from kg.changes import Flip
 from kg.environments import (
     BY_PACKAGE,
     machine_label,
+    newest_environment,
     row_versions,
     short_version,
     versions_text,
@@ -210,7 +211,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
     (`documents`: also each claim's Turtle and JSON-LD, which only the downloads need)."""
     claims = api.claims(corpus)
     runs = api.runs(corpus)
-    here = runs[0].environment if runs else None
+    here = newest_environment(runs)
     envs = _environments(api.environments(corpus), here)
     by_claim: dict[str, list[Run]] = defaultdict(list)
     for r in runs:
