@@ -12,6 +12,7 @@ from kg.changes import Flip
 from kg.rows import CitationEdge, Run, Source
 from verify.judge.verdicts import tier_name
 from verify.publish import claimpage
+from verify.publish.examples import EXAMPLES
 from verify.publish.sitedata import (
     STATUS,
     SiteData,
@@ -47,6 +48,7 @@ def write_all(w: Any) -> None:
     method(w, data)
     changes(w, data)
     tables(w, data)
+    w.render("queries.html", "queries.html", examples=EXAMPLES)
 
 
 def tables(w: Any, data: SiteData) -> None:
