@@ -106,33 +106,40 @@ def run(
         )
         return
 
+    if precision not in ("fp32", "tf32"):
+        raise typer.BadParameter("use fp32 or tf32", param_hint="--precision")
+    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
+    found = _execute(lambda **kw: run_claims(claim or [], opts, every=every, device=device,
+                                             shard=part, kinds=kind or (), **kw), json_out,
+                     lambda: _line_progress(claim, every, part, kind))  # fmt: skip
+    _print_found(found, json_out)
+    _fail_if_unsatisfied(found)
+
+
+def _execute(start: Any, json_out: bool, lines: Any = None) -> list[Any]:
+    """Call ``start`` (run_claims with its selection bound) under a progress bar on a terminal,
+    or, elsewhere, with the line progress ``lines()`` makes."""
     bar = None if json_out else _progress_bar()
-    lines = None if json_out or bar is not None else _line_progress(claim, every, part, kind)
+    if bar is None:
+        if json_out or lines is None:
+            return list(start())
+        log = lines()  # one line per finished check, for output that is not a terminal
+
+        def on_line(claim_id: str) -> None:
+            log.start(claim_id)
+
+        found = list(start(on_start=on_line))
+        log.close()
+        return found
 
     def on_start(claim_id: str) -> Any:
-        if lines is not None:
-            lines.start(claim_id)
-        if bar is None:
-            return None
         task = bar.add_task(claim_id, total=1.0)
         return lambda done, message: bar.update(
             task, completed=done, description=f"{claim_id}: {message}"
         )
 
-    if precision not in ("fp32", "tf32"):
-        raise typer.BadParameter("use fp32 or tf32", param_hint="--precision")
-    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
-    if bar is not None:
-        with bar:
-            found = run_claims(claim or [], opts, every=every, device=device, on_start=on_start,
-                               shard=part, kinds=kind or ())  # fmt: skip
-    else:
-        found = run_claims(claim or [], opts, every=every, device=device, shard=part,
-                           kinds=kind or (), on_start=on_start)  # fmt: skip
-        if lines is not None:
-            lines.close()
-    _print_found(found, json_out)
-    _fail_if_unsatisfied(found)
+    with bar:
+        return list(start(on_start=on_start))
 
 
 def _print_found(found: list[Any], json_out: bool) -> None:
