@@ -345,4 +345,9 @@ def source_index(data: SiteData) -> dict[str, list[SourceClaim]]:
             out[a.doc].append(SourceClaim(cid, "appears", a.locator, a.wording))
         for d in c.derived_from:
             out[d.id].append(SourceClaim(cid, "rests on", None, None))
+    for cid, rows in data.evidence.items():  # its published numbers count too
+        for e in rows:
+            if cid in data.claims:
+                what = f"{e.name or e.metric or e.id}: {e.value:g} {e.unit or ''}".strip()
+                out[e.source].append(SourceClaim(cid, "gives numbers for", None, what))
     return dict(out)
