@@ -80,3 +80,11 @@ def test_committed_explanations_name_sources_not_their_ids(committed):
         i for i in committed.sources if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", shown)
     ]
     assert leaked == []
+
+
+def test_an_interval_that_misses_the_band_never_reads_as_touching_it():
+    from verify.judge.numbers import decimals_apart, num
+
+    assert decimals_apart([1.1151, 1.3], [1.1180, 1.375]) == 3
+    assert num(1.1151, 3) != num(1.1180, 3) and num(1.1151) == num(1.1180)
+    assert decimals_apart([0.9, 1.05], [0.909, 1.1]) == 2

@@ -22,14 +22,25 @@ _OLD = re.compile(
 _TINY = 1e-9
 
 
-def num(r: float) -> str:
-    """A ratio's digits: one decimal from 10 up, two below ('111.7', '2.40')."""
-    return f"{r:.1f}" if r >= 10 else f"{r:.2f}"
+def num(r: float, digits: int = 2) -> str:
+    """A ratio's digits: one decimal from 10 up, `digits` below ('111.7', '2.40')."""
+    return f"{r:.1f}" if r >= 10 else f"{r:.{digits}f}"
 
 
-def times(r: float) -> str:
+def times(r: float, digits: int = 2) -> str:
     """A ratio as a multiple: '2.40x'."""
-    return num(r) + "x"
+    return num(r, digits) + "x"
+
+
+def decimals_apart(values: Iterable[float], edges: Iterable[float], most: int = 4) -> int:
+    """The fewest decimals (two at least) at which no value reads the same as an edge it differs
+    from, so an interval that misses a band never seems to touch it ('1.115' and '1.118' both
+    '1.12' at two decimals)."""
+    values, edges = list(values), list(edges)
+    for d in range(2, most + 1):
+        if all(num(v, d) != num(e, d) for v in values for e in edges if abs(v - e) > 1e-12):
+            return d
+    return most
 
 
 def estimate_text(r: float, up: str = "faster", down: str = "slower") -> str:
@@ -37,11 +48,13 @@ def estimate_text(r: float, up: str = "faster", down: str = "slower") -> str:
     return f"{times(r)} {up}" if r >= 1 else f"{times(1 / max(r, _TINY))} {down}"
 
 
-def ci_text(low: float, high: float, up: str = "faster", down: str = "slower") -> str:
+def ci_text(low: float, high: float, up: str = "faster", down: str = "slower",
+            digits: int = 2) -> str:  # fmt: skip
     """'95% CI 1.50-2.13x slower': the interval in the words and orientation of its side of 1;
-    one that straddles 1 names both ('95% CI 1.11x slower to 1.24x faster')."""
+    one that straddles 1 names both ('95% CI 1.11x slower to 1.24x faster'). `digits` applies
+    where it is not inverted (where it can be read against a band of the claim)."""
     if low >= 1:
-        return f"95% CI {num(low)}-{times(high)} {up}"
+        return f"95% CI {num(low, digits)}-{times(high, digits)} {up}"
     if high <= 1:
         return f"95% CI {num(1 / max(high, _TINY))}-{times(1 / max(low, _TINY))} {down}"
     return f"95% CI {times(1 / max(low, _TINY))} {down} to {times(high)} {up}"

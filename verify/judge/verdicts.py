@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from kg.model import OUTSIDE_SCOPE, Label, Quantifier, Rule, Verdict
 from verify.judge.explain import CellEstimate, contrary_evidence, fixed_cost_note
-from verify.judge.numbers import ci_text, estimate_text, num, times
+from verify.judge.numbers import ci_text, decimals_apart, estimate_text, num, times
 
 if TYPE_CHECKING:
     from kg.rows import Evidence
@@ -136,13 +136,13 @@ def _compare(r: float, rule: Rule) -> str:
     return f"{verb} {estimate_text(r, *words)} than"
 
 
-def _describe(cell: CellEstimate, rule: Rule) -> str:
+def _describe(cell: CellEstimate, rule: Rule, digits: int = 2) -> str:
     where = f" at {cell.label}" if cell.label else ""
     words = _words(rule)
     ci = (
-        ci_text(cell.low, cell.high, *words)
+        ci_text(cell.low, cell.high, *words, digits=digits)
         if words
-        else f"95% CI {_num(cell.low)}-{_x(cell.high)}"
+        else f"95% CI {num(cell.low, digits)}-{times(cell.high, digits)}"
     )
     return f"{tier_name(rule.subject)} {_compare(cell.ratio, rule)} {tier_name(rule.baseline)}{where} ({ci})"
 
@@ -279,9 +279,12 @@ def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
     off = [c for c, s in states if s == "off"]
     if off:
         far = max(off, key=lambda c: abs(c.ratio - k))
+        # as many decimals as it takes for an interval that misses the band not to seem to touch it
+        d = decimals_apart([far.low, far.high], [rule.floor, rule.ceiling])
+        band = f"{num(rule.floor, d)}-{num(rule.ceiling, d)}x"
         return Verdict(
             Label.DOES_NOT_HOLD,
-            f"{_describe(far, rule)}, outside the band {band} around the claimed {k:g}x"
+            f"{_describe(far, rule, d)}, outside the band {band} around the claimed {k:g}x"
             f" in {len(off)} of {_cells(len(cells))}.",
         )
     wide = [c for c, s in states if s == "wide"]
