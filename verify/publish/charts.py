@@ -10,7 +10,7 @@ dash pattern, regions by hatching, a legend names each mark, and every row carri
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -137,6 +137,21 @@ def ratio_chart(
             f'<rect class="reversed" x="{PLOT_X0}" y="{TOP}" width="{_num(x1 - PLOT_X0)}" '
             f'height="{plot_h}" fill="url(#{pid}-hatch)"/>'
         )
+    out += _band(band, x, claimed, tie, pid, y_end)
+    out.append(f'<line class="unity" x1="{_num(x1)}" y1="{TOP}" x2="{_num(x1)}" y2="{y_end}"/>')
+    out += _axis(_ticks(lo, hi), x, y_end, subject)
+    out += _rows(layout, x, tie)
+    out += _legend(pid, y_end + BOTTOM, claimed, baseline, tie)
+    out.append("</svg>")
+    return Markup("\n".join(out))
+
+
+def _band(band: tuple[float, float], x: Callable[[float], float], claimed: float, tie: bool, pid: str,
+          y_end: int) -> list[str]:  # fmt: skip
+    """The tolerance band (shaded, dotted, dashed edges) and the claimed line, or for a tie the
+    band alone around 1x."""
+    out: list[str] = []
+    plot_h = y_end - TOP
     b0, b1 = x(band[0]), x(band[1])
     width = _num(max(b1 - b0, 1))
     out.append(
@@ -159,12 +174,7 @@ def ratio_chart(
     out.append(
         f'<text class="line-label" x="{_num(xc)}" y="{TOP - 12}" text-anchor="middle">{what}</text>'
     )
-    out.append(f'<line class="unity" x1="{_num(x1)}" y1="{TOP}" x2="{_num(x1)}" y2="{y_end}"/>')
-    out += _axis(_ticks(lo, hi), x, y_end, subject)
-    out += _rows(layout, x, tie)
-    out += _legend(pid, y_end + BOTTOM, claimed, baseline, tie)
-    out.append("</svg>")
-    return Markup("\n".join(out))
+    return out
 
 
 def _layout(rows: Sequence[ChartRow]) -> list[ChartRow | tuple[str, int]]:
