@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -114,10 +115,48 @@ def show(
     cp = corpus()
     c = api.claim(cp, claim_id)
     chains = api.citation_chains(cp, claim_id)
+    verdicts = latest_verdicts(cp, claim_id)
     if json_out:
-        print_json({**plain(c), "citation_chains": chains})
+        print_json({**plain(c), "citation_chains": chains, "latest_verdicts": verdicts})
         return
     _print_claim(c, chains)
+    _print_verdicts(verdicts)
+
+
+def latest_verdicts(cp: Any, claim_id: str) -> list[dict[str, Any]]:
+    """The claim's newest verdict per environment, this machine's (the newest run's) first."""
+    from kg import api
+    from kg.environments import machine_label, newest_environment, row_versions, versions_text
+    from verify.judge.numbers import readable
+
+    here = newest_environment(api.runs(cp))
+    envs = {e.id: e for e in api.environments(cp)}
+    latest = api.latest_runs(cp).get(claim_id, {})
+    out = []
+    for env_id in sorted(latest, key=lambda e: (e != here, e)):
+        r, env = latest[env_id], envs.get(env_id)
+        label = f"{machine_label(env)}, {versions_text(row_versions(env))}" if env else env_id
+        out.append({"environment": env_id, "environment_label": label, "here": env_id == here,
+                    "verdict": str(r.verdict), "qualifier": getattr(r, "qualifier", None),
+                    "scope": getattr(r, "scope", None), "ended": r.ended,
+                    "explanation": readable(r.explanation or "")})  # fmt: skip
+    return out
+
+
+def _print_verdicts(verdicts: list[dict[str, Any]]) -> None:
+    out, s = console(), safe
+    out.print("[bold]Latest verdicts[/bold]")
+    if not verdicts:
+        out.print("  none yet: no run of this claim is recorded")
+    for v in verdicts:
+        words = v["verdict"] + (f" ({v['qualifier']})" if v["qualifier"] else "")
+        if v["scope"] == "outside":
+            words = f"measured outside the claim's scope ({words} there)"
+        where = ("this machine, " if v["here"] else "") + v["environment_label"]
+        out.print(f"  {s(where)} {s('[' + v['environment'] + ']')}: [bold]{s(words)}[/bold]"
+                  f" ({s((v['ended'] or '')[:10])})")  # fmt: skip
+        if v["explanation"]:
+            out.print(f"    {s(v['explanation'])}")
 
 
 def _print_claim(c: Claim, chains: list[list[str]]) -> None:
