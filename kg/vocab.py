@@ -54,6 +54,9 @@ class FWC(DefinedNamespace):
     favours: URIRef
     condition: URIRef
     checkedBy: URIRef
+    combine: URIRef
+    checkId: URIRef
+    standsIn: URIRef
     notCheckableBecause: URIRef
     contradicts: URIRef
     restsOn: URIRef
@@ -89,6 +92,8 @@ class FWC(DefinedNamespace):
     measuredUnder: URIRef
     hardware: URIRef
     verdict: URIRef
+    verdictQualifier: URIRef
+    scope: URIRef
     status: URIRef
     rawRecord: URIRef
     codeHash: URIRef

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from kg.model import Kind, plain
-from kg.rows import Claim
+from kg.model import Kind, Label, combine, plain, verdict_words
+from kg.rows import Claim, Run
 from verify.cli import formats
 from verify.cli.output import console, corpus, print_json, safe, table
 
@@ -114,10 +115,47 @@ def show(
     cp = corpus()
     c = api.claim(cp, claim_id)
     chains = api.citation_chains(cp, claim_id)
+    verdicts = _verdicts(c, api.latest_check_runs(cp, claim_id))
     if json_out:
-        print_json({**plain(c), "citation_chains": chains})
+        print_json({**plain(c), "citation_chains": chains, "verdicts": verdicts})
         return
     _print_claim(c, chains)
+    _print_verdicts(verdicts)
+
+
+def _verdicts(c: Claim, latest: dict[str, dict[str, Run]]) -> list[dict[str, Any]]:
+    """Per environment: each check's newest verdict and, for several checks, the combined one."""
+    out = []
+    for env, by_check in latest.items():
+        checks = [
+            {"check_id": k, "label": r.verdict.value, "qualifier": r.qualifier, "scope": r.scope,
+             "run": r.run}
+            for k, r in sorted(by_check.items())
+        ]  # fmt: skip
+        ids = [ck.check_id for ck in c.checks]
+        checks += [{"check_id": k, "label": None, "qualifier": None, "scope": None, "run": None}
+                   for k in ids if k not in by_check]  # fmt: skip
+        # a check not run in this environment leaves the combined verdict open
+        labels = [by_check[k].verdict if k in by_check else Label.INCONCLUSIVE for k in ids]
+        joint = combine(labels, c.combine) if len(ids) > 1 else None
+        ran = [by_check[k] for k in ids if k in by_check]
+        outside = bool(ran) and all(r.outside_scope for r in ran)
+        out.append({"environment": env, "checks": checks,
+                    "combined": {"label": joint.value, "scope": "outside" if outside else None}
+                    if joint else None})  # fmt: skip
+    return out
+
+
+def _print_verdicts(verdicts: list[dict[str, Any]]) -> None:
+    out, s = console(), safe
+    out.print("[bold]Verdicts[/bold]" + ("" if verdicts else " none recorded yet"))
+    for v in verdicts:
+        for ck in v["checks"]:
+            words = verdict_words(ck["label"], ck["qualifier"], ck["scope"]) if ck["label"] else "not run"
+            out.print(f"  {s(v['environment'])} {s(ck['check_id'])}: {s(words)}")
+        if v["combined"]:
+            words = verdict_words(v["combined"]["label"], None, v["combined"]["scope"])
+            out.print(f"  {s(v['environment'])} combined: {s(words)}")
 
 
 def _print_claim(c: Claim, chains: list[list[str]]) -> None:
@@ -141,16 +179,20 @@ def _print_claim(c: Claim, chains: list[list[str]]) -> None:
         out.print("[bold]Conditions[/bold]")
         for k, v in sorted(c.conditions.items()):
             out.print(f"  {s(k)}: {s(v)}")
-    out.print("[bold]Check[/bold]")
-    if c.check:
-        ck, rule = c.check, c.check.rule
+    out.print("[bold]Check[/bold]" + (f"s (combined: {c.combine})" if len(c.checks) > 1 else ""))
+    for ck in c.checks:
+        rule = ck.rule
         params = json.dumps(ck.parameters, ensure_ascii=False)
-        out.print(f"  {s(ck.benchmark_type)} {s(ck.benchmark)} with {s(params)}")
+        name = f"{s(ck.check_id)}: " if len(c.checks) > 1 else ""
+        out.print(f"  {name}{s(ck.benchmark_type)} {s(ck.benchmark)} with {s(params)}")
         vs = f" vs {s(rule.baseline)}" if rule.baseline else ""
         out.print(
             f"  rule: {s(rule.metric)} ({s(rule.better)} is better), {s(rule.subject)}{vs}, "
             f"{s(rule.quantifier)} {rule.threshold:g} ± {rule.tolerance:.0%}"
         )
+        if ck.stands_in:
+            out.print(f"  stands in: {s(ck.stands_in)}")
+    if c.checks:
         out.print(f"  run it: verify run --claim {s(c.id)}")
     else:
         out.print(f"  not checkable: {s(c.not_checkable_because)}")

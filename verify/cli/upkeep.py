@@ -146,9 +146,10 @@ def matrix(
     from verify.run import matrix as m
 
     c = corpus()
-    check = api.claim_check(c, claim_id)
-    if check is None:
+    checks = api.claim_checks(c, claim_id)
+    if not checks:
         raise UsageError(f"claim '{claim_id}' has no check, so there is nothing to run")
+    check = checks[0]  # the claim's main check; its other checks are run by verify run
     cells = m.plan(m.parse_versions(tf), torch, environment.package_versions(), isolated)
     err = console(stderr=True)
     rows = m.run_matrix(check, cells, cache=paths.cache_dir(c.root), project_root=c.root,
