@@ -107,10 +107,18 @@ def test_a_cell_measures_the_same_alone_and_after_larger_cells_in_its_worker():
         return w.call("open", 120, module="verify.benchmarks.latency", tier="torch-eager",
                       cell=cell, params=params, ctx=ctx)["sid"]  # fmt: skip
 
-    with WorkerProcess("alone", threads=1, device="cpu", mem_cap_mb=4000) as w:
-        alone = _median_ms(w, open_cell(w, 8, 64))
-    with WorkerProcess("after", threads=1, device="cpu", mem_cap_mb=4000) as w:
+    # Both workers stay open and are sampled in turn, three rounds each, and the fastest round
+    # of each is compared: a shared machine only ever adds time, so noise that lands on one
+    # round cannot make the two differ, while a slowdown the larger cells left behind would
+    # show in every round of the second worker.
+    with (
+        WorkerProcess("alone", threads=1, device="cpu", mem_cap_mb=4000) as a,
+        WorkerProcess("after", threads=1, device="cpu", mem_cap_mb=4000) as b,
+    ):
+        sid_a = open_cell(a, 8, 64)
         for batch, size in ((1, 224), (8, 224)):
-            _median_ms(w, open_cell(w, batch, size))  # the large cells first, as a grid may
-        after = _median_ms(w, open_cell(w, 8, 64))
+            _median_ms(b, open_cell(b, batch, size))  # the large cells first, as a grid may
+        sid_b = open_cell(b, 8, 64)
+        rounds = [(_median_ms(a, sid_a), _median_ms(b, sid_b)) for _ in range(3)]
+    alone, after = min(r[0] for r in rounds), min(r[1] for r in rounds)
     assert after == pytest.approx(alone, rel=0.15)

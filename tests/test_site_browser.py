@@ -96,8 +96,10 @@ def test_browser_filters_the_index_and_opens_a_claim(server, page):
 
 def test_browser_claim_page_has_chart_with_ci_marks(server, page):
     page.goto(server + "/claims/fixture-latency.html")
-    chart = page.locator("svg.chart")
+    # The measured-vs-claimed chart; the exploration's specification curve is a chart of its own.
+    chart = page.locator("svg.chart:not(.spec-curve)")
     assert chart.count() == 1 and chart.is_visible()
+    assert page.locator("svg.chart.spec-curve").count() == 1
     assert chart.locator("line.ci").count() == 4
     assert chart.locator("title").first.text_content().startswith("Measured vs claimed")
     box = chart.bounding_box()

@@ -68,7 +68,7 @@ def test_publish_claim_page_shows_verdicts_rule_runs_and_history(site):
     html = (site / "claims" / "fixture-latency.html").read_text()
     assert "Inconclusive in 1 of 2 environments; does not hold in 1 of 2 environments." in html
     assert "The check ran and the measurement contradicts the claim beyond tolerance." in html
-    assert "&#39;Up to 2x&#39; holds if some cell&#39;s 95% CI lies at or above 1.8x" in html
+    assert "&#39;Up to 2x&#39; holds if some cell&#39;s 95% CI lies at or above 1.82x" in html
     assert "PyTorch eager vs Keras predict" in html
     assert html.count('href="../records/') == 4  # three runs and the exploration
     assert "↻ changed from holds" in html

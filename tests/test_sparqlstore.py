@@ -111,4 +111,4 @@ def test_server_error_names_the_request(server):
 def test_check_validates_the_files_even_with_a_store(server, site_root):
     done = verify(site_root, "check", "--json", store=server)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["records"] == 3
+    assert json.loads(done.stdout)["records"] == 4  # three run records, one exploration record

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -103,25 +102,30 @@ def run(
         )
         return
 
+    if precision not in ("fp32", "tf32"):
+        raise typer.BadParameter("use fp32 or tf32", param_hint="--precision")
+    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
+    found = _execute(lambda **kw: run_claims(claim or [], opts, every=every, device=device,
+                                             shard=part, kinds=kind or (),
+                                             outside_scope=outside_scope, **kw), json_out)  # fmt: skip
+    _print_found(found, json_out)
+    _fail_if_unsatisfied(found)
+
+
+def _execute(start: Any, json_out: bool) -> list[Any]:
+    """Call ``start`` (run_claims with its selection bound) under a progress bar on a terminal."""
     bar = None if json_out else _progress_bar()
+    if bar is None:
+        return list(start())
 
     def on_start(claim_id: str) -> Any:
-        if bar is None:
-            return None
         task = bar.add_task(claim_id, total=1.0)
         return lambda done, message: bar.update(
             task, completed=done, description=f"{claim_id}: {message}"
         )
 
-    if precision not in ("fp32", "tf32"):
-        raise typer.BadParameter("use fp32 or tf32", param_hint="--precision")
-    opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
-    with bar or contextlib.nullcontext():
-        found = run_claims(claim or [], opts, every=every, device=device, shard=part,
-                           on_start=on_start if bar else None, kinds=kind or (),
-                           outside_scope=outside_scope)  # fmt: skip
-    _print_found(found, json_out)
-    _fail_if_unsatisfied(found)
+    with bar:
+        return list(start(on_start=on_start))
 
 
 def _print_found(found: list[Any], json_out: bool) -> None:

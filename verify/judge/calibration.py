@@ -19,7 +19,8 @@ import numpy as np
 
 from kg.model import Label, Rule
 from verify.judge import stats
-from verify.judge.verdicts import CellEstimate, judge
+from verify.judge.explain import CellEstimate
+from verify.judge.verdicts import judge
 
 ABOUT_ONE = {"metric": "median_latency", "better": "lower", "threshold": 1.0, "quantifier": "about"}
 AT_LEAST = {"metric": "median_latency", "better": "lower", "threshold": 1.1, "tolerance": 0.0,

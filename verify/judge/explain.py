@@ -16,18 +16,36 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kg.model import Label, Quantifier, Rule
 
 if TYPE_CHECKING:
     from kg.rows import Evidence
-    from verify.judge.verdicts import CellEstimate
 
 FLAT = 0.25  # a side whose time changes less than this across inputs is a fixed cost per call
 TIME_UNITS = {"ms", "s", "h", "min"}  # published figures in these units are times: lower wins
 FRAMEWORK_NAMES = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX",
                    "keras": "Keras 3 on JAX"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CellEstimate:
+    """One condition cell's oriented ratio and its confidence interval; where known, both sides'
+    median time per call (seconds), the cell's batch and input size, and the time of a direct
+    call measured beside a side's ``predict`` tier."""
+
+    label: str
+    ratio: float
+    low: float
+    high: float
+    subject_value: float | None = None
+    baseline_value: float | None = None
+    batch: int | None = None
+    size: int | None = None
+    subject_direct: float | None = None
+    baseline_direct: float | None = None
 
 
 def tier_framework(tier: str | None) -> str | None:

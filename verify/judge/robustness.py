@@ -26,7 +26,8 @@ from enum import StrEnum
 from typing import Any
 
 from kg.model import Label, Rule
-from verify.judge.verdicts import CellEstimate, judge, tier_name
+from verify.judge.explain import CellEstimate
+from verify.judge.verdicts import judge, tier_name
 
 ROBUST_SHARE = 0.9
 REVERSED_SHARE = 0.5

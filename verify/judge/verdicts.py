@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kg.model import OUTSIDE_SCOPE, Label, Quantifier, Rule, Verdict
-from verify.judge.explain import contrary_evidence, fixed_cost_note
+from verify.judge.explain import CellEstimate, contrary_evidence, fixed_cost_note
 
 if TYPE_CHECKING:
     from kg.rows import Evidence
@@ -75,24 +75,6 @@ TIER_NAMES = {
     "keras-jax-fit": "Keras fit on the JAX backend",
 }
 DEVICE_NAMES = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "tpu": "TPU"}
-
-
-@dataclass(frozen=True)
-class CellEstimate:
-    """One condition cell's oriented ratio and its confidence interval; where known, both sides'
-    median time per call (seconds), the cell's batch and input size, and the time of a direct
-    call measured beside a side's ``predict`` tier."""
-
-    label: str
-    ratio: float
-    low: float
-    high: float
-    subject_value: float | None = None
-    baseline_value: float | None = None
-    batch: int | None = None
-    size: int | None = None
-    subject_direct: float | None = None
-    baseline_direct: float | None = None
 
 
 @dataclass(frozen=True)
@@ -355,3 +337,40 @@ def not_checkable(reason: str) -> Verdict:
     """The verdict for a check this environment cannot run (missing framework, device, data)."""
     reason = reason.rstrip(".")
     return Verdict(Label.NOT_CHECKABLE, f"Not checkable here: {reason}.")
+
+
+def rule_in_words(rule: Rule) -> str:
+    """The decision rule of a timed check in words, as the judge applies it."""
+    k, floor, ceil = rule.threshold, rule.floor, rule.ceiling
+    sub, base = tier_name(rule.subject), tier_name(rule.baseline)
+    metric = rule.metric.replace("_", " ")
+    side = "baseline / subject" if rule.better == "lower" else "subject / baseline"
+    head = (
+        f"The ratio of {metric} ({side}; {rule.better} is better), so that above 1 means"
+        f" {sub} beats {base}. "
+    )
+    if rule.direction:
+        where = "every cell's" if rule.quantifier == Quantifier.AT_LEAST else "some cell's"
+        return head + (
+            f"The claim states a direction only ({sub} faster, any speed-up), so it holds if"
+            f" {where} whole 95% CI lies above 1x; a CI below 1x, or inside the tie band"
+            f" {_tie_band()}, counts against it; otherwise inconclusive. No tolerance applies."
+        )
+    head += f"Claimed {k:g}x with a {rule.tolerance:.0%} tolerance on the log scale. "
+    if rule.quantifier == Quantifier.UP_TO:
+        return head + (
+            f"'Up to {k:g}x' holds if some cell's 95% CI lies at or above {floor:.3g}x (and"
+            f" above 1x), does not hold if every cell's CI lies below {floor:.3g}x, and is"
+            " inconclusive otherwise; where even the CI's low end is above"
+            f" {ceil:.3g}x, it holds with the gap larger than claimed."
+        )
+    if rule.quantifier == Quantifier.AT_LEAST:
+        return head + (
+            f"'At least {k:g}x' holds if every cell's 95% CI lies at or above {floor:.3g}x and"
+            f" does not hold if any cell's CI lies below it; otherwise inconclusive."
+        )
+    return head + (
+        f"'About {k:g}x' holds if every cell's 95% CI overlaps the band {floor:.3g}-{ceil:.3g}x"
+        f" ({k:g}x divided or multiplied by {1 + rule.tolerance:g}) and is at most twice as wide"
+        " as the band; it does not hold if any cell's CI misses the band; otherwise inconclusive."
+    )

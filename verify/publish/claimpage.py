@@ -14,7 +14,7 @@ from markupsafe import Markup
 from kg import ns
 from kg.model import Check, Label, Quantifier
 from kg.rows import Measurement, Run
-from verify.judge.verdicts import tier_name
+from verify.judge.verdicts import rule_in_words, tier_name
 from verify.publish.charts import ChartRow, marker_symbol, ratio_chart
 from verify.publish.sitedata import STATUS, SiteData, safe_name
 from verify.publish.speccurve import spec_curve
@@ -61,29 +61,7 @@ def rule_text(check: Check | None) -> str:
             "Holds if the probe really does it on the installed versions and succeeds;"
             " does not hold if it runs and fails; deprecations and successors are reported."
         )
-    k, floor, ceil = rule.threshold, rule.floor, rule.ceiling
-    sub, base = tier_name(rule.subject), tier_name(rule.baseline)
-    metric = rule.metric.replace("_", " ")
-    side = "baseline / subject" if rule.better == "lower" else "subject / baseline"
-    head = (
-        f"The ratio of {metric} ({side}; {rule.better} is better), so that above 1 means"
-        f" {sub} beats {base}; claimed {k:g}x with a {rule.tolerance:.0%} tolerance. "
-    )
-    if rule.quantifier == Quantifier.UP_TO:
-        return head + (
-            f"'Up to {k:g}x' holds if some cell's 95% CI lies at or above {floor:.3g}x, does not"
-            f" hold if every cell's CI lies below {floor:.3g}x, and is inconclusive otherwise."
-        )
-    if rule.quantifier == Quantifier.AT_LEAST:
-        return head + (
-            f"'At least {k:g}x' holds if every cell's 95% CI lies at or above {floor:.3g}x and"
-            f" does not hold if any cell's CI lies below it; otherwise inconclusive."
-        )
-    return head + (
-        f"'About {k:g}x' holds if every cell's 95% CI overlaps the band {floor:.3g}-{ceil:.3g}x"
-        " and is at most twice as wide as the band; it does not hold if any cell's CI misses"
-        " the band; otherwise inconclusive."
-    )
+    return rule_in_words(rule)
 
 
 def chart(data: SiteData, claim_id: str) -> tuple[Markup, list[dict]]:

@@ -35,8 +35,9 @@ import psutil
 from kg import paths, records
 from kg.errors import UsageError
 from kg.model import Check, Label, RunStatus
+from verify.judge.explain import CellEstimate
 from verify.judge.robustness import Spec, Summary, judge_spec, splits, summarise
-from verify.judge.verdicts import CellEstimate, judge, tier_name
+from verify.judge.verdicts import judge, tier_name
 from verify.run.options import RunOptions, RunResult
 
 # API tiers that answer the same question, per side: PyTorch, or the XLA side (TensorFlow, Keras

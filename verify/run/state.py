@@ -16,7 +16,8 @@ from kg import records
 from kg.model import Check, Label, RunStatus, Verdict
 from kg.textutil import utc_now
 from verify.judge import stats
-from verify.judge.verdicts import CellEstimate, Context, judge, not_checkable
+from verify.judge.explain import CellEstimate
+from verify.judge.verdicts import Context, judge, not_checkable
 from verify.run import codehash
 from verify.run.failures import NotCheckableHere, RunFailure
 from verify.run.machine import PairLoad, busy_sentence
