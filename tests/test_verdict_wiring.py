@@ -125,7 +125,9 @@ def test_check_several_checks_without_their_own_ids_are_refused_at_the_claim(tmp
 
 def test_check_two_checks_with_the_same_id_are_refused(tmp_path):
     root = _project(tmp_path, _claim("selftest-two", [_check("main", "{}"), _check("main", "{}")]))
-    assert any("each needs its own fwc:checkId (found 'main', 'main')" in p for p in _problems(root))
+    assert any(
+        "each needs its own fwc:checkId (found 'main', 'main')" in p for p in _problems(root)
+    )
 
 
 def test_check_combine_must_be_all_or_any(tmp_path):
@@ -204,8 +206,9 @@ def test_run_makes_one_record_per_check_with_its_id_threads_and_the_combined_ver
     records = [read_record(r.path) for r in found]
     assert [rec["check_id"] for rec in records] == ["main", "doubled"]
     assert [rec["options"]["threads"] for rec in records] == [1, 2]  # the check's own threads
-    assert "What ran: a doubled product stands in for a slower tier." in (
-        records[1]["verdict"]["explanation"]
+    assert (
+        "What ran: a doubled product stands in for a slower tier."
+        in (records[1]["verdict"]["explanation"])
     )
     expected = combine([r.verdict.label for r in found], Combine.ANY)
     assert [r.combined for r in found] == [expected, expected]

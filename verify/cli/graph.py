@@ -151,7 +151,11 @@ def _print_verdicts(verdicts: list[dict[str, Any]]) -> None:
     out.print("[bold]Verdicts[/bold]" + ("" if verdicts else " none recorded yet"))
     for v in verdicts:
         for ck in v["checks"]:
-            words = verdict_words(ck["label"], ck["qualifier"], ck["scope"]) if ck["label"] else "not run"
+            words = (
+                verdict_words(ck["label"], ck["qualifier"], ck["scope"])
+                if ck["label"]
+                else "not run"
+            )
             out.print(f"  {s(v['environment'])} {s(ck['check_id'])}: {s(words)}")
         if v["combined"]:
             words = verdict_words(v["combined"]["label"], None, v["combined"]["scope"])

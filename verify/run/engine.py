@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from dataclasses import dataclass, field
 import datetime as dt
 import json
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from kg import api, paths
 from kg.environments import environment_id
 from kg.errors import UsageError
 from kg.load import load_corpus
-from kg.rows import Evidence
 from kg.model import Check, CheckType, Combine, Kind, Label, RunStatus, Verdict, combine
+from kg.rows import Evidence
+from verify.judge.verdicts import not_checkable
 from verify.run import cleanup, gpusanity, oneshot, saving, timed
 from verify.run import environment as env_mod
 from verify.run.datacheck import judge_data
 from verify.run.failures import RunFailure
-from verify.judge.verdicts import not_checkable
-from verify.run.placement import place
 from verify.run.options import RunOptions, RunResult
+from verify.run.placement import place
 from verify.run.shard import Shard
 from verify.run.state import CheckState
 from verify.run.workers import describe, spawn
@@ -125,8 +125,17 @@ def run_check(
         results = options.results_dir or paths.results_dir(paths.find_root())
         path, unsaved = saving.save(record, results, env_id, check.claim_id, root)
     reason = state.errors[-1]["reason"] if state.errors else ""
-    return RunResult(check.claim_id, status, verdict, record, path, reason, state, unsaved,
-                     check_id=check.check_id)
+    return RunResult(
+        check.claim_id,
+        status,
+        verdict,
+        record,
+        path,
+        reason,
+        state,
+        unsaved,
+        check_id=check.check_id,
+    )
 
 
 @contextlib.contextmanager
@@ -163,7 +172,8 @@ def select(
     return {
         c: Selected(claim.checks, claim.combine, api.evidence(corpus, c))
         for c, claim in claims.items()
-        if (shard is None or shard.holds(c)) and (not kinds or (claim.checks and claim.kind in kinds))
+        if (shard is None or shard.holds(c))
+        and (not kinds or (claim.checks and claim.kind in kinds))
     }
 
 

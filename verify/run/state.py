@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kg import records
@@ -182,8 +182,16 @@ class CheckState:
     def judge(self) -> Verdict:
         """The verdict from the samples so far; too few quiet pairs make it inconclusive."""
         estimates = [
-            CellEstimate(cell_title(c.cell), s.ratio, s.ci_low, s.ci_high, s.subject_median,
-                         s.baseline_median, _whole(c.cell.get("batch")), _whole(c.cell.get("size")))
+            CellEstimate(
+                cell_title(c.cell),
+                s.ratio,
+                s.ci_low,
+                s.ci_high,
+                s.subject_median,
+                s.baseline_median,
+                _whole(c.cell.get("batch")),
+                _whole(c.cell.get("size")),
+            )
             for c, s in zip(self.cells, self.summaries(), strict=True)
             if s is not None
         ]
