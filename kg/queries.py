@@ -181,14 +181,10 @@ def _checks(
              OPTIONAL { ?r fwc:baseline ?baseline } } ORDER BY ?id"""
         % scope
     )
-    benches = {
-        r["b"]: r
-        for r in corpus.query(
-            """SELECT ?b ?bench ?module ?btype WHERE {
-                 ?b a ?btype ; schema:identifier ?bench ; fwc:module ?module .
-                 VALUES ?btype { fwc:Benchmark fwc:Probe fwc:DataCheck } }"""
-        )
-    }
+    benches = {r["b"]: r for r in corpus.query(
+        """SELECT ?b ?bench ?module ?btype WHERE {
+             ?b a ?btype ; schema:identifier ?bench ; fwc:module ?module .
+             VALUES ?btype { fwc:Benchmark fwc:Probe fwc:DataCheck } }""")}  # fmt: skip
     found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # claim -> check node -> check
     for r in rows:
         b = benches.get(r["b"])
@@ -196,23 +192,14 @@ def _checks(
             continue
         rule = {k: r[k] for k in ("metric", "better", "subject", "baseline", "threshold",
                                   "tolerance")}  # fmt: skip
-        found[r["id"]].setdefault(
-            r["k"],
-            {
-                "benchmark": b["bench"],
-                "module": b["module"],
-                "benchmark_type": BENCH_TYPES[short(b["btype"]) or ""],
-                "parameters": json.loads(r["params"]) if r["params"] else {},
-                "rule": Rule.from_dict({**rule, "quantifier": notation[r["q"]]}),
-                "check_id": r["checkId"] or MAIN_CHECK,
-                "stands_in": r["standsIn"],
-            },
-        )
-    # a claim's checks in id order, "main" (its unnamed check) first
-    return {
-        cid: sorted(by_node.values(), key=lambda c: (c["check_id"] != MAIN_CHECK, c["check_id"]))
-        for cid, by_node in found.items()
-    }
+        found[r["id"]].setdefault(r["k"], {
+            "benchmark": b["bench"], "module": b["module"],
+            "benchmark_type": BENCH_TYPES[short(b["btype"]) or ""],
+            "parameters": json.loads(r["params"]) if r["params"] else {},
+            "rule": Rule.from_dict({**rule, "quantifier": notation[r["q"]]}),
+            "check_id": r["checkId"] or MAIN_CHECK, "stands_in": r["standsIn"]})  # fmt: skip
+    order = lambda c: (c["check_id"] != MAIN_CHECK, c["check_id"])  # noqa: E731 (main first)
+    return {cid: sorted(by_node.values(), key=order) for cid, by_node in found.items()}
 
 
 def measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
