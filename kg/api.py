@@ -299,7 +299,7 @@ def _evidence(corpus: Corpus) -> list[Evidence]:
                OPTIONAL { ?k fwc:phase/skos:notation ?phase }
                OPTIONAL { ?k fwc:modelFamily ?model } OPTIONAL { ?k fwc:batchRegime ?batch }
                OPTIONAL { ?k fwc:inputRegime ?input } }
-             OPTIONAL { ?m fwc:bearsOn/schema:identifier ?cid }
+             OPTIONAL { { ?m fwc:bearsOn ?c } UNION { ?c fwc:evidence ?m } ?c schema:identifier ?cid }
            } GROUP BY ?m ?name ?description ?metric ?value ?unit ?technique ?framework ?version
                       ?hardware ?device ?phase ?model ?batch ?input ?date ?source ?url"""
     )

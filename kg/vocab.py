@@ -89,6 +89,7 @@ class FWC(DefinedNamespace):
     module: URIRef
     role: URIRef
     bearsOn: URIRef
+    evidence: URIRef
     measuredUnder: URIRef
     hardware: URIRef
     verdict: URIRef
