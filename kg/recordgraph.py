@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from kg import environments, ns
 from kg.errors import RecordError
-from kg.model import Label
+from kg.model import OUTSIDE_SCOPE, Label
 
 XSD = ns.XSD
 _TYPE = ox.NamedNode(ns.RDF + "type")
@@ -130,9 +130,20 @@ def _review(q: _Quads, run: ox.NamedNode, rec: dict[str, Any]) -> None:
     q.iri(review, ns.FWC + "verdict", ns.FWC + Label(rec["verdict"]["label"]).concept)
     q.lit(review, S + "reviewBody", rec["verdict"]["explanation"])
     q.lit(review, ns.FWC + "verdictQualifier", rec["verdict"].get("qualifier"))
-    q.lit(review, ns.FWC + "scope", rec["verdict"].get("scope"))
+    q.lit(review, ns.FWC + "scope", rec["verdict"].get("scope") or _outside(rec))
     q.iri(review, ns.PROV + "wasGeneratedBy", run.value)
     q.lit(review, S + "datePublished", rec["ended"], XSD + "dateTime")
+
+
+def _outside(rec: dict[str, Any]) -> str | None:
+    """ "outside" for a record from before verdicts carried their scope whose run's device is not
+    the one its claim is stated for (a CPU run of a GPU claim), so it is shown as such too."""
+    if "scope" in rec["verdict"] or rec.get("check_id"):  # written since: its scope is its own
+        return None
+    claim = str((rec["check"].get("conditions") or {}).get("device") or "any")
+    device = str((rec.get("options") or {}).get("device") or "")
+    ran = "gpu" if device == "cuda" else device
+    return OUTSIDE_SCOPE if ran and claim not in ("any", ran) else None
 
 
 def _cells(q: _Quads, run: ox.NamedNode, rec: dict[str, Any]) -> None:

@@ -12,11 +12,11 @@ import pytest
 from kg import api
 from kg.errors import ValidationFailed
 from kg.load import load_corpus
-from kg.model import Check, CheckType, Combine, Kind, Quantifier, Rule, combine
+from kg.model import Check, CheckType, Combine, Kind, Quantifier, Rule, combine, verdict_words
 from kg.records import read_record
 from tests.clikit import run_cli
 from verify.run import environment as env_mod
-from verify.run.engine import run_claims
+from verify.run.engine import run_claims, select
 from verify.run.options import RunOptions
 from verify.run.placement import NEEDS_CUDA, place
 
@@ -296,3 +296,60 @@ def test_a_record_with_an_unknown_qualifier_is_refused(project):
     assert api.runs(corpus) == []
     (skipped,) = corpus.skipped
     assert "qualifier" in str(skipped)
+
+
+def test_an_old_record_of_a_gpu_claim_run_on_the_cpu_reads_as_outside_the_scope(project):
+    rec = json.loads(RECORD.read_text())
+    rec["record_id"] = name = "20261121T180000Z-fixture-latency-0f3c2a9b"
+    rec["check"]["conditions"]["device"] = "gpu"
+    folder = project / "data" / "results" / ENV
+    folder.mkdir(parents=True)
+    (folder / f"{name}.json").write_text(json.dumps(rec))
+    (run,) = api.runs(load_corpus(project, use_cache=False), "fixture-latency")
+    assert run.scope == "outside"
+
+
+def test_an_old_record_run_on_the_claims_own_device_has_no_scope(project):
+    _record(project, "20261121T180000Z-fixture-latency-0f3c2a9b")
+    (run,) = api.runs(load_corpus(project, use_cache=False), "fixture-latency")
+    assert run.scope is None
+
+
+def test_select_passes_the_published_figures_bearing_on_a_claim_to_its_judge():
+    (sel,) = select(["inference-latency-3x"]).values()
+    assert len(sel.evidence) == 15 and all(e.phase == "inference" for e in sel.evidence)
+
+
+def test_verdict_words_show_label_qualifier_and_scope():
+    assert verdict_words("holds", "as-claimed") == "holds (as claimed)"
+    assert verdict_words("does-not-hold", None, "outside") == (
+        "does-not-hold (outside the claim's scope)"
+    )
+    assert verdict_words("inconclusive", "through-fallback") == (
+        "inconclusive (only through a fallback)"
+    )
+
+
+@pytest.mark.slow
+def test_run_prints_each_checks_verdict_and_the_combined_one(tmp_path):
+    root = _project(tmp_path, TWO_CHECKS)
+    code, out, err = run_cli(root, "run", "--claim", "selftest-two", "--budget", "2",
+                             "--results-dir", str(tmp_path / "results"))  # fmt: skip
+    assert code == 0, err
+    rows = [" ".join(ln.split()) for ln in out.splitlines()]
+    assert any(r.startswith("selftest-two main ") for r in rows)
+    assert any(r.startswith("selftest-two doubled ") for r in rows)
+    assert any(r.startswith("selftest-two combined ") for r in rows)
+
+
+def test_status_has_a_row_per_check_and_a_check_never_run_is_never_checked():
+    from verify.run.status import Here, staleness
+
+    here = Here("nowhere-1", "a machine with no runs", {"torch": None, "tensorflow": None,
+                                                        "keras": None})  # fmt: skip
+    report = staleness(load_corpus(), here, code_hash=lambda module: "same")
+    rows = {(r.id, r.check_id): r for r in report.claims if r.id == "tf-graph-speedup"}
+    assert set(rows) == {("tf-graph-speedup", "main"), ("tf-graph-speedup", "xla")}
+    assert rows[("tf-graph-speedup", "main")].runs >= 1
+    assert [x.kind for x in rows[("tf-graph-speedup", "xla")].reasons] == ["never-checked"]
+    assert report.summary["checks"] == report.summary["checkable"] + 2
