@@ -126,7 +126,7 @@ def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
                                                    "input_sizes": [28, 64]})  # fmt: skip
     opts = RunOptions(results_dir=root / "data" / "results", busy_cores=None, pair_seconds=0.5,
                       min_pairs=2)  # fmt: skip
-    found = explore.explore(check, opts, lambda c, o: run_check(c, o), budget=20, edges=False,
+    found = explore.explore(check, opts, lambda c, o: run_check(c, o), budget=120, edges=False,
                             only={"baseline": ["keras-predict", "tf-function"]})  # fmt: skip
     assert [s["factors"]["baseline"] for s in found.setups] == ["keras-predict", "tf-function"]
     assert len(found.specs) == 4 and sum(s.stated for s in found.specs) == 2
@@ -152,3 +152,46 @@ def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
     index = (site / "index.html").read_text()
     assert f"robustness-{row.robustness}" in index
     assert json.loads(path.read_text())["record_id"] == path.stem
+
+
+def test_exploration_without_a_specification_says_why(corpus):
+    # A machine busy in every pair leaves each run without a cell summary: the exploration then
+    # names that reason instead of a bare "nothing measured".
+    from kg.model import RunStatus, Verdict
+    from verify.run.options import RunResult
+
+    check = api.claim_check(corpus, "inference-latency-3x")
+    busy = Verdict(Label.INCONCLUSIVE, "The machine was busy during every pair.")
+
+    def run(c, o):
+        return RunResult(c.claim_id, RunStatus.OK, busy, {"cells": [{"label": "b1-s28",
+                         "cell": {"batch": 1, "size": 28}, "summary": None}]})  # fmt: skip
+
+    found = explore.explore(check, RunOptions(), run, budget=0, only={}, edges=False)
+    assert not found.specs and found.summary is None
+    assert [s["reason"] for s in found.setups] == [busy.explanation]
+    assert explore.nothing_measured(found) == f"nothing measured: {busy.explanation}"
+
+
+def test_exploration_stops_at_its_budget_after_the_stated_setup(corpus, monkeypatch):
+    # Each canned run "takes" 100 s of the clock: with a 150 s budget the stated setup and one
+    # more run, and every other setup is listed as not run because the budget was spent.
+    from kg.model import RunStatus, Verdict
+    from verify.run.options import RunResult
+
+    clock = [0.0]
+    monkeypatch.setattr(explore.time, "monotonic", lambda: clock[0])
+    check = api.claim_check(corpus, "inference-latency-3x")
+
+    def run(c, o):
+        clock[0] += 100.0
+        return RunResult(
+            c.claim_id, RunStatus.OK, Verdict(Label.INCONCLUSIVE, "busy"), {"cells": []}
+        )
+
+    found = explore.explore(check, RunOptions(), run, budget=150, edges=False, physical_cores=2)
+    ran = [s for s in found.setups if s["status"] != "not-run"]
+    skipped = [s for s in found.setups if s["status"] == "not-run"]
+    assert len(ran) == 2 and ran[0]["factors"] == explore.stated_setup(check)
+    assert skipped and all(s["reason"] == "the budget was spent" for s in skipped)
+    assert len(found.setups) == len(explore.one_at_a_time(check, physical_cores=2))

@@ -35,6 +35,7 @@ def explore(
     """
     from verify.cli.runs import _progress_bar
     from verify.run.engine import explore_claims
+    from verify.run.explore import nothing_measured
 
     bar = None if json_out else _progress_bar()
 
@@ -59,7 +60,7 @@ def explore(
                      "record": str(f.path) if f.path else None} for f in found])  # fmt: skip
         return
     rows = [[f.check.claim_id, f.stated.value, f.summary.label.value if f.summary else "-",
-             f.summary.sentence if f.summary else "nothing measured"] for f in found]  # fmt: skip
+             f.summary.sentence if f.summary else nothing_measured(f)] for f in found]  # fmt: skip
     out = console()
     out.print(table(["claim", "as stated", "robustness", "what it turns on"], rows))
     for f in found:

@@ -313,8 +313,8 @@ def _explore_claims(
     for claim_id, check in ratio.items():
         progress = on_start(claim_id) if on_start else None
         result = explore.explore(check, opts, run, budget=budget, on_progress=progress)
-        measured = result.base is not None and result.base.status == RunStatus.OK
-        if result.summary is not None and measured and opts.write:
+        stated_ok = result.base is not None and result.base.status == RunStatus.OK
+        if result.summary is not None and stated_ok and opts.write:
             explore.write(result, opts)
         found.append(result)
     return found

@@ -284,7 +284,11 @@ def explore(
         if setup.key() in done:
             continue
         left = total - (time.monotonic() - t0)
-        if left <= 0 and len(done) >= first_pass:  # the first pass always runs; the grid may not
+        if left <= 0 and done:  # the stated setup always runs; the budget bounds the rest
+            out.setups += [{"factors": dict(s.factors), "extended": s.extended,
+                            "status": "not-run", "specifications": 0, "seconds": 0.0,
+                            "reason": "the budget was spent"}
+                           for s in [setup, *plan] if s.key() not in done]  # fmt: skip
             break
         per_run = max(left / (len(plan) + 1), 5.0)
         progress(len(done) / max(len(done) + len(plan) + 1, 1), _describe(setup))
@@ -298,7 +302,7 @@ def explore(
         out.setups.append({"factors": dict(setup.factors), "extended": setup.extended,
                            "status": result.status.value, "specifications": len(got),
                            "seconds": round(time.monotonic() - started, 1),
-                           "reason": result.reason})  # fmt: skip
+                           "reason": result.reason or _why_nothing(result, got)})  # fmt: skip
         if setup.factors == stated_setup(check) and out.base is None:
             out.base, out.stated = result, stated_label(check, got, result)
         if len(done) == first_pass and out.specs:
@@ -308,6 +312,19 @@ def explore(
         out.summary = summarise(out.specs, out.stated, FACTOR_NAMES)
     progress(1.0, out.summary.label.value if out.summary else "nothing measured")
     return out
+
+
+def _why_nothing(result: RunResult, got: list[Spec]) -> str:
+    """Why a run that finished gave no specification (a busy machine, say), else empty."""
+    if got or result.verdict is None:
+        return ""
+    return result.verdict.explanation
+
+
+def nothing_measured(found: Exploration) -> str:
+    """The sentence for an exploration without a single specification: the first reason given."""
+    reasons = [s["reason"] for s in found.setups if s.get("reason")]
+    return f"nothing measured: {reasons[0]}" if reasons else "nothing measured"
 
 
 def _describe(setup: Setup) -> str:
