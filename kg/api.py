@@ -83,6 +83,9 @@ def _list_claims(corpus: Corpus, category: str | None, kind: str | None) -> list
     ):
         docs.setdefault(r["c"], []).append(r["doc"][len(ns.SRC) :])
         apps[r["c"]] = apps.get(r["c"], 0) + 1
+    first: dict[str, dict[str, Any]] = {}  # a claim with several checks comes once per check
+    for r in sorted(rows, key=lambda r: (r["id"], r["bench"] or "")):
+        first.setdefault(r["id"], r)
     out = [
         ClaimSummary(
             id=r["id"],
@@ -94,7 +97,7 @@ def _list_claims(corpus: Corpus, category: str | None, kind: str | None) -> list
             appearances=apps.get(r["c"], 0),
             documents=sorted(set(docs.get(r["c"], []))),
         )  # fmt: skip
-        for r in rows
+        for r in first.values()
     ]
     return sorted(out, key=lambda row: (row.category, row.id))
 
@@ -138,14 +141,15 @@ def claim(corpus: Corpus, claim_id: str) -> Claim:
     return found
 
 
-def claim_check(corpus: Corpus, claim_id: str) -> Check | None:
-    """What `verify run` needs: the claim's check with its kind and conditions, or None."""
-    return claim(corpus, claim_id).check
+def claim_checks(corpus: Corpus, claim_id: str) -> list[Check]:
+    """What `verify run` needs: the claim's checks with their kind and conditions, in check-id
+    order ("main", a claim's unnamed check, first); empty for a claim without one."""
+    return claim(corpus, claim_id).checks
 
 
-def checks(corpus: Corpus) -> dict[str, Check]:
-    """Every claim's check, keyed by claim id (claims without one left out)."""
-    return {cid: c.check for cid, c in queries.claim_details(corpus).items() if c.check}
+def checks(corpus: Corpus) -> dict[str, list[Check]]:
+    """Every claim's checks, keyed by claim id (claims without one left out)."""
+    return {cid: c.checks for cid, c in queries.claim_details(corpus).items() if c.checks}
 
 
 def checkable_claim_ids(corpus: Corpus) -> list[str]:
@@ -230,6 +234,16 @@ def runs(corpus: Corpus, claim_id: str | None = None) -> list[Run]:
     return rows if claim_id is None else [r for r in rows if r.claim_id == claim_id]
 
 
+def latest_check_runs(corpus: Corpus, claim_id: str) -> dict[str, dict[str, Run]]:
+    """A claim's newest run of each of its checks in each environment: environment id ->
+    check id -> run (environments in the order of their newest run; latest_runs gives the
+    newest run of any check)."""
+    out: dict[str, dict[str, Run]] = {}
+    for r in runs(corpus, claim_id):  # newest first
+        out.setdefault(r.environment, {}).setdefault(r.check_id, r)
+    return out
+
+
 def measurements(corpus: Corpus, run_id: str) -> list[Measurement]:
     """The per-cell measurements of one run: ratio, CI, both sides' statistics, sample size."""
     return queries.measurements(corpus).get(run_id, [])
@@ -296,7 +310,7 @@ def _evidence(corpus: Corpus) -> list[Evidence]:
                OPTIONAL { ?k fwc:phase/skos:notation ?phase }
                OPTIONAL { ?k fwc:modelFamily ?model } OPTIONAL { ?k fwc:batchRegime ?batch }
                OPTIONAL { ?k fwc:inputRegime ?input } }
-             OPTIONAL { ?m fwc:bearsOn/schema:identifier ?cid }
+             OPTIONAL { { ?m fwc:bearsOn ?c } UNION { ?c fwc:evidence ?m } ?c schema:identifier ?cid }
            } GROUP BY ?m ?name ?description ?metric ?value ?unit ?technique ?framework ?version
                       ?hardware ?device ?phase ?model ?batch ?input ?date ?source ?url"""
     )

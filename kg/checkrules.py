@@ -100,7 +100,31 @@ def check_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
             for prop, via, message, value in findings[key]:
                 f, line = loc.where(c, prop, via=via, value=value)
                 problems.append(Problem(f, line, loc.label(c), message))
-    return problems + _threshold_problems(corpus, loc)
+    return problems + _threshold_problems(corpus, loc) + _check_id_problems(corpus, loc)
+
+
+def _check_id_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
+    """A claim with several checks names each with its own fwc:checkId (records say which
+    check they ran); the ids of one claim differ."""
+    ids: dict[str, list[str | None]] = {}
+    for r in corpus.store.query(
+        ns.SPARQL_PREFIXES + "SELECT ?c ?k ?id WHERE { ?c fwc:checkedBy ?k ."
+        " OPTIONAL { ?k fwc:checkId ?id } }",
+        use_default_graph_as_union=True,
+    ):
+        ids.setdefault(to_python(r["c"]), []).append(to_python(r["id"]) if r["id"] else None)
+    out = []
+    for c, found in sorted(ids.items()):
+        if len(found) < 2:
+            continue
+        named = [i for i in found if i]
+        if len(named) < len(found) or len(set(named)) < len(named):
+            f, line = loc.where(c, F + "checkedBy")
+            out.append(Problem(f, line, loc.label(c),
+                               f"has {len(found)} checks, so each needs its own fwc:checkId"
+                               f" (found {', '.join(map(repr, named)) or 'none'}): name them,"
+                               ' e.g. fwc:checkId "main" and fwc:checkId "xla"'))  # fmt: skip
+    return out
 
 
 def _threshold_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
@@ -165,11 +189,12 @@ def _findings(
                     )
                 )
     if raw is not None:
-        out += [(F + "parameters", CHECK, m, None) for m in _parameter_findings(raw, spec)]
+        out += [(F + "parameters", CHECK, m, None)
+                for m in _parameter_findings(raw, spec, subject, baseline)]  # fmt: skip
     return out
 
 
-def _parameter_findings(raw: Any, spec: Spec | None) -> list[str]:
+def _parameter_findings(raw: Any, spec: Spec | None, subject: Any, baseline: Any) -> list[str]:
     try:
         params = json.loads(str(raw))
     except json.JSONDecodeError as e:
@@ -196,11 +221,20 @@ def _parameter_findings(raw: Any, spec: Spec | None) -> list[str]:
                 " claims/benchmarks.ttl"
             )
     tiers = params.get("tiers")
-    if spec.tiers and isinstance(tiers, list):
-        bad = [t for t in tiers if not isinstance(t, str) or t not in spec.tiers]
-        if bad:
-            out.append(
-                f"fwc:parameters: tiers names {', '.join(map(repr, bad))}, which bench:{spec.id}"
-                f" does not have: use {', '.join(sorted(spec.tiers))}"
-            )
+    if not isinstance(tiers, list):
+        return out
+    bad = [t for t in tiers if not isinstance(t, str) or t not in spec.tiers] if spec.tiers else []
+    wanted = [t for t in (subject, baseline) if isinstance(t, str)]
+    if bad:
+        out.append(
+            f"fwc:parameters: tiers names {', '.join(map(repr, bad))}, which bench:{spec.id}"
+            f" does not have: use {', '.join(sorted(spec.tiers))}"
+        )
+    elif sorted(map(str, tiers)) != sorted(wanted):
+        out.append(
+            f"fwc:parameters: tiers lists {', '.join(map(repr, tiers)) or 'nothing'} but the rule"
+            f" compares {' and '.join(map(repr, wanted)) or 'no tier'}: the tiers a check measures"
+            " are its rule's fwc:subject and fwc:baseline, so list exactly those (a further tier"
+            " is a further check with its own fwc:checkId)"
+        )
     return out

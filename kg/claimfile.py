@@ -1,4 +1,5 @@
-"""Write a new claim into claims/*.ttl and keep it only if the corpus stays valid.
+"""Write a new claim into claims/*.ttl (or a new source into claims/sources.ttl) and keep it
+only if the corpus stays valid.
 
 The claim (a kg.scaffold.ClaimSpec) is rendered as one Turtle block in the style of the
 hand-written files; the whole corpus with it appended is validated, and only a valid result is
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg import ns, paths
+from kg import api, ns, paths
 from kg.errors import CorpusError, UsageError
 from kg.fsutil import locked
 from kg.load import load_corpus
@@ -40,9 +43,9 @@ HEADER = "Claims added with `verify claim new`."
 class ClaimRejected(CorpusError):
     """The new claim would make the corpus invalid; its file was left as it was."""
 
-    def __init__(self, path: str, error: CorpusError) -> None:
+    def __init__(self, path: str, error: CorpusError, what: str = "claim") -> None:
         self.problems = getattr(error, "problems", [])
-        super().__init__(f"the claim was not added and {path} is unchanged. {error}")
+        super().__init__(f"the {what} was not added and {path} is unchanged. {error}")
 
 
 def render(spec: ClaimSpec, vocab: Vocab) -> str:
@@ -173,6 +176,96 @@ def add_claim(
                 load_corpus(trial, use_cache=False)
             except CorpusError as e:
                 raise ClaimRejected(rel, e) from e
+        try:
+            write_bytes(path, written)
+        except OSError as e:
+            raise _cannot(path, e) from e
+    return path
+
+
+SOURCES_FILE = "claims/sources.ttl"
+SOURCE_PREFIXES = ("fwc", "src", "schema", "cito", "xsd")
+SOURCE_HEADER = "Sources added with `verify source new`."
+ROLES = {"survey": ("Survey", "schema:ScholarlyArticle"),
+         "secondary-article": ("SecondaryArticle", "schema:Article"),
+         "primary-study": ("PrimaryStudy", "schema:ScholarlyArticle"),
+         "dataset": ("DataSet", "schema:Dataset"), "documentation": ("Documentation", "schema:WebPage")}  # fmt: skip
+_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+@dataclass
+class SourceSpec:
+    """A source as `verify source new` takes it (None: not given; asked for at a terminal)."""
+
+    id: str | None = None
+    name: str | None = None
+    role: str | None = None
+    authors: list[str] = field(default_factory=list)
+    date: str | None = None
+    url: str | None = None
+    description: str | None = None
+    cites: list[str] = field(default_factory=list)  # sources it cites as evidence
+
+
+def render_source(spec: SourceSpec, known: set[str]) -> str:
+    """The source as a Turtle block in the style of claims/sources.ttl; bad input raises
+    UsageError naming the flag."""
+    sid, role = spec.id or "", spec.role or ""
+    if not ns.is_claim_id(sid):
+        raise UsageError(f"--id '{sid}': a source id is kebab-case, like becirovic-2025")
+    if sid in known:
+        raise UsageError(
+            f"--id '{sid}': a source with that id exists already (verify sources {sid})"
+        )
+    if role not in ROLES:
+        raise UsageError(f"--role '{role}': use one of {', '.join(ROLES)}")
+    if not (spec.name or "").strip():
+        raise UsageError("--name: a source needs its title")
+    if spec.date and not _DATE.match(spec.date):
+        raise UsageError(f"--date '{spec.date}': use YYYY, YYYY-MM or YYYY-MM-DD")
+    if spec.url and not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", spec.url):
+        raise UsageError(f"--url '{spec.url}': give an http:// or https:// address")
+    unknown = [c for c in spec.cites if c not in known]
+    if unknown:
+        raise UsageError(f"--cites '{unknown[0]}' is not a known source (verify sources)")
+    concept, cls = ROLES[role]
+    rows = [("schema:identifier", literal(sid)), ("schema:name", literal(spec.name or ""))]
+    rows += [("schema:author", literal(a)) for a in spec.authors]
+    if spec.date:
+        kind = {4: "gYear", 7: "gYearMonth"}.get(len(spec.date), "date")
+        rows.append(("schema:datePublished", f"{literal(spec.date)}^^xsd:{kind}"))
+    if spec.url:
+        rows.append(("schema:sameAs", f"<{spec.url}>"))
+    rows.append(("fwc:role", f"fwc:{concept}"))
+    if spec.description:
+        rows.append(("schema:description", literal(spec.description)))
+    if spec.cites:
+        rows.append(("cito:citesAsEvidence", ", ".join(f"src:{c}" for c in spec.cites)))
+    body = " ;\n".join(f"    {p} {o}" for p, o in rows)
+    return f"src:{sid} a {cls} ;\n{body} .\n"
+
+
+def add_source(root: Path, spec: SourceSpec, *, ask: Callable[..., str] | None = None) -> Path:
+    """Append a source to claims/sources.ttl as add_claim appends a claim: missing id, title and
+    role asked for (when `ask` is given), the corpus validated with it in a scratch copy under
+    the claims folder's lock, and the file written only if the result is valid."""
+    for name, prompt in (("id", "Source id (kebab-case)"), ("name", "Title"),
+                         ("role", f"Role ({', '.join(ROLES)})")):  # fmt: skip
+        if not getattr(spec, name) and ask is not None:
+            setattr(spec, name, ask(prompt))
+    path = root / SOURCES_FILE
+    with locked(paths.claims_dir(root)):
+        text = render_source(spec, {s.id for s in api.sources(load_corpus(root))})
+        try:
+            original = path.read_bytes() if path.exists() else None
+            written = appended(original, text, SOURCE_PREFIXES, SOURCE_HEADER)
+        except (OSError, UnicodeDecodeError) as e:
+            raise _cannot(path, e) from e
+        with _with_file(root, SOURCES_FILE, written) as trial:
+            try:
+                load_corpus(trial, use_cache=False)
+            except CorpusError as e:
+                raise ClaimRejected(SOURCES_FILE, e, "source") from e
         try:
             write_bytes(path, written)
         except OSError as e:

@@ -3,7 +3,8 @@
 `python -m kg.evidence` (or `verify evidence import`) writes data/snapshots/dawnbench-evidence.ttl,
 which is committed and loaded with the claims, so the site can put the study's own numbers next to
 ours. One measurement per entry: latency per image for inference entries, time to 94% top-1 test
-accuracy (from the per-epoch log) for training entries.
+accuracy (from the per-epoch log) for training entries. Which claims an entry bears on is an
+editorial judgement, so it is written in the claim files (``fwc:evidence`` on the claim), not here.
 """
 
 from __future__ import annotations
@@ -23,12 +24,7 @@ SOURCE_ID = "dawnbench-2017"
 UPSTREAM = "https://github.com/stanford-futuredata/dawn-bench-entries/blob/fb27b82/CIFAR10/"
 TARGET_ACCURACY = 94.0
 OUTPUT = "dawnbench-evidence.ttl"
-# Which claims the entries bear on is an editorial judgement, so it is written down here rather
-# than inferred from categories: batch-1 inference latency and time-to-accuracy of one CNN.
-BEARS_ON = {
-    "inference": ("inference-latency-3x", "performance-tie"),
-    "train": ("training-cnn-25pct", "performance-tie"),
-}
+PHASES = ("inference", "train")  # the snapshot's folders, as its file names begin
 FRAMEWORK = re.compile(r"^(PyTorch|TensorFlow) v(\S+)$")
 
 
@@ -67,7 +63,7 @@ def read_entries(folder: Path) -> list[Entry]:
         phase = path.name.split("-", 1)[0]
         meta = json.loads(path.read_text(encoding="utf-8"))
         m = FRAMEWORK.match(meta["framework"])
-        if not m or phase not in BEARS_ON:
+        if not m or phase not in PHASES:
             raise ValueError(f"{path}: unexpected framework {meta['framework']!r} or file name")
         framework = "torch" if m.group(1) == "PyTorch" else "tensorflow"
         hardware = meta["hardware"]
@@ -164,8 +160,6 @@ def build_graph(entries: list[Entry]):
         g.add((cond, FWC.inputRegime, Literal("CIFAR-10, 32 x 32 px")))
         if e.phase == "inference":
             g.add((cond, FWC.batchRegime, Literal("batch 1")))
-        for claim_id in BEARS_ON[e.phase]:
-            g.add((m, FWC.bearsOn, URIRef(ns.CLAIM + claim_id)))
     return g
 
 

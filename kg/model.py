@@ -249,6 +249,17 @@ QUALIFIER_WORDS = {
 }
 
 
+def verdict_words(label: str, qualifier: str | None = None, scope: str | None = None) -> str:
+    """A verdict as a reader sees it beside a claim: the label, what qualifies it, and "(outside
+    the claim's scope)" for a run on another device than the claim's."""
+    text = str(label)
+    if qualifier:
+        text += f" ({QUALIFIER_WORDS.get(qualifier, qualifier)})"
+    if scope == OUTSIDE_SCOPE:
+        text += " (outside the claim's scope)"
+    return text
+
+
 def combine(labels: list[Label], how: Combine = Combine.ALL) -> Label:
     """One label from several checks' labels (a claim's combined verdict in one environment):
     "all" holds if every check holds and does not hold if any does not; "any" holds if some

@@ -18,7 +18,7 @@ import networkx as nx
 
 from kg import ns
 from kg.environments import PROPERTIES
-from kg.model import Check, CheckType, Kind, Label, Rule
+from kg.model import MAIN_CHECK, Check, CheckType, Combine, Kind, Label, Rule
 from kg.rows import (
     PRIMARY_ROLES,
     Appearance,
@@ -66,11 +66,11 @@ def claim_details(corpus: Corpus, ids: list[str] | None = None) -> dict[str, Cla
 def _claim_details(corpus: Corpus, ids: list[str] | None) -> dict[str, Claim]:
     notation, scope = notations(corpus), _scope(ids)
     base = corpus.query(
-        """SELECT ?c ?id ?k ?text ?cat ?fav ?restsOn ?why WHERE { %s
+        """SELECT ?c ?id ?k ?text ?cat ?fav ?restsOn ?why ?combine WHERE { %s
              ?c a ?k ; schema:identifier ?id ; schema:text ?text ; fwc:category ?cat .
              VALUES ?k { %s }
              OPTIONAL { ?c fwc:favours ?fav } OPTIONAL { ?c fwc:restsOn ?restsOn }
-             OPTIONAL { ?c fwc:notCheckableBecause ?why } }"""
+             OPTIONAL { ?c fwc:notCheckableBecause ?why } OPTIONAL { ?c fwc:combine ?combine } }"""
         % (scope, KIND_VALUES)
     )
     rows: dict[str, dict[str, Any]] = {}
@@ -98,7 +98,7 @@ def _claim_details(corpus: Corpus, ids: list[str] | None) -> dict[str, Claim]:
 
 
 def _claim(
-    cid: str, parts: dict[str, Any], notation: dict[str, str], check: dict[str, Any] | None
+    cid: str, parts: dict[str, Any], notation: dict[str, str], checks: list[dict[str, Any]] | None
 ) -> Claim:
     r = parts["row"]
     kind = Kind(ns.KIND_OF[r["k"]])
@@ -115,8 +115,9 @@ def _claim(
         appearances=parts["appearances"],
         derived_from=parts["derived"],
         conditions=conditions,
-        check=Check(claim_id=cid, kind=kind, conditions=conditions, **check) if check else None,
+        checks=[Check(claim_id=cid, kind=kind, conditions=conditions, **c) for c in checks or []],
         contradicts=sorted(parts["contradicts"]),
+        combine=Combine(r["combine"]) if r["combine"] in ("all", "any") else Combine.ALL,
     )
 
 
@@ -164,45 +165,41 @@ def _derived(corpus: Corpus, scope: str, notation: dict[str, str], rows: dict[st
             )
 
 
-def _checks(corpus: Corpus, scope: str, notation: dict[str, str]) -> dict[str, dict[str, Any]]:
+def _checks(
+    corpus: Corpus, scope: str, notation: dict[str, str]
+) -> dict[str, list[dict[str, Any]]]:
     # Benchmarks, concepts and checks are fetched apart and joined here: one query with the
     # property path fwc:quantifier/skos:notation took minutes on 10^4 claims.
     rows = corpus.query(
-        """SELECT ?id ?b ?params ?metric ?better ?subject ?baseline ?threshold ?tolerance ?q
-           WHERE { %s
+        """SELECT ?id ?k ?b ?params ?metric ?better ?subject ?baseline ?threshold ?tolerance ?q
+                  ?checkId ?standsIn WHERE { %s
              ?c fwc:checkedBy ?k ; schema:identifier ?id . ?k fwc:benchmark ?b ; fwc:rule ?r .
              ?r fwc:metric ?metric ; fwc:better ?better ; fwc:subject ?subject ;
                 fwc:threshold ?threshold ; fwc:tolerance ?tolerance ; fwc:quantifier ?q .
-             OPTIONAL { ?k fwc:parameters ?params }
+             OPTIONAL { ?k fwc:parameters ?params } OPTIONAL { ?k fwc:checkId ?checkId }
+             OPTIONAL { ?k fwc:standsIn ?standsIn }
              OPTIONAL { ?r fwc:baseline ?baseline } } ORDER BY ?id"""
         % scope
     )
-    benches = {
-        r["b"]: r
-        for r in corpus.query(
-            """SELECT ?b ?bench ?module ?btype WHERE {
-                 ?b a ?btype ; schema:identifier ?bench ; fwc:module ?module .
-                 VALUES ?btype { fwc:Benchmark fwc:Probe fwc:DataCheck } }"""
-        )
-    }
-    out: dict[str, dict[str, Any]] = {}
+    benches = {r["b"]: r for r in corpus.query(
+        """SELECT ?b ?bench ?module ?btype WHERE {
+             ?b a ?btype ; schema:identifier ?bench ; fwc:module ?module .
+             VALUES ?btype { fwc:Benchmark fwc:Probe fwc:DataCheck } }""")}  # fmt: skip
+    found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # claim -> check node -> check
     for r in rows:
         b = benches.get(r["b"])
         if b is None or r["q"] not in notation:
             continue
         rule = {k: r[k] for k in ("metric", "better", "subject", "baseline", "threshold",
                                   "tolerance")}  # fmt: skip
-        out.setdefault(
-            r["id"],
-            {
-                "benchmark": b["bench"],
-                "module": b["module"],
-                "benchmark_type": BENCH_TYPES[short(b["btype"]) or ""],
-                "parameters": json.loads(r["params"]) if r["params"] else {},
-                "rule": Rule.from_dict({**rule, "quantifier": notation[r["q"]]}),
-            },
-        )
-    return out
+        found[r["id"]].setdefault(r["k"], {
+            "benchmark": b["bench"], "module": b["module"],
+            "benchmark_type": BENCH_TYPES[short(b["btype"]) or ""],
+            "parameters": json.loads(r["params"]) if r["params"] else {},
+            "rule": Rule.from_dict({**rule, "quantifier": notation[r["q"]]}),
+            "check_id": r["checkId"] or MAIN_CHECK, "stands_in": r["standsIn"]})  # fmt: skip
+    order = lambda c: (c["check_id"] != MAIN_CHECK, c["check_id"])  # noqa: E731 (main first)
+    return {cid: sorted(by_node.values(), key=order) for cid, by_node in found.items()}
 
 
 def measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
@@ -326,7 +323,8 @@ def _runs(corpus: Corpus) -> list[Run]:
     labels = {e.id: e.label for e in _environments(corpus, count_runs=False)}
     rows = corpus.query(
         """SELECT ?run ?claim ?env ?record ?started ?ended ?status ?verdict ?explanation
-                  ?codeHash ?budget ?deprecated ?successor ?b ?tflops ?nominal WHERE { GRAPH ?g {
+                  ?codeHash ?budget ?deprecated ?successor ?b ?tflops ?nominal ?checkId ?qualifier
+                  ?scope WHERE { GRAPH ?g {
              ?run a fwc:Run ; schema:about ?claim ; prov:used ?env ; fwc:rawRecord ?record .
              ?env a fwc:Environment .
              ?review prov:wasGeneratedBy ?run ; a schema:ClaimReview .
@@ -336,6 +334,8 @@ def _runs(corpus: Corpus) -> list[Run]:
              OPTIONAL { ?run fwc:budgetSeconds ?budget }
              OPTIONAL { ?run fwc:gpuMatmulTflops ?tflops } OPTIONAL { ?run fwc:gpuNominalTflops ?nominal }
              OPTIONAL { ?run fwc:deprecated ?deprecated } OPTIONAL { ?run fwc:successor ?successor }
+             OPTIONAL { ?run fwc:checkId ?checkId } OPTIONAL { ?review fwc:verdictQualifier ?qualifier }
+             OPTIONAL { ?review fwc:scope ?scope }
              OPTIONAL { ?run prov:used ?b FILTER(?b != ?env) } } }"""
     )
     out: dict[str, dict[str, Any]] = {}
@@ -350,6 +350,7 @@ def _runs(corpus: Corpus) -> list[Run]:
             "explanation": r["explanation"], "record": r["record"], "code_hash": r["codeHash"],
             "budget_s": r["budget"], "benchmark": None, "deprecated": r["deprecated"],
             "successor": r["successor"], "gpu_tflops": r["tflops"], "gpu_nominal_tflops": r["nominal"],
+            "check_id": r["checkId"] or MAIN_CHECK, "qualifier": r["qualifier"], "scope": r["scope"],
         })  # fmt: skip
         row["benchmark"] = row["benchmark"] or benches.get(r["b"])
     # newest first; unbound end times last; ties by run id

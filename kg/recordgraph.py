@@ -5,7 +5,8 @@ Each record (already read and validated by kg.records) becomes, in its own named
 - ``run:<id>`` a ``fwc:Run`` (``prov:Activity``): ``prov:used`` the benchmark and the environment,
   start and end times, status, budget, benchmark code hash, git commit, the raw record's path;
 - ``run:<id>/review`` a ``schema:ClaimReview`` of the claim with ``fwc:verdict`` (a SKOS concept)
-  and the one-sentence explanation, ``prov:wasGeneratedBy`` the run;
+  and the one-sentence explanation, its ``fwc:verdictQualifier`` and ``fwc:scope`` where the
+  verdict has them, ``prov:wasGeneratedBy`` the run (which says its ``fwc:checkId``);
 - ``run:<id>/cell/<n>`` one ``fwc:Measurement`` per condition cell: the ratio (``schema:value``),
   its CI, both sides' medians and 90th percentiles, the cell's batch and input size, sample
   size, method;
@@ -25,7 +26,7 @@ import pyoxigraph as ox
 
 from kg import environments, ns
 from kg.errors import RecordError
-from kg.model import Label
+from kg.model import OUTSIDE_SCOPE, Label
 
 XSD = ns.XSD
 _TYPE = ox.NamedNode(ns.RDF + "type")
@@ -107,6 +108,7 @@ def _run(q: _Quads, run: ox.NamedNode, rec: dict[str, Any], rel_path: str) -> No
     q.lit(run, P + "startedAtTime", rec["started"], XSD + "dateTime")
     q.lit(run, P + "endedAtTime", rec["ended"], XSD + "dateTime")
     q.lit(run, F + "status", rec["status"])
+    q.lit(run, F + "checkId", rec.get("check_id"))
     q.lit(run, F + "rawRecord", rel_path)
     q.lit(run, F + "codeHash", (rec.get("benchmark_code") or {}).get("sha256"))
     q.lit(run, F + "gitCommit", rec.get("git_commit"))
@@ -127,8 +129,21 @@ def _review(q: _Quads, run: ox.NamedNode, rec: dict[str, Any]) -> None:
     q.iri(review, S + "itemReviewed", ns.CLAIM + rec["claim_id"])
     q.iri(review, ns.FWC + "verdict", ns.FWC + Label(rec["verdict"]["label"]).concept)
     q.lit(review, S + "reviewBody", rec["verdict"]["explanation"])
+    q.lit(review, ns.FWC + "verdictQualifier", rec["verdict"].get("qualifier"))
+    q.lit(review, ns.FWC + "scope", rec["verdict"].get("scope") or _outside(rec))
     q.iri(review, ns.PROV + "wasGeneratedBy", run.value)
     q.lit(review, S + "datePublished", rec["ended"], XSD + "dateTime")
+
+
+def _outside(rec: dict[str, Any]) -> str | None:
+    """ "outside" for a record from before verdicts carried their scope whose run's device is not
+    the one its claim is stated for (a CPU run of a GPU claim), so it is shown as such too."""
+    if "scope" in rec["verdict"] or rec.get("check_id"):  # written since: its scope is its own
+        return None
+    claim = str((rec["check"].get("conditions") or {}).get("device") or "any")
+    device = str((rec.get("options") or {}).get("device") or "")
+    ran = "gpu" if device == "cuda" else device
+    return OUTSIDE_SCOPE if ran and claim not in ("any", ran) else None
 
 
 def _cells(q: _Quads, run: ox.NamedNode, rec: dict[str, Any]) -> None:

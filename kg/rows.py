@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.model import Check, Kind, Label
+from kg.model import MAIN_CHECK, OUTSIDE_SCOPE, Check, Combine, Kind, Label
 
 PRIMARY_ROLES = frozenset({"primary-study", "dataset", "documentation"})  # where a chain ends
 
@@ -77,8 +77,14 @@ class Claim:
     appearances: list[Appearance]
     derived_from: list[SourceRef]
     conditions: dict[str, str]
-    check: Check | None
+    checks: list[Check]  # in fwc:checkId order ("main" for a claim's only, unnamed check)
     contradicts: list[str]
+    combine: Combine = Combine.ALL  # how the checks' verdicts make the claim's
+
+    @property
+    def check(self) -> Check | None:
+        """The first of the claim's checks, for pages that show one check table."""
+        return self.checks[0] if self.checks else None
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,14 @@ class Run:
     successor: str | None
     gpu_tflops: float | None = None  # the GPU's bf16 matrix-product throughput before the checks
     gpu_nominal_tflops: float | None = None  # and the card's published peak
+    check_id: str = MAIN_CHECK  # which of the claim's checks ran
+    qualifier: str | None = None  # how a holding verdict holds (kg.model.QUALIFIER_WORDS)
+    scope: str | None = None  # "outside": measured outside the claim's stated device
+
+    @property
+    def outside_scope(self) -> bool:
+        """Whether the run was outside the claim's stated scope (never for or against it)."""
+        return self.scope == OUTSIDE_SCOPE
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,9 @@ class FWC(DefinedNamespace):
     favours: URIRef
     condition: URIRef
     checkedBy: URIRef
+    combine: URIRef
+    checkId: URIRef
+    standsIn: URIRef
     notCheckableBecause: URIRef
     contradicts: URIRef
     restsOn: URIRef
@@ -86,9 +89,12 @@ class FWC(DefinedNamespace):
     module: URIRef
     role: URIRef
     bearsOn: URIRef
+    evidence: URIRef
     measuredUnder: URIRef
     hardware: URIRef
     verdict: URIRef
+    verdictQualifier: URIRef
+    scope: URIRef
     status: URIRef
     rawRecord: URIRef
     codeHash: URIRef

@@ -333,6 +333,8 @@ def _check(btype: str, benches: Benches, rng: random.Random) -> tuple[str, dict[
     )
     sides = rng.sample(tiers or SUBJECTS, min(2, len(tiers or SUBJECTS)))
     subject, baseline = sides[0], (sides[1] if len(sides) > 1 else None)
+    if "tiers" in params:  # a check's tiers are its rule's two sides (verify check refuses others)
+        params["tiers"] = [t for t in (subject, baseline) if t]
     quantifier = "Exists" if btype == "Probe" else rng.choice(["UpTo", "AtLeast", "About"])
     rule = {
         "metric": rng.choice(metric),

@@ -28,7 +28,7 @@ def judge_adoption(check: dict, folder: Path) -> dict:
 
 
 def papers(conference="NeurIPS", year=2020, population=NAMING, framework="pytorch", **rule):
-    """A check as kg.api.claim_check returns it for a conference-share claim."""
+    """A check as kg.api.claim_checks returns it for a conference-share claim."""
     params = {
         "dataset": "conference-framework-mentions",
         "conference": conference,
@@ -165,8 +165,8 @@ def test_judge_missing_snapshot_file_is_not_checkable(tmp_path):
 def test_judge_every_adoption_claim_in_the_corpus_gets_a_verdict_with_its_rows(tmp_path):
     shutil.copytree(REPO / "claims", tmp_path / "claims")
     corpus = load_corpus(tmp_path)
-    checks = [api.claim_check(corpus, c.id) for c in api.list_claims(corpus, kind="adoption")]
-    checks = [c for c in checks if c and c.benchmark == "adoption-share"]
+    checks = [k for c in api.list_claims(corpus, kind="adoption")
+              for k in api.claim_checks(corpus, c.id) if k.benchmark == "adoption-share"]  # fmt: skip
     assert checks, "the corpus has adoption claims checked against snapshots"
     for check in checks:
         v = plain(adoption.judge_adoption(check, Snapshots(SNAPSHOTS), TODAY))

@@ -121,7 +121,7 @@ def test_claims_readme_worked_example_adds_exactly_the_claim_it_shows(
     written = rdflib.Graph().parse(tmp_path / "claims" / "user-claims.ttl")
     shown = rdflib.Graph().parse(data=HEADER + _block("turtle"), format="turtle")
     assert isomorphic(written, shown)
-    check = plain(api.claim_check(load_corpus(tmp_path), "inference-latency-batch-4-cpu"))
+    check = plain(api.claim_checks(load_corpus(tmp_path), "inference-latency-batch-4-cpu")[0])
     assert check["parameters"] == {
         "model": "small-cnn",
         "batch_sizes": [4],

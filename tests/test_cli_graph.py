@@ -69,7 +69,9 @@ def test_show_unknown_id_suggests_closest():
 
 def test_show_json_has_check_and_citation_chain():
     c = json.loads(verify("show", "inference-latency-3x", "--json").stdout)
-    assert c["check"]["rule"]["quantifier"] == "up-to" and c["check"]["rule"]["threshold"] == 3.0
+    (check,) = c["checks"]
+    assert check["rule"]["quantifier"] == "up-to" and check["rule"]["threshold"] == 3.0
+    assert check["check_id"] == "main" and c["combine"] == "all"
     assert ["inference-latency-3x", "survey-patterns-article", "becirovic-2025"] in c[
         "citation_chains"
     ]

@@ -78,7 +78,7 @@ def test_a_split_reads_best_level_first():
 
 
 def test_design_varies_each_side_over_the_tiers_that_answer_the_same_question(corpus):
-    check = api.claim_check(corpus, "inference-latency-3x")
+    check = api.claim_checks(corpus, "inference-latency-3x")[0]
     levels = explore.levels(check, physical_cores=2)
     assert levels["subject"] == ["torch-eager", "torch-compile"]
     assert levels["baseline"][0] == "keras-predict"
@@ -98,7 +98,7 @@ def test_design_varies_each_side_over_the_tiers_that_answer_the_same_question(co
 
 
 def test_design_never_pits_a_tier_against_itself_and_one_thread_machines_skip_threads(corpus):
-    check = api.claim_check(corpus, "pytorch-eager-overhead")
+    check = api.claim_checks(corpus, "pytorch-eager-overhead")[0]
     plan = explore.one_at_a_time(check, physical_cores=1)
     assert all(s.factors["subject"] != s.factors["baseline"] for s in plan)
     assert all(s.factors["threads"] == "1" for s in plan)
@@ -121,7 +121,7 @@ def test_a_claim_without_a_ratio_check_cannot_be_explored(corpus):
 def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
     root = tmp_path / "project"
     shutil.copytree(REPO / "claims", root / "claims")
-    check = api.claim_check(corpus, "inference-latency-3x")
+    check = api.claim_checks(corpus, "inference-latency-3x")[0]
     check = dataclasses.replace(check, parameters={**check.parameters, "batch_sizes": [1],
                                                    "input_sizes": [28, 64]})  # fmt: skip
     opts = RunOptions(results_dir=root / "data" / "results", busy_cores=None, pair_seconds=0.5,

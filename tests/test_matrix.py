@@ -100,7 +100,7 @@ def test_matrix_command_refuses_a_claim_without_a_check(project):
 )
 def test_matrix_runs_the_check_with_the_venv_tensorflow(project):
     corpus = load_corpus(project, use_cache=False)
-    check = api.claim_check(corpus, "fixture-latency")
+    check = api.claim_checks(corpus, "fixture-latency")[0]
     cells = matrix.plan(["2.16"], "2.13.0", INSTALLED)
     [row] = matrix.run_matrix(
         check,

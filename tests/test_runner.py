@@ -240,10 +240,10 @@ def test_cli_env_json_names_the_environment():
 def test_inference_latency_end_to_end_on_one_small_cell(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("tensorflow")
-    from kg.api import claim_check
+    from kg.api import claim_checks
     from kg.load import load_corpus
 
-    c = claim_check(load_corpus(), "inference-latency-3x")
+    (c,) = claim_checks(load_corpus(), "inference-latency-3x")
     c = dataclasses.replace(c, parameters={**c.parameters, "batch_sizes": [1], "input_sizes": [28]})
     # busy_cores: this test is about both frameworks measuring; test_machine covers busy machines
     result = run_check(c, RunOptions(budget=5, results_dir=tmp_path, busy_cores=None))

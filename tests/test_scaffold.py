@@ -73,7 +73,7 @@ def test_claim_new_reused_benchmark_new_parameters_reach_claim_check_untouched(
     assert code == 0, err
     assert "verify run --claim latency-batch-4-tf-function" in out
     check = plain(
-        api.claim_check(load_corpus(full_copy, use_cache=False), "latency-batch-4-tf-function")
+        api.claim_checks(load_corpus(full_copy, use_cache=False), "latency-batch-4-tf-function")[0]
     )
     assert check["benchmark"] == "inference-latency"
     assert check["module"] == "verify.benchmarks.latency"
@@ -188,7 +188,7 @@ def test_claim_new_at_a_terminal_prompts_for_missing_values(monkeypatch, capsys,
     assert "verify show docs-harder-tf" in out
     claim = plain(api.claim(load_corpus(project), "docs-harder-tf"))
     assert claim["kind"] == "qualitative"
-    assert claim["check"] is None
+    assert claim["checks"] == []
     assert claim["not_checkable_because"].startswith("A judgement")
     assert claim["rests_on"] == "The course author's impression."
 
@@ -217,7 +217,7 @@ def test_claim_new_adoption_claim_with_new_cell_is_judged_from_the_snapshot(
     code, _, err = run_cli(monkeypatch, capsys, project, *args)
     assert code == 0, err
     corpus = load_corpus(project)
-    check = plain(api.claim_check(corpus, "icml-2021-pytorch-share"))
+    check = plain(api.claim_checks(corpus, "icml-2021-pytorch-share")[0])
     assert check["parameters"]["year"] == 2021
     assert api.claim(corpus, "icml-2021-pytorch-share").derived_from[0].id == (
         "he-conference-mentions"

@@ -225,3 +225,11 @@ def test_server_writes_nothing(served):
         assert client.request(*args, content=b"x").status_code in (405, 404)
     client.post("/sparql", data={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"})
     assert snapshot() == before and not os.access(site / "x.html", os.F_OK)
+
+
+def test_api_claim_lists_its_checks_and_runs_carry_check_qualifier_and_scope(client):
+    c = client.get("/api/claims/fixture-latency").json()
+    assert [k["check_id"] for k in c["checks"]] == ["main"] and c["combine"] == "all"
+    runs = client.get("/api/claims/fixture-latency/runs").json()
+    assert {r["check_id"] for r in runs} == {"main"}
+    assert all("qualifier" in r and "scope" in r for r in runs)

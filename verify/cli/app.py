@@ -74,6 +74,7 @@ SUMMARIES = {
     "matrix": "One claim under several TensorFlow versions.",
     "results": "Run records, newest first; merge; export.",
     "claim": "Add claims without writing Turtle.",
+    "source": "Add sources without writing Turtle.",
     "evidence": "Published measurements as evidence.",
 }
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from kg.model import Kind, plain
+from kg.model import Kind, Label, combine, plain, verdict_words
 from kg.rows import Claim
 from verify.cli import formats
 from verify.cli.output import console, corpus, print_json, safe, table
@@ -115,7 +115,7 @@ def show(
     cp = corpus()
     c = api.claim(cp, claim_id)
     chains = api.citation_chains(cp, claim_id)
-    verdicts = latest_verdicts(cp, claim_id)
+    verdicts = latest_verdicts(cp, c)
     if json_out:
         print_json({**plain(c), "citation_chains": chains, "latest_verdicts": verdicts})
         return
@@ -123,23 +123,36 @@ def show(
     _print_verdicts(verdicts)
 
 
-def latest_verdicts(cp: Any, claim_id: str) -> list[dict[str, Any]]:
-    """The claim's newest verdict per environment, this machine's (the newest run's) first."""
+def latest_verdicts(cp: Any, c: Claim) -> list[dict[str, Any]]:
+    """The claim's newest verdict per environment, this machine's (the newest run's) first:
+    each check's, and for several checks the combined one."""
     from kg import api
     from kg.environments import machine_label, newest_environment, row_versions, versions_text
     from verify.judge.numbers import readable
 
     here = newest_environment(api.runs(cp))
     envs = {e.id: e for e in api.environments(cp)}
-    latest = api.latest_runs(cp).get(claim_id, {})
+    latest = api.latest_check_runs(cp, c.id)
+    ids = [ck.check_id for ck in c.checks]
     out = []
     for env_id in sorted(latest, key=lambda e: (e != here, e)):
-        r, env = latest[env_id], envs.get(env_id)
+        by_check, env = latest[env_id], envs.get(env_id)
         label = f"{machine_label(env)}, {versions_text(row_versions(env))}" if env else env_id
+        checks = [{"check_id": k, "label": r.verdict.value, "qualifier": r.qualifier,
+                   "scope": r.scope, "run": r.run, "ended": r.ended,
+                   "explanation": readable(r.explanation or "")}
+                  for k, r in sorted(by_check.items())]  # fmt: skip
+        checks += [{"check_id": k, "label": None, "qualifier": None, "scope": None, "run": None,
+                    "ended": None, "explanation": ""} for k in ids if k not in by_check]  # fmt: skip
+        # a check not run in this environment leaves the combined verdict open
+        labels = [by_check[k].verdict if k in by_check else Label.INCONCLUSIVE for k in ids]
+        joint = combine(labels, c.combine) if len(ids) > 1 else None
+        ran = [by_check[k] for k in ids if k in by_check]
+        outside = bool(ran) and all(r.outside_scope for r in ran)
         out.append({"environment": env_id, "environment_label": label, "here": env_id == here,
-                    "verdict": str(r.verdict), "qualifier": getattr(r, "qualifier", None),
-                    "scope": getattr(r, "scope", None), "ended": r.ended,
-                    "explanation": readable(r.explanation or "")})  # fmt: skip
+                    "checks": checks,
+                    "combined": {"label": joint.value, "scope": "outside" if outside else None}
+                    if joint else None})  # fmt: skip
     return out
 
 
@@ -149,14 +162,21 @@ def _print_verdicts(verdicts: list[dict[str, Any]]) -> None:
     if not verdicts:
         out.print("  none yet: no run of this claim is recorded")
     for v in verdicts:
-        words = v["verdict"] + (f" ({v['qualifier']})" if v["qualifier"] else "")
-        if v["scope"] == "outside":
-            words = f"measured outside the claim's scope ({words} there)"
         where = ("this machine, " if v["here"] else "") + v["environment_label"]
-        out.print(f"  {s(where)} {s('[' + v['environment'] + ']')}: [bold]{s(words)}[/bold]"
-                  f" ({s((v['ended'] or '')[:10])})")  # fmt: skip
-        if v["explanation"]:
-            out.print(f"    {s(v['explanation'])}")
+        out.print(f"  {s(where)} {s('[' + v['environment'] + ']')}")
+        for ck in v["checks"]:
+            words = (
+                verdict_words(ck["label"], ck["qualifier"], ck["scope"])
+                if ck["label"]
+                else "not run"
+            )
+            when = f" ({s((ck['ended'] or '')[:10])})" if ck["ended"] else ""
+            out.print(f"    {s(ck['check_id'])}: [bold]{s(words)}[/bold]{when}")
+            if ck["explanation"]:
+                out.print(f"      {s(ck['explanation'])}")
+        if v["combined"]:
+            words = verdict_words(v["combined"]["label"], None, v["combined"]["scope"])
+            out.print(f"    combined: [bold]{s(words)}[/bold]")
 
 
 def _print_claim(c: Claim, chains: list[list[str]]) -> None:
@@ -180,16 +200,20 @@ def _print_claim(c: Claim, chains: list[list[str]]) -> None:
         out.print("[bold]Conditions[/bold]")
         for k, v in sorted(c.conditions.items()):
             out.print(f"  {s(k)}: {s(v)}")
-    out.print("[bold]Check[/bold]")
-    if c.check:
-        ck, rule = c.check, c.check.rule
+    out.print("[bold]Check[/bold]" + (f"s (combined: {c.combine})" if len(c.checks) > 1 else ""))
+    for ck in c.checks:
+        rule = ck.rule
         params = json.dumps(ck.parameters, ensure_ascii=False)
-        out.print(f"  {s(ck.benchmark_type)} {s(ck.benchmark)} with {s(params)}")
+        name = f"{s(ck.check_id)}: " if len(c.checks) > 1 else ""
+        out.print(f"  {name}{s(ck.benchmark_type)} {s(ck.benchmark)} with {s(params)}")
         vs = f" vs {s(rule.baseline)}" if rule.baseline else ""
         out.print(
             f"  rule: {s(rule.metric)} ({s(rule.better)} is better), {s(rule.subject)}{vs}, "
             f"{s(rule.quantifier)} {rule.threshold:g} ± {rule.tolerance:.0%}"
         )
+        if ck.stands_in:
+            out.print(f"  stands in: {s(ck.stands_in)}")
+    if c.checks:
         out.print(f"  run it: verify run --claim {s(c.id)}")
     else:
         out.print(f"  not checkable: {s(c.not_checkable_because)}")

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from kg.model import verdict_words
 from verify.cli.output import console, print_json, safe, table
 from verify.run.options import DEFAULT_BUDGET_S, RunOptions
 
@@ -87,6 +88,11 @@ def run(
     list_only: bool = typer.Option(
         False, "--list", help="Print the claim ids the selection would run, one a line; run nothing."
     ),
+    outside_scope: bool = typer.Option(
+        False, "--judge-outside-scope", help="Run claims stated for GPUs on this machine's CPU "
+        "when it has no CUDA GPU (by default they are 'not checkable here: needs a CUDA GPU', "
+        "with nothing measured); their verdicts then carry scope outside.",
+    ),
 ) -> None:  # fmt: skip
     """Run claims' checks on this machine, judge each claim, write one run record per check.
 
@@ -110,7 +116,8 @@ def run(
         raise typer.BadParameter("use fp32 or tf32", param_hint="--precision")
     opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
     found = _execute(lambda **kw: run_claims(claim or [], opts, every=every, device=device,
-                                             shard=part, kinds=kind or (), **kw), json_out,
+                                             shard=part, kinds=kind or (),
+                                             outside_scope=outside_scope, **kw), json_out,
                      lambda: _line_progress(claim, every, part, kind))  # fmt: skip
     _print_found(found, json_out)
     _fail_if_unsatisfied(found)
@@ -147,13 +154,17 @@ def _print_found(found: list[Any], json_out: bool) -> None:
     if json_out:
         print_json([r.to_dict() for r in found])
         return
-    rows = [
-        [r.claim_id, r.verdict.label if r.verdict else r.status,
-         r.verdict.explanation if r.verdict else r.reason]
-        for r in found
-    ]  # fmt: skip
+    rows = []
+    for i, r in enumerate(found):
+        v = r.verdict
+        rows.append([r.claim_id, r.check_id, verdict_words(v.label, v.qualifier, v.scope)
+                     if v else r.status, v.explanation if v else r.reason])  # fmt: skip
+        several = sum(1 for x in found if x.claim_id == r.claim_id) > 1
+        last = i + 1 == len(found) or found[i + 1].claim_id != r.claim_id
+        if several and last and r.combined:
+            rows.append([r.claim_id, "combined", r.combined, "the claim's checks together"])
     out = console()
-    out.print(table(["claim", "verdict", "why"], rows))
+    out.print(table(["claim", "check", "verdict", "why"], rows))
     sanity = next((r.record["environment"].get("gpu_sanity") for r in found if r.record), None)
     if sanity:
         from verify.run.gpusanity import describe
@@ -290,14 +301,15 @@ def reproduce(
         ids += [r.id for r in api.list_claims(c, kind=Kind.PERFORMANCE) if r.checkable]
     if not ids:
         raise UsageError("name a claim with --claim ID, or use --performance")
-    checks = [api.claim_check(c, cid) for cid in dict.fromkeys(ids)]
-    missing = [cid for cid, ck in zip(dict.fromkeys(ids), checks, strict=True) if ck is None]
+    per_claim = {cid: api.claim_checks(c, cid) for cid in dict.fromkeys(ids)}
+    missing = [cid for cid, found in per_claim.items() if not found]
     if missing:
         raise UsageError(f"these claims have no check: {', '.join(missing)}")
     opts = RunOptions(budget=budget, threads=threads)
     err = console(stderr=True)
     say = None if json_out else (lambda cid, i, n: err.print(f"{cid}: run {i} of {n}"))
-    rows = rep.reproduce([ck for ck in checks if ck], times, opts, on_progress=say)
+    checks = [ck for found in per_claim.values() for ck in found]
+    rows = rep.reproduce(checks, times, opts, on_progress=say)
     if save:
         saved = rep.save_report(rows, opts)
         if not json_out:

@@ -1,4 +1,5 @@
-"""Commands that keep the survey current: `verify claim new` and `verify evidence import`."""
+"""Commands that keep the survey current: `verify claim new`, `verify source new` and
+`verify evidence import`."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ RULE = ("metric", "better", "subject", "baseline", "threshold", "tolerance", "qu
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands (`claim new`, `evidence import`) to the app."""
+    """Attach this module's commands (`claim new`, `source new`, `evidence import`) to the app."""
     claim_app = typer.Typer(name="claim", no_args_is_help=True, rich_markup_mode=None,
                             help="Add claims to the corpus without writing Turtle by hand.")  # fmt: skip
     evidence_app = typer.Typer(
@@ -68,6 +69,10 @@ def register(app: typer.Typer) -> None:
         help="Published measurements (primary studies' own numbers) recorded as evidence in "
         "the graph.",
     )
+    source_app = typer.Typer(name="source", no_args_is_help=True, rich_markup_mode=None,
+                             help="Add sources to the bibliography without writing Turtle.")  # fmt: skip
+    source_app.command("new")(source_new)
+    app.add_typer(source_app, name="source")
     claim_app.command("new")(new)
     evidence_app.command("import")(import_)
     evidence_app.command("pytest-benchmark")(pytest_benchmark)
@@ -117,6 +122,29 @@ def new(
         out.print(f"run it:  verify run --claim {safe(spec.id)}")
     else:
         out.print(f"it has no check; read it with:  verify show {safe(spec.id)}")
+
+
+def source_new(
+    source_id: str = _opt("--id", "Source id, kebab-case (becomes src:ID), e.g. smith-2026."),
+    name: str = _opt("--name", "The document's title."),
+    role: str = _opt("--role", "survey, secondary-article, primary-study, dataset or documentation."),
+    author: list[str] = _opt("--author", "An author (repeatable).", []),
+    date: str = _opt("--date", "Publication date: YYYY, YYYY-MM or YYYY-MM-DD."),
+    url: str = _opt("--url", "Where to read it (http or https)."),
+    description: str = _opt("--description", "What it is, in your words."),
+    cites: list[str] = _opt("--cites", "Id of a source it cites as evidence (repeatable).", []),
+) -> None:  # fmt: skip
+    """Add a source: append it to claims/sources.ttl, validate the whole corpus, keep it only if
+    valid. Missing id, title and role are asked for at a terminal; otherwise they are errors.
+    On any problem the file is left exactly as it was and the command exits 2."""
+    from kg import claimfile, paths
+
+    spec = claimfile.SourceSpec(id=source_id, name=name, role=role, authors=list(author),
+                                date=date, url=url, description=description, cites=list(cites))  # fmt: skip
+    root = paths.find_root()
+    claimfile.add_source(root, spec, ask=typer.prompt if _interactive() else None)
+    console().print(f"added source '{safe(spec.id)}' to {claimfile.SOURCES_FILE}; the corpus is"
+                    f" valid. Cite it with:  verify claim new --source {safe(spec.id)} ...")  # fmt: skip
 
 
 def import_(

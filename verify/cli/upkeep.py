@@ -3,6 +3,8 @@ matrix (one claim across TensorFlow versions, each in its own cached venv)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from kg.changes import Comparison, RunSide
@@ -39,21 +41,27 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print JSON for s
     out, env, s = console(), report.environment, report.summary
     out.print(f"This environment: {safe(env.environment_id)} ({safe(env.label)})")
     for kind, title in TITLES.items():
-        rows = [[r.id, x.detail] for r in report.claims for x in r.reasons if x.kind == kind]
+        rows = [[_name(r), x.detail] for r in report.claims for x in r.reasons if x.kind == kind]
         if rows:
             out.print(f"\n[bold]{title} ({len(rows)})[/bold]")
             out.print(table(["claim", "why"], rows))
-    moved = [[r.id, r.label, _details(r.lifecycle)] for r in report.claims if r.lifecycle]
+    moved = [[_name(r), r.label, _details(r.lifecycle)] for r in report.claims if r.lifecycle]
     moved += [[cid, "no check", _details(lc)] for cid, lc in report.lifecycle_unchecked.items()]
     if moved:
         out.print(f"\n[bold]Deprecated, superseded or in limited maintenance ({len(moved)})[/bold]")
         out.print(table(["claim", "verdict", "why"], moved))
     out.print(
-        f"\n{s['checkable']} checkable claims: {s['up_to_date']} up to date, "
+        f"\n{s['checkable']} checkable claims ({s['checks']} checks): {s['up_to_date']} up to date, "
         f"{s['never-checked']} never checked, {s['not-checked-here']} not checked here, "
         f"{s['older-versions']} on older versions, {s['check-changed']} with a changed check."
         " `verify run --claim ID` checks one."
     )
+
+
+def _name(row: Any) -> str:
+    """A claim's id, with the check's id for a claim that has several ("tf-graph-speedup xla")."""
+    several = row.check_id != "main"
+    return f"{row.id} {row.check_id}" if several else row.id
 
 
 def _details(lc: Lifecycle) -> str:
@@ -146,9 +154,10 @@ def matrix(
     from verify.run import matrix as m
 
     c = corpus()
-    check = api.claim_check(c, claim_id)
-    if check is None:
+    checks = api.claim_checks(c, claim_id)
+    if not checks:
         raise UsageError(f"claim '{claim_id}' has no check, so there is nothing to run")
+    check = checks[0]  # the claim's main check; its other checks are run by verify run
     cells = m.plan(m.parse_versions(tf), torch, environment.package_versions(), isolated)
     err = console(stderr=True)
     rows = m.run_matrix(check, cells, cache=paths.cache_dir(c.root), project_root=c.root,

@@ -13,24 +13,37 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from kg import api, paths
 from kg.environments import environment_id
 from kg.errors import UsageError
 from kg.load import load_corpus
-from kg.model import Check, CheckType, Kind, Label, RunStatus, Verdict
+from kg.model import Check, CheckType, Combine, Kind, Label, RunStatus, Verdict, combine
+from kg.rows import Evidence
+from verify.judge.verdicts import not_checkable
 from verify.run import cleanup, gpusanity, oneshot, saving, timed
 from verify.run import environment as env_mod
 from verify.run.datacheck import judge_data
 from verify.run.failures import RunFailure
 from verify.run.options import RunOptions, RunResult
+from verify.run.placement import place
 from verify.run.shard import Shard
 from verify.run.state import CheckState
 from verify.run.workers import describe, spawn
 
 Progress = Callable[[float, str], None]
 DEVICES = ("cpu", "cuda", "auto")
+
+
+@dataclass(frozen=True)
+class Selected:
+    """A selected claim's checks (none for a claim without one) and how their verdicts combine."""
+
+    checks: list[Check]
+    combine: Combine = Combine.ALL
+    evidence: list[Evidence] = field(default_factory=list)  # published figures bearing on it
 
 
 def _measure(state: CheckState, scratch: str, progress: Progress) -> Verdict:
@@ -85,6 +98,7 @@ def run_check(
     environment: dict[str, Any] | None = None,
     on_progress: Progress | None = None,
     measured: RunResult | None = None,
+    evidence: list[Evidence] | None = None,
 ) -> RunResult:
     """Run one claim's check, judge it, write its record (unless ``options.write`` is off).
 
@@ -97,7 +111,7 @@ def run_check(
         state = measured.state.sharing(check, measured.path.stem if measured.path else None)
         verdict, status = state.rejudge(measured), measured.status
     else:
-        state = CheckState(check, options)
+        state = CheckState(check, options, evidence or [])
         verdict, status = _judge(state, progress)
     progress(1.0, verdict.label)
     env = environment if environment is not None else env_mod.collect()
@@ -111,7 +125,17 @@ def run_check(
         results = options.results_dir or paths.results_dir(paths.find_root())
         path, unsaved = saving.save(record, results, env_id, check.claim_id, root)
     reason = state.errors[-1]["reason"] if state.errors else ""
-    return RunResult(check.claim_id, status, verdict, record, path, reason, state, unsaved)
+    return RunResult(
+        check.claim_id,
+        status,
+        verdict,
+        record,
+        path,
+        reason,
+        state,
+        unsaved,
+        check_id=check.check_id,
+    )
 
 
 @contextlib.contextmanager
@@ -126,20 +150,13 @@ def guarded(options: RunOptions) -> Iterator[None]:
         yield
 
 
-def resolve_device(requested: str, claim_device: str) -> str:
-    """The device a check runs on: `auto` takes CUDA when a GPU is visible and the claim allows."""
-    if requested != "auto":
-        return requested
-    return "cuda" if claim_device in ("gpu", "any") and env_mod.has_cuda() else "cpu"
-
-
 def select(
     claim_ids: list[str],
     *,
     every: bool = False,
     shard: Shard | None = None,
     kinds: Collection[str] = (),
-) -> dict[str, Check | None]:
+) -> dict[str, Selected]:
     """The checks of the named claims (or of every checkable claim), in order, only those of
     `shard` and of the claim `kinds` when given; unknown ids or kinds raise before anything runs."""
     if not claim_ids and not every:
@@ -151,12 +168,12 @@ def select(
         )
     corpus = load_corpus()
     ids = api.checkable_claim_ids(corpus) if every else list(dict.fromkeys(claim_ids))
-    checks = {claim_id: api.claim_check(corpus, claim_id) for claim_id in ids}
+    claims = {claim_id: api.claim(corpus, claim_id) for claim_id in ids}
     return {
-        c: check
-        for c, check in checks.items()
+        c: Selected(claim.checks, claim.combine, api.evidence(corpus, c))
+        for c, claim in claims.items()
         if (shard is None or shard.holds(c))
-        and (not kinds or (check is not None and check.kind in kinds))
+        and (not kinds or (claim.checks and claim.kind in kinds))
     }
 
 
@@ -169,13 +186,14 @@ def run_claims(
     on_start: Callable[[str], Progress | None] | None = None,
     shard: Shard | None = None,
     kinds: Collection[str] = (),
+    outside_scope: bool = False,
 ) -> list[RunResult]:
     """Run the checks of some claims (or every checkable claim), in order, only those of `shard`
     when given; one result each, `guarded` (nothing measured into a folder that refuses records,
     nothing left behind). `on_start(claim_id)` may return a progress callback."""
     with guarded(options):
         return _run_claims(claim_ids, options, every=every, device=device, on_start=on_start,
-                           shard=shard, kinds=kinds)  # fmt: skip
+                           shard=shard, kinds=kinds, outside_scope=outside_scope)  # fmt: skip
 
 
 def _run_claims(
@@ -187,34 +205,50 @@ def _run_claims(
     on_start: Callable[[str], Progress | None] | None = None,
     shard: Shard | None = None,
     kinds: Collection[str] = (),
+    outside_scope: bool = False,
 ) -> list[RunResult]:
     """What run_claims does inside its guard."""
     if device not in DEVICES:
         raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
-    checks = select(claim_ids, every=every, shard=shard, kinds=kinds)
+    selected = select(claim_ids, every=every, shard=shard, kinds=kinds)
     environment = env_mod.collect()
-    devices = {resolve_device(device, c.device) for c in checks.values() if c is not None}
-    if "cuda" in devices:  # a health figure for the card, in every record of this run
-        gpus = environment.get("gpus") or []
+    cuda = env_mod.has_cuda()
+    placed = {
+        (c, k.check_id): place(k, options, device, cuda=cuda, outside_scope=outside_scope)
+        for c, sel in selected.items()
+        for k in sel.checks
+    }
+    if any(p.options is not None and p.options.device == "cuda" for p in placed.values()):
+        gpus = environment.get("gpus") or []  # a health figure for the card, in every record
         environment["gpu_sanity"] = gpusanity.measure(
             options.python, gpu_name=gpus[0]["name"] if gpus else None
         )
     results = []
     done: dict[str, RunResult] = {}  # measurement key -> the first result measured with it
-    for claim_id, check in checks.items():
-        if check is None:
+    for claim_id, sel in selected.items():
+        if not sel.checks:
             results.append(
                 RunResult(claim_id, RunStatus.SKIPPED, None, reason="the claim has no check")
             )
             continue
-        opts = dataclasses.replace(options, device=resolve_device(device, check.device))
-        progress = on_start(claim_id) if on_start else None
-        key = measurement_key(check, opts)
-        result = run_check(check, opts, environment=environment, on_progress=progress,
-                           measured=done.get(key) if key else None)  # fmt: skip
-        if key and key not in done:
-            done[key] = result
-        results.append(result)
+        mine = []
+        for check in sel.checks:
+            where = placed[(claim_id, check.check_id)]
+            if where.options is None:  # not run here: no measurement, no record
+                mine.append(RunResult(claim_id, RunStatus.NOT_CHECKABLE,
+                                      not_checkable(where.reason), reason=where.reason,
+                                      check_id=check.check_id))  # fmt: skip
+                continue
+            progress = on_start(claim_id) if on_start else None
+            key = measurement_key(check, where.options)
+            result = run_check(check, where.options, environment=environment,
+                               on_progress=progress, measured=done.get(key) if key else None,
+                               evidence=sel.evidence)  # fmt: skip
+            if key and key not in done:
+                done[key] = result
+            mine.append(result)
+        joint = combine([r.verdict.label for r in mine if r.verdict], sel.combine)
+        results += [dataclasses.replace(r, combined=joint) for r in mine]
     return results
 
 
@@ -249,9 +283,9 @@ def _explore_claims(
 
     if device not in ("cpu", "cuda"):
         raise UsageError(f"unknown device '{device}': use cpu or cuda")
-    checks = select(claim_ids, every=every, kinds=("performance",) if every else ())
-    ratio = {c: k for c, k in checks.items() if k is not None and k.module in explore.SIDES
-             and k.rule.baseline}  # fmt: skip
+    selected = select(claim_ids, every=every, kinds=("performance",) if every else ())
+    ratio = {c: k for c, sel in selected.items() for k in sel.checks[:1]
+             if k.module in explore.SIDES and k.rule.baseline}  # fmt: skip
     if every:  # --all explores only the claims stated for this kind of device
         ratio = {
             c: k

@@ -36,7 +36,7 @@ def run_probe(state: CheckState, worker: WorkerProcess, ctx: dict[str, Any]) -> 
         {"pair": 0, "side": "probe", "tier": name, "pid": worker.pid, "info": {}}
     )
     state.probe = result
-    return judge_probe(result, f"The {name} probe", note=state.note())
+    return judge_probe(result, f"The {name} probe", note=state.note(), context=state.context())
 
 
 def measured_value(result: dict[str, Any], metric: str) -> float:

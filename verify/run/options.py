@@ -8,7 +8,7 @@ from typing import Any
 
 import psutil
 
-from kg.model import RunStatus, Verdict
+from kg.model import MAIN_CHECK, Label, RunStatus, Verdict
 from verify.benchmarks.context import Context
 from verify.run.machine import BUSY_CORES
 
@@ -78,15 +78,19 @@ class RunResult:
     reason: str = ""
     state: Any = field(default=None, repr=False)  # the CheckState it came from (in memory only)
     unsaved: str = ""  # why the record is in a fallback folder rather than its results folder
+    check_id: str = MAIN_CHECK  # which of the claim's checks this is
+    combined: Label | None = None  # the claim's verdict from all its checks in this run
 
     def to_dict(self) -> dict[str, Any]:
         """Summary for --json output (the record itself stays in its file)."""
         return {
             "claim_id": self.claim_id,
+            "check_id": self.check_id,
             "status": self.status.value,
             "verdict": self.verdict.to_dict() if self.verdict else None,
             "record": str(self.path) if self.path else None,
             "record_problem": self.unsaved or None,
             "reason": self.reason,
+            "combined": self.combined.value if self.combined else None,
             "cells": [c["summary"] for c in (self.record or {}).get("cells", [])],
         }

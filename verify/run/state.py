@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg import records
 from kg.model import Check, Label, RunStatus, Verdict
 from kg.textutil import utc_now
 from verify.judge import stats
 from verify.judge.explain import CellEstimate
-from verify.judge.verdicts import judge, not_checkable, scope_note
+from verify.judge.verdicts import Context, judge, not_checkable
 from verify.run import codehash
 from verify.run.failures import NotCheckableHere, RunFailure
 from verify.run.machine import PairLoad, busy_sentence
 from verify.run.options import RunOptions
 from verify.run.spawn import ALLOCATOR
+
+if TYPE_CHECKING:
+    from kg.rows import Evidence
 
 SIDES = ("A", "B")
 ROLE = {"A": "subject", "B": "baseline"}
@@ -32,6 +36,10 @@ def cell_title(cell: dict[str, Any]) -> str:
     if "batch" in cell and "size" in cell:
         return f"batch {cell['batch']}, {cell['size']} px"
     return str(cell.get("label", ""))
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass
@@ -92,8 +100,10 @@ class CellData:
 class CheckState:
     """One check in progress: inputs, accumulated measurements and the record they become."""
 
-    def __init__(self, check: Check, options: RunOptions) -> None:
-        self.check, self.options = check, options
+    def __init__(
+        self, check: Check, options: RunOptions, evidence: Sequence[Evidence] = ()
+    ) -> None:
+        self.check, self.options, self.evidence = check, options, evidence
         self.claim_id = check.claim_id
         self.rule = check.rule
         self.started, self.t0 = utc_now(), time.monotonic()
@@ -159,23 +169,41 @@ class CheckState:
         return out
 
     def note(self) -> str:
-        """Sentences qualifying a verdict: device outside the claim's scope, a busy machine."""
-        return scope_note(self.check.device, self.options.device) + busy_sentence(self.loads)
+        """A sentence qualifying a verdict: a busy machine (the context adds scope, stand-in)."""
+        return busy_sentence(self.loads)
+
+    def context(self) -> Context:
+        """What the verdict is judged in beyond its cells: the claim's and this run's device,
+        what the check stands in for, published figures, the label of a fallback."""
+        return Context(claim_device=self.check.device, run_device=self.options.device,
+                       stands_in=self.check.stands_in, evidence=tuple(self.evidence),
+                       fallback=self.check.fallback)  # fmt: skip
 
     def judge(self) -> Verdict:
         """The verdict from the samples so far; too few quiet pairs make it inconclusive."""
         estimates = [
-            CellEstimate(cell_title(c.cell), s.ratio, s.ci_low, s.ci_high)
+            CellEstimate(
+                cell_title(c.cell),
+                s.ratio,
+                s.ci_low,
+                s.ci_high,
+                s.subject_median,
+                s.baseline_median,
+                _whole(c.cell.get("batch")),
+                _whole(c.cell.get("size")),
+            )
             for c, s in zip(self.cells, self.summaries(), strict=True)
             if s is not None
         ]
+        ctx = self.context()
         if not estimates and self.busy_pairs():
             return Verdict(
                 Label.INCONCLUSIVE,
                 "Inconclusive (machine busy): fewer than two process pairs ran on a quiet"
-                f" machine.{self.note()}",
+                f" machine.{self.note()}{ctx.tail()}",
+                scope=ctx.scope,
             )
-        return judge(self.rule, estimates, note=self.note())
+        return judge(self.rule, estimates, note=self.note(), context=ctx)
 
     def sharing(self, check: Check, record_id: str | None) -> CheckState:
         """A state for another claim's check that reuses this one's measurement."""
@@ -192,7 +220,8 @@ class CheckState:
         verdict = self.judge()
         source = self.shared_from or "another claim"
         return Verdict(verdict.label, f"{verdict.explanation} Measured once for this claim and"
-                       f" {measured.claim_id} (record {source}).")  # fmt: skip
+                       f" {measured.claim_id} (record {source}).", verdict.qualifier,
+                       verdict.scope)  # fmt: skip
 
     def failed(self, exc: RunFailure) -> Verdict:
         """The verdict of a check that could not finish."""
@@ -235,6 +264,7 @@ class CheckState:
             "schema_version": records.SCHEMA_VERSION,
             "record_id": "",
             "claim_id": self.claim_id,
+            "check_id": self.check.check_id,
             "status": status.value,
             "check": self.check.to_dict(),
             "options": self.options.to_dict(),

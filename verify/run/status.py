@@ -18,7 +18,7 @@ from kg.changes import release
 from kg.environments import environment_id, environment_label, row_versions, versions_text
 from kg.errors import RecordError
 from kg.lifecycle import Lifecycle, lifecycle_label, lifecycles
-from kg.model import Check
+from kg.model import MAIN_CHECK, Check
 from kg.rows import Environment, Run
 from kg.store import Corpus
 from verify.run import codehash, environment
@@ -63,6 +63,7 @@ class ClaimStatus:
     reasons: list[Reason]
     lifecycle: Lifecycle | None
     label: str
+    check_id: str = MAIN_CHECK  # a claim with several checks has one row per check
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,37 @@ def _record(corpus: Corpus, rel: str | None) -> dict[str, Any] | None:
         return None  # loaded before, unreadable now: no check diff
 
 
+def _status(
+    corpus: Corpus, check: Check, claim_runs: list[Run], envs: dict[str, Environment], here: Here,
+    notes: dict[str, Lifecycle], hashes: dict[str, str], code_hash: Callable[[str], str],
+) -> ClaimStatus:  # fmt: skip
+    """One check's row: its own runs (a claim with several checks has a row for each)."""
+    cid = check.claim_id
+    claim_runs = [r for r in claim_runs if r.check_id == check.check_id]
+    changed: list[str] = []
+    if claim_runs:
+        hashes.setdefault(check.module, code_hash(check.module))
+        newest = claim_runs[0]
+        changed = check_changes(check, _record(corpus, newest.record), hashes[check.module],
+                                newest.code_hash)  # fmt: skip
+    lc = notes.get(cid)
+    verdict = claim_runs[0].verdict.value if claim_runs else None
+    return ClaimStatus(
+        id=cid, kind=check.kind.value, runs=len(claim_runs),
+        environments=len({r.environment for r in claim_runs}),
+        latest=claim_runs[0] if claim_runs else None,
+        reasons=_reasons(claim_runs, envs, here, changed), lifecycle=lc,
+        label=lifecycle_label(lc, verdict) or "never checked", check_id=check.check_id,
+    )  # fmt: skip
+
+
 def staleness(
     corpus: Corpus,
     here: Here | None = None,
     code_hash: Callable[[str], str] = codehash.code_hash,
 ) -> Staleness:
-    """One row per checkable claim with the reasons it needs a run, and a summary of counts."""
+    """One row per check of a checkable claim with the reasons it needs a run, and a summary of
+    counts."""
     here = here or Here.detect()
     envs = {e.id: e for e in api.environments(corpus)}
     by_claim: dict[str, list[Run]] = {}
@@ -145,25 +171,13 @@ def staleness(
     notes = lifecycles(corpus)
     hashes: dict[str, str] = {}
     rows = []
-    for cid, check in api.checks(corpus).items():
-        claim_runs = by_claim.get(cid, [])
-        changed: list[str] = []
-        if claim_runs:
-            hashes.setdefault(check.module, code_hash(check.module))
-            newest = claim_runs[0]
-            changed = check_changes(check, _record(corpus, newest.record), hashes[check.module],
-                                    newest.code_hash)  # fmt: skip
-        lc = notes.get(cid)
-        verdict = claim_runs[0].verdict.value if claim_runs else None
-        rows.append(ClaimStatus(
-            id=cid, kind=check.kind.value, runs=len(claim_runs),
-            environments=len({r.environment for r in claim_runs}),
-            latest=claim_runs[0] if claim_runs else None,
-            reasons=_reasons(claim_runs, envs, here, changed), lifecycle=lc,
-            label=lifecycle_label(lc, verdict) or "never checked",
-        ))  # fmt: skip
+    for cid, claim_checks in api.checks(corpus).items():
+        for check in claim_checks:
+            rows.append(_status(corpus, check, by_claim.get(cid, []), envs, here, notes, hashes,
+                                code_hash))  # fmt: skip
     summary = {k: sum(any(x.kind == k for x in r.reasons) for r in rows) for k in REASONS}
-    summary.update(checkable=len(rows), up_to_date=sum(not r.reasons for r in rows),
+    summary.update(checkable=len({r.id for r in rows}), checks=len(rows),
+                   up_to_date=sum(not r.reasons for r in rows),
                    lifecycle=len(notes))  # fmt: skip
     checked = {r.id for r in rows}
     unchecked = {cid: lc for cid, lc in sorted(notes.items()) if cid not in checked}

@@ -66,7 +66,8 @@ class ClaimDetail(BaseModel):
     appearances: list[dict[str, Any]]
     derived_from: list[dict[str, Any]]
     conditions: dict[str, Any]
-    check: dict[str, Any] | None
+    checks: list[dict[str, Any]] = Field(description="the claim's checks, each with its check_id")
+    combine: str = Field(description="how the checks' verdicts combine: all or any")
     contradicts: list[str]
     citation_chains: list[list[str]]
     status: str
@@ -106,6 +107,10 @@ class Run(BaseModel):
     code_hash: str | None
     record: str | None = Field(description="path of the raw record inside the site, if copied")
     measurements: list[Measurement]
+    check_id: str = Field("main", description="which of the claim's checks ran")
+    qualifier: str | None = Field(None, description="as-claimed, larger-than-claimed or "
+                                  "through-fallback, for a verdict that holds in a qualified way")  # fmt: skip
+    scope: str | None = Field(None, description="outside: measured outside the claim's device")
 
 
 class Specification(BaseModel):
