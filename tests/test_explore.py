@@ -160,7 +160,7 @@ def test_exploration_without_a_specification_says_why(corpus):
     from kg.model import RunStatus, Verdict
     from verify.run.options import RunResult
 
-    check = api.claim_check(corpus, "inference-latency-3x")
+    check = api.claim_checks(corpus, "inference-latency-3x")[0]
     busy = Verdict(Label.INCONCLUSIVE, "The machine was busy during every pair.")
 
     def run(c, o):
@@ -181,7 +181,7 @@ def test_exploration_stops_at_its_budget_after_the_stated_setup(corpus, monkeypa
 
     clock = [0.0]
     monkeypatch.setattr(explore.time, "monotonic", lambda: clock[0])
-    check = api.claim_check(corpus, "inference-latency-3x")
+    check = api.claim_checks(corpus, "inference-latency-3x")[0]
 
     def run(c, o):
         clock[0] += 100.0
