@@ -176,9 +176,12 @@ def sources(corpus: Corpus) -> list[Source]:
 def _sources(corpus: Corpus) -> list[Source]:
     rows = corpus.query(
         """SELECT ?id ?name ?role ?date ?url
-                  (COUNT(DISTINCT ?ca) AS ?appears) (COUNT(DISTINCT ?cd) AS ?supports) WHERE {
+                  (COUNT(DISTINCT ?ca) AS ?appears) (COUNT(DISTINCT ?cd) AS ?supports)
+                  (GROUP_CONCAT(DISTINCT ?author; separator="; ") AS ?authors) (SAMPLE(?v) AS ?venue)
+           WHERE {
              ?s fwc:role/skos:notation ?role ; schema:identifier ?id ; schema:name ?name .
              OPTIONAL { ?s schema:datePublished ?date }
+             OPTIONAL { ?s schema:author ?author } OPTIONAL { ?s dcterms:bibliographicCitation ?v }
              OPTIONAL { { ?s schema:sameAs ?url } UNION { ?s schema:url ?url } }
              OPTIONAL { ?ca schema:appearance/schema:isPartOf ?s }
              OPTIONAL { ?cd prov:wasDerivedFrom ?s }
@@ -186,8 +189,16 @@ def _sources(corpus: Corpus) -> list[Source]:
     )
     found: dict[str, Source] = {}
     for r in rows:  # a source with two URLs comes twice: keep the first
-        found.setdefault(r["id"], Source(**r))
+        found.setdefault(r["id"], Source(**{**r, "authors": _authors(r["authors"])}))
     return list(found.values())
+
+
+def _authors(joined: str | None) -> str | None:
+    """The authors as one text, sorted ("et al." last): the graph holds them as a set, and a
+    page must read the same on every build."""
+    names = sorted(n for n in (joined or "").split("; ") if n)
+    names = [n for n in names if n != "et al."] + [n for n in names if n == "et al."]
+    return "; ".join(names) or None
 
 
 def source(corpus: Corpus, source_id: str) -> tuple[Source, list[SourceUse]]:

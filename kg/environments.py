@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kg.rows import Environment
+from kg.rows import Environment, Run
 
 
 @dataclass(frozen=True)
@@ -128,3 +128,9 @@ def machine_label(env: Environment) -> str:
         else f"{env.cores or '?'}-core {env.cpu or 'CPU'}"
     )
     return f"{hw}, {env.threads} threads" if env.threads and env.threads != 1 else hw
+
+
+def newest_environment(runs: list[Run]) -> str | None:
+    """The environment of the newest run (`runs` newest first): "this machine", where the site and
+    `verify show` put verdicts first; None before any run."""
+    return runs[0].environment if runs else None

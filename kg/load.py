@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import paths, recordgraph, records, sparqlstore, turtlecheck
+from kg import ns, paths, recordgraph, records, sparqlstore, turtlecheck
 from kg.errors import Problem, RecordError, TurtleSyntaxError, UsageError, ValidationFailed
 from kg.fsutil import write_atomic
 from kg.paths import SHAPES_FILE, VOCAB_FILE
@@ -193,7 +193,23 @@ def build_corpus(
     problems += validate.validate(corpus)
     if problems:
         raise ValidationFailed(problems)
+    materialise_claim_types(store)
     return corpus
+
+
+# Every claim is typed with an fwc: subclass only; readers who know schema.org look for
+# schema:Claim, and no store infers it. The superclasses are added to each claim's own graph.
+CLAIM_SUPERCLASSES = f"""{ns.SPARQL_PREFIXES}
+INSERT {{ GRAPH ?g {{ ?c a ?super }} }}
+WHERE {{
+  GRAPH ?v {{ ?cls rdfs:subClassOf+ ?super . FILTER(?super IN (fwc:Claim, schema:Claim)) }}
+  GRAPH ?g {{ ?c a ?cls }}
+}}"""
+
+
+def materialise_claim_types(store: ox.Store) -> None:
+    """Type every claim as fwc:Claim and schema:Claim too (the superclasses of its fwc: class)."""
+    store.update(CLAIM_SUPERCLASSES)
 
 
 def _read_cache(

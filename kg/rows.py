@@ -98,6 +98,8 @@ class Source:
     url: str | None
     appears: int  # claims that appear in it
     supports: int  # claims that rest on it
+    authors: str | None = None  # "A; B; C" (schema:author, in the graph's order)
+    venue: str | None = None  # where it was published (dcterms:bibliographicCitation)
 
 
 @dataclass(frozen=True)

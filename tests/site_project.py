@@ -120,3 +120,21 @@ def make_project(base: Path) -> Path:
     _write(base, GPU_ENV, "20261122T100000Z-fixture-latency-22222222.json", gpu)
     _write(base, CPU_ENV, "20261123T080000Z-fixture-latency-e0e0e0e0.json", exploration_record())
     return base
+
+
+def add_worded_records(project: Path) -> None:
+    """Two newer runs of fixture-latency whose verdicts carry the words a reader needs: on the CPU
+    a holds whose gap is larger than claimed, and on the GPU a run outside the claim's scope."""
+    gpu = json.loads((project / "data/results" / GPU_ENV /
+                      "20261122T100000Z-fixture-latency-22222222.json").read_text())  # fmt: skip
+    gpu.update(record_id="20261124T000000Z-fixture-latency-33333333",
+               started="2026-11-24T00:00:00Z", ended="2026-11-24T00:00:30Z")  # fmt: skip
+    gpu["verdict"] = {"label": "does-not-hold", "scope": "outside",
+                      "explanation": "Keras predict was faster on this GPU; the claim is about CPUs."}  # fmt: skip
+    _write(project, GPU_ENV, "20261124T000000Z-fixture-latency-33333333.json", gpu)
+    cpu = copy.deepcopy(RECORD)
+    cpu.update(record_id="20261124T010000Z-fixture-latency-44444444",
+               started="2026-11-24T01:00:00Z", ended="2026-11-24T01:00:40Z")  # fmt: skip
+    cpu["verdict"] = {"label": "holds", "qualifier": "larger-than-claimed",
+                      "explanation": "PyTorch eager was 9.0x faster than Keras predict."}  # fmt: skip
+    _write(project, CPU_ENV, "20261124T010000Z-fixture-latency-44444444.json", cpu)

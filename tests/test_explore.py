@@ -126,7 +126,7 @@ def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
                                                    "input_sizes": [28, 64]})  # fmt: skip
     opts = RunOptions(results_dir=root / "data" / "results", busy_cores=None, pair_seconds=0.5,
                       min_pairs=2)  # fmt: skip
-    found = explore.explore(check, opts, lambda c, o: run_check(c, o), budget=120, edges=False,
+    found = explore.explore(check, opts, lambda c, o: run_check(c, o), budget=60, edges=False,
                             only={"baseline": ["keras-predict", "tf-function"]})  # fmt: skip
     assert [s["factors"]["baseline"] for s in found.setups] == ["keras-predict", "tf-function"]
     assert len(found.specs) == 4 and sum(s.stated for s in found.specs) == 2

@@ -64,23 +64,28 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        tab = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-        errors: list[str] = []
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        tab.errors = errors
-        yield tab
-        browser.close()
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    tab = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.errors = errors
+    return tab
 
 
 def test_browser_filters_the_index_and_opens_a_claim(server, page):
     page.goto(server + "/")
     rows = page.locator("#matrix tbody tr")
     assert rows.count() == 3
-    page.select_option("#f-verdict", "does-not-hold")
+    page.select_option("#f-verdict", "mixed")
     assert page.locator("#matrix tbody tr:not([hidden])").count() == 1
     assert page.locator("#f-count").inner_text() == "1 of 3 claims"
     page.select_option("#f-verdict", "")
@@ -114,3 +119,76 @@ def test_browser_claim_page_json_ld_is_a_claim_review(server, page):
     assert "</script><script>alert(1)</script>" in review["itemReviewed"]["text"]
     assert page.evaluate("() => document.querySelectorAll('script:not([type])').length") == 0
     assert page.errors == []
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def committed_site(tmp_path_factory) -> Path:
+    """The site of the repository's own claims and committed run records, opened from disk."""
+    return publish(
+        load_corpus(REPO, use_cache=False), tmp_path_factory.mktemp("real") / "_site"
+    ).out
+
+
+@pytest.fixture(scope="module")
+def desktop(browser):
+    return browser.new_page(viewport={"width": 1280, "height": 800})
+
+
+CHECKED = ("holds", "does-not-hold", "inconclusive", "not-checkable-here", "mixed", "outside")
+
+
+def test_browser_index_first_screen_shows_this_machine_for_ten_checked_claims(
+    committed_site, desktop
+):
+    desktop.goto((committed_site / "index.html").as_uri())
+    header = desktop.locator("#matrix thead th").nth(1)
+    assert "this machine" in header.inner_text().lower()
+    boxes = desktop.evaluate(
+        """() => Array.from(document.querySelectorAll('#matrix tbody tr')).map(r => {
+             const b = r.querySelector('td.here').getBoundingClientRect();
+             return [r.dataset.status, b.left, b.right, b.top, b.bottom,
+                     r.querySelector('td.here').innerText.trim()];
+           })"""
+    )
+    seen = [b for b in boxes if b[0] in CHECKED and b[1] >= 0 and b[2] <= 1280 and b[4] <= 800]
+    assert len(seen) >= 10 and all(text for *_, text in seen)
+    # checked claims come first: no unrun or uncheckable claim above the last checked one
+    order = [b[0] for b in boxes]
+    last_checked = max(i for i, s in enumerate(order) if s in CHECKED)
+    assert all(s in CHECKED for s in order[: last_checked + 1])
+    assert desktop.evaluate("() => document.documentElement.scrollWidth") <= 1280
+
+
+def test_browser_index_at_phone_width_every_card_shows_its_verdict_here(committed_site, page):
+    page.goto((committed_site / "index.html").as_uri())
+    cards = page.locator("#matrix tbody tr")
+    assert cards.count() > 50
+    out = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#matrix tbody tr')).map(r => {
+             const here = r.querySelector('td.here'), b = here.getBoundingClientRect();
+             return [getComputedStyle(here).display, b.width, b.left, b.right,
+                     getComputedStyle(here, '::before').content + here.innerText];
+           })"""
+    )
+    for display, width, left, right, text in out:
+        assert display != "none" and width > 0 and left >= 0 and right <= 390
+        assert text.startswith('"Here: "') and len(text) > len('"Here: "')
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_browser_status_filter_shows_as_many_claims_as_the_counts_say(committed_site, desktop):
+    desktop.goto((committed_site / "index.html").as_uri())
+    counts = desktop.evaluate(
+        """() => Array.from(document.querySelectorAll('#counts .count')).map(
+             c => [c.dataset.status, Number(c.querySelector('b').innerText)])"""
+    )
+    total = desktop.locator("#matrix tbody tr").count()
+    assert len(counts) >= 3 and sum(n for _, n in counts) == total
+    for status, n in counts:
+        desktop.select_option("#f-verdict", status)
+        assert desktop.locator("#matrix tbody tr:not([hidden])").count() == n
+        assert desktop.locator("#f-count").inner_text() == f"{n} of {total} claims"
+    desktop.select_option("#f-verdict", "")

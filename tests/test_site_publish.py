@@ -54,11 +54,14 @@ def test_publish_writes_every_page_download_and_record(site):
 
 def test_publish_index_has_matrix_counts_and_filters(site):
     html = (site / "index.html").read_text()
-    assert (
-        "2-core x86 CPU, torch 2.13.0 / TF 2.21.0" in html
-        and "H100 80GB HBM3, torch 2.11.0" in html
-    )
-    assert 'data-verdicts="does-not-hold inconclusive mixed"' in html
+    # environments named by their hardware (the CPU model, not "x86") and versions; the newest
+    # run's environment comes first, marked as this machine, with its id only in a tooltip
+    cpu = "2-core Example CPU @ 2.0GHz, torch 2.13.0 / TF 2.21.0 / Keras 3.15.1"
+    assert cpu in html and "H100 80GB HBM3, torch 2.11.0" in html
+    header = html[html.index("<thead>") : html.index("</thead>")]
+    here = f'<th scope="col" class="env here" title="H100 80GB HBM3, torch 2.11.0 ({GPU_ENV})">'
+    assert header.index(here) < header.index("This machine") < header.index("Example CPU")
+    assert 'data-status="mixed"' in html and "data-verdicts" not in html
     for control in ("f-text", "f-category", "f-kind", "f-verdict"):
         assert f'id="{control}"' in html
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
@@ -66,7 +69,7 @@ def test_publish_index_has_matrix_counts_and_filters(site):
 
 def test_publish_claim_page_shows_verdicts_rule_runs_and_history(site):
     html = (site / "claims" / "fixture-latency.html").read_text()
-    assert "Inconclusive in 1 of 2 environments; does not hold in 1 of 2 environments." in html
+    assert "Does not hold in 1 of 2 environments; inconclusive in 1 of 2 environments." in html
     assert "The check ran and the measurement contradicts the claim beyond tolerance." in html
     assert "&#39;Up to 2x&#39; holds if some cell&#39;s 95% CI lies at or above 1.82x" in html
     assert "PyTorch eager vs Keras predict" in html
@@ -181,3 +184,25 @@ def test_publish_refuses_a_folder_it_did_not_write(corpus, tmp_path):
     with pytest.raises(UsageError, match="not written by `verify publish`"):
         publish(corpus, tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_publish_claim_page_starts_with_the_answer_then_the_chart(site):
+    html = (site / "claims" / "fixture-latency.html").read_text()
+    here = html.index('class="here-verdict"')
+    assert here < html.index('<svg class="chart"') < html.index("Where it appears")
+    assert html.index('<svg class="chart"') < html.index('id="check-h"')
+    line = html[here : html.index("</p>", here)]
+    assert "This machine" in line and "does not hold" in line and "Keras predict was faster" in line
+
+
+def test_chart_shows_the_rule_band_and_a_tie_as_a_band_around_1x():
+    from verify.publish.charts import ChartRow, ratio_chart
+
+    rows = [ChartRow("env", "b1", 0.8, 0.7, 0.9, 0)]
+    kw = {"chart_id": "c", "subject": "A", "baseline": "B", "title": "t", "tolerance": 0.1}
+    tie = ratio_chart(rows, claimed=1.0, band=(1 / 1.1, 1.1), tie=True, **kw)
+    assert 'class="reversed"' not in tie and 'class="claimed"' not in tie and " reversed" not in tie
+    assert "tie: 0.91-1.10x" in tie and tie.count('class="band-edge"') == 2
+    claim = ratio_chart(rows, claimed=2.0, band=(2 / 1.1, 2.2), **kw)
+    assert 'class="reversed"' in claim and 'class="claimed"' in claim and "claimed 2x" in claim
+    assert 'class="band-area"' in claim

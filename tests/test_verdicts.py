@@ -51,7 +51,7 @@ def test_judge_up_to_does_not_hold_when_every_cell_is_below_the_floor():
     v = judge(rule("up-to"), cells)
     assert v.label == DOES_NOT_HOLD
     assert v.explanation == (
-        "PyTorch eager was 2.40x faster than Keras predict at batch 1, 28 px (95% CI 2.20-2.60x);"
+        "PyTorch eager was 2.40x faster than Keras predict at batch 1, 28 px (95% CI 2.20-2.60x faster);"
         " the claimed 3x was not reached in any of 8 cells."
     )
 
@@ -309,3 +309,12 @@ def test_judge_probe_through_a_fallback_is_not_a_plain_holds():
     assert v.explanation.startswith("Holds only through a fallback: tf2onnx.convert.from_keras")
     strict = judge_probe(result, "The probe", context=Context(fallback=DOES_NOT_HOLD))
     assert strict.label == DOES_NOT_HOLD
+
+
+def test_judge_about_writes_interval_and_band_apart_when_they_round_alike():
+    from kg.model import Rule as R
+
+    r = R.from_dict({**rule("about").to_dict(), "threshold": 1.25, "tolerance": 0.1181})
+    v = judge(r, [cell(1.05, 1.0, 1.1151)])
+    assert v.label == DOES_NOT_HOLD
+    assert "1.115x" in v.explanation and "band 1.118-" in v.explanation

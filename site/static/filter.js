@@ -1,4 +1,4 @@
-// Filters the claims table by category, kind, verdict and text. Plain DOM, no network, and it
+// Filters the claims table by category, kind, overall status and text. Plain DOM, no network, and it
 // works from file://. The filter state lives in the URL fragment so a filtered view can be shared.
 (function () {
   "use strict";
@@ -19,7 +19,7 @@
       var r = rows[i];
       var ok = (!cat || r.dataset.category === cat) &&
                (!kind || r.dataset.kind === kind) &&
-               (!verdict || (" " + r.dataset.verdicts + " ").indexOf(" " + verdict + " ") >= 0) &&
+               (!verdict || r.dataset.status === verdict) &&
                q.every(function (w) { return texts[i].indexOf(w) >= 0; });
       r.hidden = !ok;
       if (ok) shown++;

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from kg.model import Kind, Label, combine, plain, verdict_words
-from kg.rows import Claim, Run
+from kg.rows import Claim
 from verify.cli import formats
 from verify.cli.output import console, corpus, print_json, safe, table
 
@@ -115,32 +115,42 @@ def show(
     cp = corpus()
     c = api.claim(cp, claim_id)
     chains = api.citation_chains(cp, claim_id)
-    verdicts = _verdicts(c, api.latest_check_runs(cp, claim_id))
+    verdicts = latest_verdicts(cp, c)
     if json_out:
-        print_json({**plain(c), "citation_chains": chains, "verdicts": verdicts})
+        print_json({**plain(c), "citation_chains": chains, "latest_verdicts": verdicts})
         return
     _print_claim(c, chains)
     _print_verdicts(verdicts)
 
 
-def _verdicts(c: Claim, latest: dict[str, dict[str, Run]]) -> list[dict[str, Any]]:
-    """Per environment: each check's newest verdict and, for several checks, the combined one."""
+def latest_verdicts(cp: Any, c: Claim) -> list[dict[str, Any]]:
+    """The claim's newest verdict per environment, this machine's (the newest run's) first:
+    each check's, and for several checks the combined one."""
+    from kg import api
+    from kg.environments import machine_label, newest_environment, row_versions, versions_text
+    from verify.judge.numbers import readable
+
+    here = newest_environment(api.runs(cp))
+    envs = {e.id: e for e in api.environments(cp)}
+    latest = api.latest_check_runs(cp, c.id)
+    ids = [ck.check_id for ck in c.checks]
     out = []
-    for env, by_check in latest.items():
-        checks = [
-            {"check_id": k, "label": r.verdict.value, "qualifier": r.qualifier, "scope": r.scope,
-             "run": r.run}
-            for k, r in sorted(by_check.items())
-        ]  # fmt: skip
-        ids = [ck.check_id for ck in c.checks]
-        checks += [{"check_id": k, "label": None, "qualifier": None, "scope": None, "run": None}
-                   for k in ids if k not in by_check]  # fmt: skip
+    for env_id in sorted(latest, key=lambda e: (e != here, e)):
+        by_check, env = latest[env_id], envs.get(env_id)
+        label = f"{machine_label(env)}, {versions_text(row_versions(env))}" if env else env_id
+        checks = [{"check_id": k, "label": r.verdict.value, "qualifier": r.qualifier,
+                   "scope": r.scope, "run": r.run, "ended": r.ended,
+                   "explanation": readable(r.explanation or "")}
+                  for k, r in sorted(by_check.items())]  # fmt: skip
+        checks += [{"check_id": k, "label": None, "qualifier": None, "scope": None, "run": None,
+                    "ended": None, "explanation": ""} for k in ids if k not in by_check]  # fmt: skip
         # a check not run in this environment leaves the combined verdict open
         labels = [by_check[k].verdict if k in by_check else Label.INCONCLUSIVE for k in ids]
         joint = combine(labels, c.combine) if len(ids) > 1 else None
         ran = [by_check[k] for k in ids if k in by_check]
         outside = bool(ran) and all(r.outside_scope for r in ran)
-        out.append({"environment": env, "checks": checks,
+        out.append({"environment": env_id, "environment_label": label, "here": env_id == here,
+                    "checks": checks,
                     "combined": {"label": joint.value, "scope": "outside" if outside else None}
                     if joint else None})  # fmt: skip
     return out
@@ -148,18 +158,25 @@ def _verdicts(c: Claim, latest: dict[str, dict[str, Run]]) -> list[dict[str, Any
 
 def _print_verdicts(verdicts: list[dict[str, Any]]) -> None:
     out, s = console(), safe
-    out.print("[bold]Verdicts[/bold]" + ("" if verdicts else " none recorded yet"))
+    out.print("[bold]Latest verdicts[/bold]")
+    if not verdicts:
+        out.print("  none yet: no run of this claim is recorded")
     for v in verdicts:
+        where = ("this machine, " if v["here"] else "") + v["environment_label"]
+        out.print(f"  {s(where)} {s('[' + v['environment'] + ']')}")
         for ck in v["checks"]:
             words = (
                 verdict_words(ck["label"], ck["qualifier"], ck["scope"])
                 if ck["label"]
                 else "not run"
             )
-            out.print(f"  {s(v['environment'])} {s(ck['check_id'])}: {s(words)}")
+            when = f" ({s((ck['ended'] or '')[:10])})" if ck["ended"] else ""
+            out.print(f"    {s(ck['check_id'])}: [bold]{s(words)}[/bold]{when}")
+            if ck["explanation"]:
+                out.print(f"      {s(ck['explanation'])}")
         if v["combined"]:
             words = verdict_words(v["combined"]["label"], None, v["combined"]["scope"])
-            out.print(f"  {s(v['environment'])} combined: {s(words)}")
+            out.print(f"    combined: [bold]{s(words)}[/bold]")
 
 
 def _print_claim(c: Claim, chains: list[list[str]]) -> None:

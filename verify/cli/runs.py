@@ -23,6 +23,16 @@ def register(app: typer.Typer) -> None:
     app.command()(reproduce)
 
 
+def _line_progress(claim: list[str] | None, every: bool, part: Any, kind: list[str] | None) -> Any:
+    """One line per finished check, for output that is not a terminal (a log, a pipe)."""
+    from verify.run.engine import select
+    from verify.run.progress import LineProgress
+
+    checks = select(claim or [], every=every, shard=part, kinds=kind or ())
+    total = sum(1 for c in checks.values() if c is not None)
+    return LineProgress(total, lambda text: print(text, flush=True))
+
+
 def _progress_bar() -> Any:
     """A rich progress bar with ETA, or None when stdout is not a terminal."""
     if not sys.stdout.isatty():
@@ -107,16 +117,27 @@ def run(
     opts = RunOptions(budget=budget, threads=threads, results_dir=results_dir, precision=precision)
     found = _execute(lambda **kw: run_claims(claim or [], opts, every=every, device=device,
                                              shard=part, kinds=kind or (),
-                                             outside_scope=outside_scope, **kw), json_out)  # fmt: skip
+                                             outside_scope=outside_scope, **kw), json_out,
+                     lambda: _line_progress(claim, every, part, kind))  # fmt: skip
     _print_found(found, json_out)
     _fail_if_unsatisfied(found)
 
 
-def _execute(start: Any, json_out: bool) -> list[Any]:
-    """Call ``start`` (run_claims with its selection bound) under a progress bar on a terminal."""
+def _execute(start: Any, json_out: bool, lines: Any = None) -> list[Any]:
+    """Call ``start`` (run_claims with its selection bound) under a progress bar on a terminal,
+    or, elsewhere, with the line progress ``lines()`` makes."""
     bar = None if json_out else _progress_bar()
     if bar is None:
-        return list(start())
+        if json_out or lines is None:
+            return list(start())
+        log = lines()  # one line per finished check, for output that is not a terminal
+
+        def on_line(claim_id: str) -> None:
+            log.start(claim_id)
+
+        found = list(start(on_start=on_line))
+        log.close()
+        return found
 
     def on_start(claim_id: str) -> Any:
         task = bar.add_task(claim_id, total=1.0)

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from kg.model import OUTSIDE_SCOPE, Label, Quantifier, Rule, Verdict
 from verify.judge.explain import CellEstimate, contrary_evidence, fixed_cost_note
+from verify.judge.numbers import ci_text, decimals_apart, estimate_text, num, times
 
 if TYPE_CHECKING:
     from kg.rows import Evidence
@@ -111,29 +112,39 @@ def tier_name(tier: str | None) -> str:
 
 
 def _num(r: float) -> str:
-    return f"{r:.1f}" if r >= 10 else f"{r:.2f}"
+    return num(r)
 
 
 def _x(r: float) -> str:
-    return _num(r) + "x"
+    return times(r)
+
+
+def _words(rule: Rule) -> tuple[str, str] | None:
+    """The words for a ratio above and below 1 (None: a higher-is-better metric, never inverted)."""
+    if rule.better == "higher":
+        return None
+    memory = any(w in rule.metric for w in ("memory", "bytes", "rss"))
+    return ("less memory", "more memory") if memory else ("faster", "slower")
 
 
 def _compare(r: float, rule: Rule) -> str:
     """'was 2.40x faster than' and friends, for an oriented ratio r."""
-    memory = any(w in rule.metric for w in ("memory", "bytes", "rss"))
-    if rule.better == "higher":
+    words = _words(rule)
+    if words is None:
         return f"had {_x(r)} the {rule.metric.replace('_', ' ')} of"
-    if memory:
-        return f"used {_x(r)} less memory than" if r >= 1 else f"used {_x(1 / r)} more memory than"
-    return f"was {_x(r)} faster than" if r >= 1 else f"was {_x(1 / r)} slower than"
+    verb = "used" if words[0] == "less memory" else "was"
+    return f"{verb} {estimate_text(r, *words)} than"
 
 
-def _describe(cell: CellEstimate, rule: Rule) -> str:
+def _describe(cell: CellEstimate, rule: Rule, digits: int = 2) -> str:
     where = f" at {cell.label}" if cell.label else ""
-    return (
-        f"{tier_name(rule.subject)} {_compare(cell.ratio, rule)} {tier_name(rule.baseline)}{where}"
-        f" (95% CI {_num(cell.low)}-{_x(cell.high)})"
+    words = _words(rule)
+    ci = (
+        ci_text(cell.low, cell.high, *words, digits=digits)
+        if words
+        else f"95% CI {num(cell.low, digits)}-{times(cell.high, digits)}"
     )
+    return f"{tier_name(rule.subject)} {_compare(cell.ratio, rule)} {tier_name(rule.baseline)}{where} ({ci})"
 
 
 def _cells(n: int) -> str:
@@ -268,9 +279,12 @@ def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
     off = [c for c, s in states if s == "off"]
     if off:
         far = max(off, key=lambda c: abs(c.ratio - k))
+        # as many decimals as it takes for an interval that misses the band not to seem to touch it
+        d = decimals_apart([far.low, far.high], [rule.floor, rule.ceiling])
+        band = f"{num(rule.floor, d)}-{num(rule.ceiling, d)}x"
         return Verdict(
             Label.DOES_NOT_HOLD,
-            f"{_describe(far, rule)}, outside the band {band} around the claimed {k:g}x"
+            f"{_describe(far, rule, d)}, outside the band {band} around the claimed {k:g}x"
             f" in {len(off)} of {_cells(len(cells))}.",
         )
     wide = [c for c, s in states if s == "wide"]

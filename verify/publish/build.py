@@ -70,7 +70,8 @@ def environment():
     env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:.1f}%"
     env.filters["day"] = lambda v: (v or "")[:10]
     env.filters["page"] = safe_name
-    env.globals.update(STATUS=STATUS)
+    env.globals.update(STATUS=STATUS, cell_status=sitedata.cell_status,
+                       qualifier=sitedata.run_qualifier, verdict_words=sitedata.verdict_words)  # fmt: skip
     return env
 
 

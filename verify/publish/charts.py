@@ -10,7 +10,7 @@ dash pattern, regions by hatching, a legend names each mark, and every row carri
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -89,12 +89,17 @@ def ratio_chart(
     subject: str,
     baseline: str,
     title: str,
+    band: tuple[float, float] | None = None,
+    tie: bool = False,
 ) -> Markup:
-    """A forest plot of measured ratios against the claimed one, as an inline <svg>."""
+    """A forest plot of measured ratios against the claimed one, as an inline <svg>; `band` is
+    the rule's tolerance band (default: the claim ± its tolerance); a `tie` claim (favours
+    neither side) is drawn as that band around 1x, with no "reversed" region."""
     rows = [r for r in rows if r.ratio and r.ratio > 0]
     if not rows:
         return Markup("")
-    values = [claimed * (1 - tolerance), claimed * (1 + tolerance), 1.0]
+    band = band or (claimed * (1 - tolerance), claimed * (1 + tolerance))
+    values = [*band, 1.0]
     for r in rows:
         values += [r.ratio] + [v for v in (r.low, r.high) if v and v > 0]
     lo, hi = min(values) / 1.3, max(values) * 1.3
@@ -127,30 +132,49 @@ def ratio_chart(
         "</defs>",
     ]
     x1 = x(1.0)
-    if x1 > PLOT_X0:
+    if x1 > PLOT_X0 and not tie:
         out.append(
             f'<rect class="reversed" x="{PLOT_X0}" y="{TOP}" width="{_num(x1 - PLOT_X0)}" '
             f'height="{plot_h}" fill="url(#{pid}-hatch)"/>'
         )
-    b0, b1 = x(claimed * (1 - tolerance)), x(claimed * (1 + tolerance))
-    out.append(
-        f'<rect class="band" x="{_num(b0)}" y="{TOP}" width="{_num(max(b1 - b0, 1))}" '
-        f'height="{plot_h}" fill="url(#{pid}-dots)"/>'
-    )
-    xc = x(claimed)
-    out.append(
-        f'<line class="claimed" x1="{_num(xc)}" y1="{TOP - 8}" x2="{_num(xc)}" y2="{y_end}"/>'
-    )
-    out.append(
-        f'<text class="line-label" x="{_num(xc)}" y="{TOP - 12}" text-anchor="middle">'
-        f"claimed {claimed:g}x</text>"
-    )
+    out += _band(band, x, claimed, tie, pid, y_end)
     out.append(f'<line class="unity" x1="{_num(x1)}" y1="{TOP}" x2="{_num(x1)}" y2="{y_end}"/>')
     out += _axis(_ticks(lo, hi), x, y_end, subject)
-    out += _rows(layout, x)
-    out += _legend(pid, y_end + BOTTOM, claimed, baseline)
+    out += _rows(layout, x, tie)
+    out += _legend(pid, y_end + BOTTOM, claimed, baseline, tie)
     out.append("</svg>")
     return Markup("\n".join(out))
+
+
+def _band(band: tuple[float, float], x: Callable[[float], float], claimed: float, tie: bool, pid: str,
+          y_end: int) -> list[str]:  # fmt: skip
+    """The tolerance band (shaded, dotted, dashed edges) and the claimed line, or for a tie the
+    band alone around 1x."""
+    out: list[str] = []
+    plot_h = y_end - TOP
+    b0, b1 = x(band[0]), x(band[1])
+    width = _num(max(b1 - b0, 1))
+    out.append(
+        f'<rect class="band-area" x="{_num(b0)}" y="{TOP}" width="{width}" height="{plot_h}"/>'
+    )
+    out.append(
+        f'<rect class="band" x="{_num(b0)}" y="{TOP}" width="{width}" '
+        f'height="{plot_h}" fill="url(#{pid}-dots)"/>'
+    )
+    for edge in (b0, b1):
+        out.append(
+            f'<line class="band-edge" x1="{_num(edge)}" y1="{TOP}" x2="{_num(edge)}" y2="{y_end}"/>'
+        )
+    xc = x(claimed)
+    what = f"tie: {_fmt(band[0])}-{_fmt(band[1])}x" if tie else f"claimed {claimed:g}x"
+    if not tie:
+        out.append(
+            f'<line class="claimed" x1="{_num(xc)}" y1="{TOP - 8}" x2="{_num(xc)}" y2="{y_end}"/>'
+        )
+    out.append(
+        f'<text class="line-label" x="{_num(xc)}" y="{TOP - 12}" text-anchor="middle">{what}</text>'
+    )
+    return out
 
 
 def _layout(rows: Sequence[ChartRow]) -> list[ChartRow | tuple[str, int]]:
@@ -186,7 +210,7 @@ def _axis(ticks: list[float], x, y_end: int, subject: str) -> list[str]:
     return out
 
 
-def _rows(layout: Sequence[ChartRow | tuple[str, int]], x) -> list[str]:
+def _rows(layout: Sequence[ChartRow | tuple[str, int]], x, tie: bool = False) -> list[str]:
     out = []
     for i, item in enumerate(layout):
         y = TOP + ROW_H * i + ROW_H / 2
@@ -215,7 +239,7 @@ def _rows(layout: Sequence[ChartRow | tuple[str, int]], x) -> list[str]:
             out.append(f'<line class="ci-cap" x1="{b}" y1="{y0}" x2="{b}" y2="{y1}"/>')
         out.append(_marker(r.marker, x(r.ratio), y))
         ci = f" ({_fmt(r.low)}–{_fmt(r.high)})" if r.low and r.high else ""
-        flag = " reversed" if (r.high or r.ratio) < 1 else ""
+        flag = " reversed" if (r.high or r.ratio) < 1 and not tie else ""
         out.append(
             f'<text class="value" x="{PLOT_X1 + 8}" y="{_num(y + 4)}">{_fmt(r.ratio)}x{ci}{flag}</text>'
         )
@@ -223,14 +247,24 @@ def _rows(layout: Sequence[ChartRow | tuple[str, int]], x) -> list[str]:
     return out
 
 
-def _legend(pid, y: int, claimed: float, baseline: str) -> list[str]:
+def _legend(pid, y: int, claimed: float, baseline: str, tie: bool = False) -> list[str]:
     """Sample marks with their meaning, so no line or region depends on colour to be read."""
+    band = (
+        f'<rect class="band-area" x="310" y="1" width="26" height="14"/>'
+        f'<rect class="band" x="310" y="1" width="26" height="14" fill="url(#{pid}-dots)"/>'
+    )
+    if tie:  # a claim that favours neither side: only the band around 1x means anything
+        return [
+            f'<g class="legend" transform="translate(0 {y})">',
+            '<line class="unity" x1="150" y1="8" x2="180" y2="8"/><text x="186" y="12">1x: no difference</text>',
+            band + '<text x="342" y="12">tie band: neither meaningfully better</text>',
+            "</g>",
+        ]
     return [
         f'<g class="legend" transform="translate(0 {y})">',
         f'<line class="claimed" x1="10" y1="8" x2="40" y2="8"/><text x="46" y="12">claimed {claimed:g}x</text>',
         '<line class="unity" x1="150" y1="8" x2="180" y2="8"/><text x="186" y="12">1x: no difference</text>',
-        f'<rect class="band" x="310" y="1" width="26" height="14" fill="url(#{pid}-dots)"/>'
-        '<text x="342" y="12">tolerance band</text>',
+        band + '<text x="342" y="12">tolerance band</text>',
         f'<rect class="reversed" x="450" y="1" width="26" height="14" fill="url(#{pid}-hatch)"/>'
         f'<text x="482" y="12">reversed: {escape(baseline)} better</text>',
         "</g>",

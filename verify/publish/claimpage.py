@@ -16,7 +16,7 @@ from kg.model import Check, Label, Quantifier
 from kg.rows import Measurement, Run
 from verify.judge.verdicts import rule_in_words, tier_name
 from verify.publish.charts import ChartRow, marker_symbol, ratio_chart
-from verify.publish.sitedata import STATUS, SiteData, safe_name
+from verify.publish.sitedata import STATUS, SiteData, outside_scope, safe_name, verdict_words
 from verify.publish.speccurve import spec_curve
 
 CSV_FIELDS = (
@@ -39,14 +39,23 @@ def conclusion(data: SiteData, claim_id: str) -> str:
             f" `verify run --claim {claim_id}` measures it on your machine."
         )
     by_label: dict[str, list[str]] = {}
+    outside: list[str] = []
     for env_id in data.env_order:
         if env_id in latest:
-            by_label.setdefault(latest[env_id].verdict, []).append(data.env_label(env_id))
-    n = len(latest)
+            run = latest[env_id]
+            label = data.env_label(env_id)
+            if outside_scope(run):
+                outside.append(label)  # about that environment only: neither for nor against
+            else:
+                by_label.setdefault(verdict_words(run), []).append(label)
+    n = sum(len(v) for v in by_label.values())
     parts = []
-    for label, envs in by_label.items():
+    for words, envs in by_label.items():
         where = f"on {envs[0]}" if n == 1 else f"in {len(envs)} of {n} environments"
-        parts.append(f"{STATUS[label][1]} {where}")
+        parts.append(f"{words} {where}")
+    if outside:
+        where = outside[0] if len(outside) == 1 else f"{len(outside)} environments"
+        parts.append(f"{STATUS['outside'][1]} on {where}, which counts neither for nor against it")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
@@ -91,6 +100,8 @@ def chart(data: SiteData, claim_id: str) -> tuple[Markup, list[dict]]:
         subject=tier_name(rule.subject),
         baseline=tier_name(rule.baseline or "baseline"),
         title=f"Measured vs claimed ratio for {claim_id}",
+        band=(rule.floor, rule.ceiling),
+        tie=rule.threshold == 1 and rule.quantifier == Quantifier.ABOUT,
     )
     return svg, legend
 
@@ -175,7 +186,7 @@ def claim_review(data: SiteData, claim_id: str, sentence: str) -> dict[str, Any]
             "ratingExplanation": sentence,
         },
         "reviewBody": " ".join(
-            f"{data.env_label(e)}: {latest[e].explanation}"
+            f"{data.env_label(e)}: {data.explanation(latest[e])}"
             for e in data.env_order
             if e in latest and latest[e].explanation
         )

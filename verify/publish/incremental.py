@@ -4,8 +4,9 @@ when something they are made of changed; otherwise the previous site's files are
 What a claim's files are made of, as a digest kept in the site's manifest: the claim's own run
 records (path, size, modification time; records are append-only), and everything the pages share
 (the code and templates that render them, every Turtle file of the corpus, the environments'
-names). A changed claim file or any code change therefore rebuilds every claim, while a new run
-record rebuilds only its claim's files; the pages that list all claims (index, sources,
+names and which of them is "this machine", the newest run's). A changed claim file or any code
+change therefore rebuilds every claim, and so does a record from another machine than the newest
+run's; a new run record from that machine rebuilds only its claim's files; the pages that list all claims (index, sources,
 environments, changes, downloads) are always rendered. The result is the same, byte for byte, as
 a full publish (a test holds it to that).
 """
@@ -45,7 +46,8 @@ def shared_digest(data: SiteData, turtle_files: list[Path]) -> str:
     _hash_files(h, sorted(f for g in CODE_GLOBS for f in PACKAGE_ROOT.glob(g)))
     _hash_files(h, turtle_files)
     envs = [(e, data.environments[e].display, data.environments[e].machine,
-             data.environments[e].versions) for e in data.env_order]  # fmt: skip
+             data.environments[e].versions, data.environments[e].short,
+             data.environments[e].here) for e in data.env_order]  # fmt: skip
     h.update(json.dumps(envs).encode())
     return h.hexdigest()
 

@@ -9,11 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from kg.changes import Flip
-from kg.model import Label
 from kg.rows import CitationEdge, Run, Source
 from verify.judge.verdicts import tier_name
 from verify.publish import claimpage
-from verify.publish.sitedata import STATUS, SiteData, SourceClaim, safe_name, source_index
+from verify.publish.examples import EXAMPLES
+from verify.publish.sitedata import (
+    STATUS,
+    SiteData,
+    SourceClaim,
+    cell_status,
+    run_qualifier,
+    safe_name,
+    source_index,
+)
 
 FEED_EPOCH = "1970-01-01T00:00:00Z"  # `updated` of a feed with no change yet: fixed, not "now"
 TABLES = (
@@ -40,6 +48,7 @@ def write_all(w: Any) -> None:
     method(w, data)
     changes(w, data)
     tables(w, data)
+    w.render("queries.html", "queries.html", examples=EXAMPLES)
 
 
 def tables(w: Any, data: SiteData) -> None:
@@ -53,33 +62,41 @@ def tables(w: Any, data: SiteData) -> None:
         w.write(f"data/{name}.csv", buf.getvalue())
 
 
-def _env_columns(data: SiteData) -> list[dict[str, str]]:
-    return [{"id": e, "label": data.env_label(e), "page": safe_name(e)} for e in data.env_order]
+def _env_columns(data: SiteData) -> list[dict[str, Any]]:
+    return [{"id": e, "label": data.env_label(e), "short": data.environments[e].short,
+             "here": e == data.here, "page": safe_name(e)} for e in data.env_order]  # fmt: skip
+
+
+def _cell(run: Run | None) -> dict[str, str] | None:
+    """A matrix cell: the run's status key and its qualifier's words."""
+    return None if run is None else {"status": cell_status(run), "qualifier": run_qualifier(run)}
 
 
 def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
-    """The claims x environments matrix with counts and filters."""
-    cells = Counter(r.verdict for per_env in data.latest.values() for r in per_env.values())
-    by_status = Counter(statuses.values())
+    """This machine's verdicts first: the claims x environments matrix, the most informative
+    claims first, with counts and filters that share one definition (SiteData.status)."""
+    cells = Counter(cell_status(r) for per_env in data.latest.values() for r in per_env.values())
     rows = []
-    for cid, c in data.claims.items():
-        latest = data.latest.get(cid, {})
-        per_env = [latest[e].verdict if e in latest else None for e in data.env_order]
-        filters = {statuses[cid], *(v for v in per_env if v)}
+    for cid in data.informative_order():
+        c, latest = data.claims[cid], data.latest.get(cid, {})
         explored = data.explorations.get(cid)
-        rows.append({"claim": c, "status": statuses[cid], "per_env": per_env,
-                     "filters": " ".join(sorted(filters)),
+        here = latest.get(data.here or "")
+        rows.append({"claim": c, "status": statuses[cid], "here": data.here_status(cid),
+                     "here_run": here,
+                     "others": [_cell(latest.get(e)) for e in data.env_order if e != data.here],
                      "robustness": explored.robustness if explored else None})  # fmt: skip
+    envs = _env_columns(data)
     w.render(
         "index.html",
         "index.html",
         rows=rows,
-        envs=_env_columns(data),
-        cell_counts=[(label.value, cells.get(label, 0)) for label in Label],
-        status_counts=[(s, by_status[s]) for s in STATUS if by_status.get(s)],
+        here=next((e for e in envs if e["here"]), None),
+        others=[e for e in envs if not e["here"]],
+        checked=sum(1 for c in data.claims.values() if c.check),
+        cell_counts=[(s, cells[s]) for s in STATUS if cells.get(s)],
+        status_counts=data.status_counts(),
         categories=sorted({c.category for c in data.claims.values()}),
         kinds=sorted({c.kind.value for c in data.claims.values()}),
-        verdict_options=[s for s in STATUS if s in set(statuses.values()) | set(cells)],
         verdicts=data.verdicts,
         extra=data.definition,
         skipped=data.skipped,
@@ -103,11 +120,17 @@ def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
         status=status,
         status_definition=data.definition(status),
         sentence=sentence,
+        here={
+            "run": latest.get(data.here or ""),
+            "status": data.here_status(cid),
+            "explanation": data.explanation(latest[data.here]) if data.here in latest else "",
+        },  # fmt: skip
         latest=[
             {
                 "env": e,
                 "label": data.env_label(e),
                 "run": latest[e],
+                "explanation": data.explanation(latest[e]),
                 "definition": data.definition(latest[e].verdict),
             }
             for e in data.env_order
@@ -119,6 +142,7 @@ def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
         tiers=(tier_name(rule.subject), tier_name(rule.baseline)) if rule else None,
         chart=svg,
         legend=legend,
+        tie=bool(rule and rule.threshold == 1 and rule.quantifier == "about"),
         runs=claimpage.run_rows(data, cid),
         history=claimpage.history(data, cid),
         evidence=data.evidence.get(cid, []),
@@ -211,5 +235,7 @@ def changes(w: Any, data: SiteData) -> None:
     updated = max((f.when for f in data.flips if f.when), default=None)
     if updated is None:
         updated = max((r.ended for r in data.runs if r.ended), default=FEED_EPOCH)
-    w.render("changes.html", "changes.html", flips=flips)
-    w.render("changes.xml", "changes.xml", flips=flips, updated=updated)
+    runs = {r.run: r for r in data.runs}  # the run rows carry the verdicts' qualifier and scope
+    w.render("changes.html", "changes.html", flips=flips, runs=runs)
+    w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs,
+             explain=lambda side: data.explanation(runs.get(side.run, side)))  # fmt: skip

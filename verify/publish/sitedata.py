@@ -7,14 +7,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kg import api, changes, export, frames, paths
 from kg.changes import Flip
-from kg.environments import machine_label, row_versions, versions_text
+from kg.environments import (
+    BY_PACKAGE,
+    machine_label,
+    newest_environment,
+    row_versions,
+    short_version,
+    versions_text,
+)
+from kg.model import OUTSIDE_SCOPE, QUALIFIER_WORDS
 from kg.rows import (
     CitationEdge,
     Claim,
@@ -30,6 +38,7 @@ from kg.rows import (
 )
 from kg.store import Corpus
 from kg.textutil import natural_key
+from verify.judge.numbers import readable
 
 # Per-claim status shown in the matrix and lists: the four verdict labels plus three states of a
 # claim that has no single verdict. Symbols keep the page readable without colour.
@@ -41,12 +50,18 @@ STATUS = {
     "mixed": ("±", "mixed"),
     "not-run": ("·", "not run yet"),
     "no-check": ("∅", "no check"),
+    "outside": ("◌", "measured outside the claim's scope"),
 }
 EXTRA_DEFINITIONS = {
     "mixed": "The newest verdicts differ between environments.",
     "not-run": "The claim has an executable check, but no run of it has been recorded yet.",
     "no-check": "The claim has no executable check; its page says why.",
+    "outside": "The newest runs were on a device the claim is not about (a CPU run of a GPU claim,"
+    " say): they describe that environment only and count neither for nor against the claim.",
 }
+# How informative a verdict here is, for the index's order: a contradiction first.
+HERE_RANK = {"does-not-hold": 0, "holds": 1, "inconclusive": 2, "not-checkable-here": 3,
+             "outside": 4}  # fmt: skip
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -64,6 +79,35 @@ class SiteEnvironment(Environment):
     display: str = ""
     machine: str = ""
     versions: str = ""
+    short: str = ""  # only what tells it apart from the site's other environments
+    here: bool = False  # the environment of the newest run: "this machine"
+
+
+def run_qualifier(run: Any) -> str:
+    """The words of a run's verdict qualifier ("as claimed"), or "" (rows without one too)."""
+    q = getattr(run, "qualifier", None) if run is not None else None
+    return QUALIFIER_WORDS.get(str(q), str(q)) if q else ""
+
+
+def outside_scope(run: Any) -> bool:
+    """Whether a run was measured outside its claim's scope (rows without a scope: no)."""
+    return run is not None and getattr(run, "scope", None) == OUTSIDE_SCOPE
+
+
+def verdict_words(run: Any) -> str:
+    """A run's verdict in words with its qualifier beside the label ("holds (the gap is larger than
+    claimed)"); an outside-scope run says so first ("measured outside the claim's scope (does
+    not hold there)")."""
+    words = STATUS[str(run.verdict)][1]
+    if outside_scope(run):
+        return f"{STATUS['outside'][1]} ({words} there)"
+    return f"{words} ({run_qualifier(run)})" if run_qualifier(run) else words
+
+
+def cell_status(run: Run) -> str:
+    """A run's verdict as the site shows it (a key of STATUS): "outside" for an outside-scope run,
+    which counts neither for nor against its claim."""
+    return "outside" if outside_scope(run) else str(run.verdict)
 
 
 @dataclass
@@ -93,14 +137,62 @@ class SiteData:
     explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
     specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
 
+    here: str | None = None  # the environment of the newest run ("this machine")
+
     def status(self, claim_id: str) -> str:
-        """One status for a claim across environments (a key of STATUS)."""
+        """One status for a claim across environments (a key of STATUS): the one definition the
+        counts, the index filter and /api/claims?status= all use. Outside-scope runs count
+        only where nothing else was measured."""
         if not self.claims[claim_id].check:
             return "no-check"
-        labels = {r.verdict.value for r in self.latest.get(claim_id, {}).values()}
-        if not labels:
+        latest = self.latest.get(claim_id, {}).values()
+        if not latest:
             return "not-run"
+        labels = {r.verdict.value for r in latest if not outside_scope(r)}
+        if not labels:
+            return "outside"
         return labels.pop() if len(labels) == 1 else "mixed"
+
+    def status_counts(self) -> list[tuple[str, int]]:
+        """How many claims have each status, in STATUS order (statuses no claim has left out)."""
+        counts = Counter(self.status(cid) for cid in self.claims)
+        return [(s, counts[s]) for s in STATUS if counts.get(s)]
+
+    def here_status(self, claim_id: str) -> str:
+        """The claim's newest verdict on this machine, or why there is none (a key of STATUS)."""
+        run = self.latest.get(claim_id, {}).get(self.here or "")
+        if run is not None:
+            return cell_status(run)
+        return "no-check" if not self.claims[claim_id].check else "not-run"
+
+    def informative_order(self) -> list[str]:
+        """Claim ids, most informative first: checked claims before unrun and uncheckable ones;
+        among them verdicts that flipped, then environments that disagree, then by the verdict
+        here (does not hold first); ties by id."""
+        flips = Counter(f.claim_id for f in self.flips)
+
+        def key(cid: str) -> tuple[Any, ...]:
+            status = self.status(cid)
+            group = {"no-check": 2, "not-run": 1}.get(status, 0)
+            labels = {cell_status(r) for r in self.latest.get(cid, {}).values()}
+            here = HERE_RANK.get(self.here_status(cid), len(HERE_RANK))
+            return (group, -flips[cid], len(labels) < 2, here, natural_key(cid), cid)
+
+        return sorted(self.claims, key=key)
+
+    def explanation(self, run: Any) -> str:
+        """A run's explanation as the site shows it: each estimate beside an interval in the same
+        orientation (the cell's exact interval where the record has it), a capital letter first,
+        and sources named by their titles rather than their ids."""
+        if not run.explanation:
+            return ""
+        cells = [(m.cell, m.ratio, m.ci_low, m.ci_high) for m in self.measurements.get(run.run, [])]
+        text = readable(run.explanation, cells)
+        if self.sources:
+            ids = "|".join(re.escape(i) for i in sorted(self.sources, key=len, reverse=True))
+            text = re.sub(rf"(?<![\w-])({ids})(?![\w-])",
+                          lambda m: self.sources[m[1]].name or m[1], text)  # fmt: skip
+        return text
 
     def definition(self, status: str) -> str:
         """What a status means, from the verdict concepts of the vocabulary where it is one."""
@@ -119,7 +211,8 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
     (`documents`: also each claim's Turtle and JSON-LD, which only the downloads need)."""
     claims = api.claims(corpus)
     runs = api.runs(corpus)
-    envs = _environments(api.environments(corpus))
+    here = newest_environment(runs)
+    envs = _environments(api.environments(corpus), here)
     by_claim: dict[str, list[Run]] = defaultdict(list)
     for r in runs:
         by_claim[r.claim_id].append(r)
@@ -136,7 +229,8 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         runs=runs,
         measurements=api.all_measurements(corpus),
         environments=envs,
-        env_order=sorted(envs, key=lambda e: (natural_key(envs[e].display), e)),
+        env_order=sorted(envs, key=lambda e: (e != here, natural_key(envs[e].display), e)),
+        here=here,
         latest=api.latest_runs(corpus),
         verdicts={v.notation: v for v in api.verdict_labels(corpus)},
         categories=api.categories(corpus),
@@ -180,17 +274,41 @@ def documents(triples: Any) -> tuple[bytes, bytes]:
     return export.claim_documents(triples)
 
 
-def _environments(rows: list[Environment]) -> dict[str, SiteEnvironment]:
-    counts: dict[str, int] = defaultdict(int)
-    for e in rows:
-        counts[e.label] += 1
+PART_ORDER = ("machine", "torch", "tensorflow", "keras", "jax", "numpy", "python", "os", "mem")
+
+
+def _parts(e: Environment) -> dict[str, str]:
+    """What can tell environments apart, in the order a reader looks: hardware, then versions."""
+    versions = {**row_versions(e), "numpy": e.numpy}
+    out = {"machine": machine_label(e)}
+    out |= {p: f"{BY_PACKAGE[p].name} {short_version(v)}" for p, v in versions.items() if v}
+    out |= {k: v for k, v in (("python", f"Python {e.python}" if e.python else ""),
+                               ("os", e.os or ""), ("mem", f"{e.mem:g} GiB" if e.mem else "")) if v}  # fmt: skip
+    return out
+
+
+def _environments(rows: list[Environment], here: str | None = None) -> dict[str, SiteEnvironment]:
+    """Each environment with a site-wide unique label (hardware and versions, then whatever else
+    tells it apart, the id's hash only as a last resort) and a short one for narrow columns."""
+    parts = {e.id: _parts(e) for e in rows}
+    differ = [k for k in PART_ORDER if len({p.get(k) for p in parts.values()}) > 1]
+    extra = [k for k in differ if k in ("numpy", "python", "os", "mem")]
     out = {}
     for e in rows:
-        # two environments can share a label (same hardware and versions, other details differ)
-        display = e.label if counts[e.label] == 1 else f"{e.label} [{e.id[-6:]}]"
+        p = parts[e.id]
+        main = [p[k] for k in differ if k in p and k not in extra]
+        short = " · ".join(main or [p[k] for k in extra if k in p]) or p["machine"]
+        display = " · ".join([f"{p['machine']}, {versions_text(row_versions(e))}",
+                              *(p[k] for k in extra if k in p)])  # fmt: skip
         fields = {k: getattr(e, k) for k in Environment.__dataclass_fields__}
-        out[e.id] = SiteEnvironment(**fields, display=display, machine=machine_label(e),
-                                    versions=versions_text(row_versions(e), empty=""))  # fmt: skip
+        out[e.id] = SiteEnvironment(**fields, display=display, machine=p["machine"],
+                                    versions=versions_text(row_versions(e), empty=""),
+                                    short=short, here=e.id == here)  # fmt: skip
+    for field_name in ("display", "short"):
+        seen = Counter(getattr(x, field_name) for x in out.values())
+        for i, x in out.items():
+            if seen[getattr(x, field_name)] > 1:  # nothing recorded differs but the hash
+                out[i] = replace(x, **{field_name: f"{getattr(x, field_name)} [{i[-6:]}]"})
     return out
 
 
@@ -227,4 +345,9 @@ def source_index(data: SiteData) -> dict[str, list[SourceClaim]]:
             out[a.doc].append(SourceClaim(cid, "appears", a.locator, a.wording))
         for d in c.derived_from:
             out[d.id].append(SourceClaim(cid, "rests on", None, None))
+    for cid, rows in data.evidence.items():  # its published numbers count too
+        for e in rows:
+            if cid in data.claims:
+                what = f"{e.name or e.metric or e.id}: {e.value:g} {e.unit or ''}".strip()
+                out[e.source].append(SourceClaim(cid, "gives numbers for", None, what))
     return dict(out)

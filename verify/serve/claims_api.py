@@ -44,7 +44,7 @@ class ClaimViews:
         c = self.data.claims[cid]
         if (category and c.category != category) or (kind and c.kind != kind):
             return False
-        if status and status != self.statuses[cid] and status not in self.verdicts(cid).values():
+        if status and status != self.statuses[cid]:  # the definition the site's counts use
             return False
         return all(w in f"{cid} {c.text}".lower() for w in words)
 
@@ -62,7 +62,7 @@ class ClaimViews:
         verdicts = [
             {"environment": e, "environment_label": data.env_label(e),
              "verdict": latest[e].verdict.value, "definition": data.definition(latest[e].verdict),
-             "explanation": latest[e].explanation, "run": latest[e].run,
+             "explanation": data.explanation(latest[e]), "run": latest[e].run,
              "ended": latest[e].ended}
             for e in data.env_order if e in latest
         ]  # fmt: skip
@@ -99,7 +99,9 @@ def register_claims_api(app: FastAPI, data: sitedata.SiteData) -> None:
     async def list_claims(
         category: str | None = Query(None, description="only this category, e.g. inference-latency"),
         kind: str | None = Query(None, description="performance, capability, adoption, qualitative"),
-        status: str | None = Query(None, description="overall status or a verdict in any environment"),
+        status: str | None = Query(None, description="overall status (SiteData.status): one per "
+                                   "claim, the same the site's counts and filter use; mixed "
+                                   "where environments disagree"),
         q: str | None = Query(None, max_length=200, description="words in the claim text or id"),
     ):  # fmt: skip
         """Every claim with its overall status and newest verdict per environment."""

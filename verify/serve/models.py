@@ -150,6 +150,8 @@ class Source(BaseModel):
     url: str | None
     appears: int = Field(description="claims that appear in it")
     supports: int = Field(description="claims that rest on it")
+    authors: str | None = Field(None, description="its authors, sorted, '; ' between them")
+    venue: str | None = Field(None, description="where it was published")
     page: str
 
 
