@@ -23,8 +23,8 @@ def test_show_ends_with_latest_verdict_per_environment_this_machine_first(tmp_pa
     assert code == 0, err
     tail = out[out.index("Latest verdicts") :].splitlines()
     assert tail[1].startswith("  this machine, H100 80GB HBM3, torch 2.11.0") and GPU_ENV in tail[1]
-    assert "does-not-hold" in tail[1] and "Keras predict was faster" in tail[2]
-    assert CPU_ENV in tail[3] and "inconclusive" in tail[3] and "this machine" not in tail[3]
+    assert "main: does-not-hold" in tail[2] and "Keras predict was faster" in tail[3]
+    assert CPU_ENV in tail[4] and "this machine" not in tail[4] and "inconclusive" in tail[5]
 
 
 def test_show_json_lists_latest_verdicts(tmp_path):
