@@ -77,3 +77,11 @@ def test_one_default_budget_for_the_cli_and_the_makefile():
     assert make and float(make[1]) == DEFAULT_BUDGET_S
     code, out, _ = run_cli(REPO, "run", "--help")
     assert code == 0 and re.search(rf"default:\s*{DEFAULT_BUDGET_S:g}", out.replace("\n", " "))
+
+
+def test_line_progress_counts_every_check_of_a_claim():
+    # keras3-multibackend has two checks (one per Keras backend), so three lines with the other.
+    from verify.cli.runs import _line_progress
+
+    progress = _line_progress(["keras3-multibackend", "cv-research-pytorch"], False, None, None)
+    assert progress.total == 3

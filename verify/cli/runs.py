@@ -29,7 +29,7 @@ def _line_progress(claim: list[str] | None, every: bool, part: Any, kind: list[s
     from verify.run.progress import LineProgress
 
     checks = select(claim or [], every=every, shard=part, kinds=kind or ())
-    total = sum(1 for c in checks.values() if c is not None)
+    total = sum(max(len(c.checks), 1) for c in checks.values() if c is not None)  # per check
     return LineProgress(total, lambda text: print(text, flush=True))
 
 
