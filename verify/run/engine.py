@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
+import inspect
 import json
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from kg import api, paths
 from kg.environments import environment_id
@@ -32,6 +34,9 @@ from verify.run.placement import place
 from verify.run.shard import Shard
 from verify.run.state import CheckState
 from verify.run.workers import describe, spawn
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 Progress = Callable[[float, str], None]
 DEVICES = ("cpu", "cuda", "auto")
@@ -150,6 +155,20 @@ def guarded(options: RunOptions) -> Iterator[None]:
         yield
 
 
+def guarding(entry: Callable[P, T]) -> Callable[P, T]:
+    """A command's entry point run `guarded` by its ``options`` argument (default options when
+    it is None), so each entry states its signature once."""
+    signature = inspect.signature(entry)
+
+    @functools.wraps(entry)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        options = signature.bind(*args, **kwargs).arguments.get("options")
+        with guarded(options or RunOptions()):
+            return entry(*args, **kwargs)
+
+    return wrapper
+
+
 def select(
     claim_ids: list[str],
     *,
@@ -177,6 +196,7 @@ def select(
     }
 
 
+@guarding
 def run_claims(
     claim_ids: list[str],
     options: RunOptions,
@@ -191,23 +211,6 @@ def run_claims(
     """Run the checks of some claims (or every checkable claim), in order, only those of `shard`
     when given; one result each, `guarded` (nothing measured into a folder that refuses records,
     nothing left behind). `on_start(claim_id)` may return a progress callback."""
-    with guarded(options):
-        return _run_claims(claim_ids, options, every=every, device=device, on_start=on_start,
-                           shard=shard, kinds=kinds, outside_scope=outside_scope)  # fmt: skip
-
-
-def _run_claims(
-    claim_ids: list[str],
-    options: RunOptions,
-    *,
-    every: bool = False,
-    device: str = "auto",
-    on_start: Callable[[str], Progress | None] | None = None,
-    shard: Shard | None = None,
-    kinds: Collection[str] = (),
-    outside_scope: bool = False,
-) -> list[RunResult]:
-    """What run_claims does inside its guard."""
     if device not in DEVICES:
         raise UsageError(f"unknown device '{device}': use {', '.join(DEVICES)}")
     selected = select(claim_ids, every=every, shard=shard, kinds=kinds)
@@ -252,6 +255,7 @@ def _run_claims(
     return results
 
 
+@guarding
 def explore_claims(
     claim_ids: list[str],
     *,
@@ -264,21 +268,6 @@ def explore_claims(
     """Explore the multiverse of some ratio claims (or of every one stated for this device); one
     Exploration each, its record written, `guarded` as run_claims is. A named claim without a
     ratio check is a usage error."""
-    with guarded(options or RunOptions()):
-        return _explore_claims(claim_ids, every=every, budget=budget, device=device,
-                               options=options, on_start=on_start)  # fmt: skip
-
-
-def _explore_claims(
-    claim_ids: list[str],
-    *,
-    every: bool = False,
-    budget: float | None = None,
-    device: str = "cpu",
-    options: RunOptions | None = None,
-    on_start: Callable[[str], Progress | None] | None = None,
-) -> list[Any]:
-    """What explore_claims does inside its guard."""
     from verify.run import explore
 
     if device not in ("cpu", "cuda"):
