@@ -169,6 +169,12 @@ def test_tf2onnx_export_runs_or_is_not_checkable(ctx):
     result = probe("tf2onnx-export", {}, ctx)
     _assert_result(result)
     assert result["route"] in ("from_keras", "from_function")
+    # the claimed path is from_keras: the other route must be reported as a fallback
+    if result["route"] == "from_function":
+        assert result["fallback"].startswith("tf2onnx.convert.from_keras failed")
+        assert result["from_keras_error"] in result["fallback"]
+    else:
+        assert result["fallback"] is None
 
 
 @pytest.mark.slow

@@ -201,6 +201,12 @@ def tf2onnx_export(params: dict, ctx: Context) -> dict:
             "tolerance": tol,
             "route": route,
             "from_keras_error": keras_error,
+            # the claimed path is from_keras; a model that only converts through its
+            # tf.function is judged "only through a fallback", never a plain holds
+            "fallback": None
+            if keras_error is None
+            else f"tf2onnx.convert.from_keras failed ({keras_error}); "
+            "tf2onnx.convert.from_function converted the model's tf.function",
             "opset": used,
         }
 
