@@ -320,6 +320,9 @@ def reproduce(
         return
     table_rows = []
     for r in rows:
+        if r.reason:
+            table_rows.append([r.claim_id, f"not run here: {r.reason}", "", "", "", ""])
+            continue
         word = "repeats" if r.repeats else ("FLIPS" if r.flips else "varies")
         for cell in r.cells:
             lo, hi = min(cell.ratios), max(cell.ratios)
