@@ -4,6 +4,7 @@ of the environment, and `verify reproduce` says whether a verdict repeats."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -87,6 +88,14 @@ def test_reproduce_reports_labels_ratio_range_and_coverage(opts):
     saved = reproduce.save_report([row], opts, root=opts.results_dir.parent)
     report = json.loads(saved.read_text())
     assert report["kind"] == "reproduce" and report["claims"][0]["cells"][0]["spread"] >= 1.0
+
+
+def test_reproduce_leaves_a_claim_stated_for_gpus_alone_on_a_machine_without_one(opts, monkeypatch):
+    monkeypatch.setattr(reproduce.environment, "has_cuda", lambda: False)
+    gpu = dataclasses.replace(check(sizes=[16]), conditions={"device": "gpu"})
+    [row] = reproduce.reproduce([gpu], 3, opts)
+    assert (row.labels, row.records, row.reason) == ([], [], "needs a CUDA GPU")
+    assert not opts.results_dir.exists() or not any(opts.results_dir.rglob("*.json"))
 
 
 def _median_ms(worker: WorkerProcess, sid: int) -> float:

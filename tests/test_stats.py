@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from verify.judge import stats
-from verify.judge.calibration import sample_order, simulate_aa
+from verify.judge.calibration import coverage, sample_order, simulate_aa
 
 
 def _processes(
@@ -99,3 +99,27 @@ def test_simulated_aa_interleaved_order_avoids_the_false_differences_blocked_ord
     assert interleaved.ci_excludes_one <= 0.10
     assert blocked.ci_excludes_one >= 2 * interleaved.ci_excludes_one
     assert interleaved.about_false <= 0.02 and interleaved.at_least_false <= 0.02
+
+
+def _run(ratio: float, low: float, high: float) -> stats.CellSummary:
+    return stats.CellSummary(
+        label="b1-s28", metric="median_latency", subject_median=1.0, baseline_median=ratio,
+        subject_p90=1.0, baseline_p90=ratio, ratio=ratio, ci_low=low, ci_high=high,
+        confidence=0.95, n_processes=3, n_samples_subject=30, n_samples_baseline=30,
+    )  # fmt: skip
+
+
+def test_coverage_counts_later_runs_inside_the_first_interval_and_every_ordered_pair():
+    runs = [_run(1.00, 0.95, 1.05), _run(1.04, 1.00, 1.08), _run(1.07, 1.02, 1.12)]
+    by_first, pairwise = coverage(runs)
+    assert by_first == 0.5  # 1.04 inside [0.95, 1.05], 1.07 outside
+    # inside: 1.04 in run 1's, 1.00 and 1.07 in run 2's, 1.04 in run 3's: 4 of 6 ordered pairs
+    assert pairwise == pytest.approx(4 / 6)
+    assert coverage(runs[:1]) == (None, None)
+
+
+def test_simulated_aa_reports_how_often_re_runs_fall_inside_the_first_interval():
+    report = simulate_aa(60, order="interleaved", seed=3)
+    assert report.covered_by_first is not None and report.pairwise_coverage is not None
+    # the synthetic runs share one true ratio, so most re-runs land inside a 95% interval
+    assert 0.7 <= report.pairwise_coverage <= 1.0

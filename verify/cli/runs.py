@@ -251,12 +251,13 @@ def calibrate(
     rows = [
         [r["order"], r.get("runs", "-"), _pct(r, "ci_excludes_one"), _pct(r, "about_false"),
          _pct(r, "at_least_false"), _pct(r, "about_holds"), _pct(r, "median_half_width"),
-         r.get("error", "")]
+         _pct(r, "covered_by_first"), r.get("error", "")]
         for r in report["simulated"] + report["runner"]
     ]  # fmt: skip
     out = console()
     out.print(table(["A/A", "runs", "CI excludes 1", "false 'not about 1x'",
-                     "false 'at least 1.1x'", "'about 1x' holds", "CI half-width", "note"],
+                     "false 'at least 1.1x'", "'about 1x' holds", "CI half-width",
+                     "re-runs in 1st CI", "note"],
                     rows))  # fmt: skip
     o = report["overhead"]
     out.print(
@@ -266,7 +267,7 @@ def calibrate(
 
 
 def _pct(row: dict[str, Any], key: str) -> str:
-    return f"{row[key] * 100:.1f}%" if key in row else "-"
+    return f"{row[key] * 100:.1f}%" if row.get(key) is not None else "-"
 
 
 def reproduce(
@@ -319,6 +320,9 @@ def reproduce(
         return
     table_rows = []
     for r in rows:
+        if r.reason:
+            table_rows.append([r.claim_id, f"not run here: {r.reason}", "", "", "", ""])
+            continue
         word = "repeats" if r.repeats else ("FLIPS" if r.flips else "varies")
         for cell in r.cells:
             lo, hi = min(cell.ratios), max(cell.ratios)

@@ -7,7 +7,10 @@ interleaved (A B B A) or blocked (all A, then all B) order shows why the runner 
 ``tally`` judges A/A results with two rules a correct method must not get wrong: "about 1.0x"
 (tolerance t; any does-not-hold is false) and "at least 1.1x" (no tolerance; any holds is false),
 and counts how often the 95% CI excludes 1.0 (a false "significant difference"), which should
-happen about 5% of the time.
+happen about 5% of the time. Coverage asks the re-run question directly: how many later runs'
+estimates fall inside the first run's 95% interval, and over every ordered pair of runs, how often
+one run's interval holds another's estimate (about 95% if the interval covers run-to-run spread;
+a little less in pairs, since the other estimate has its own noise).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ class AAReport:
     about_holds: float
     at_least_false: float  # "at least 1.1x" judged holds
     median_half_width: float  # relative CI half-width, median over runs
+    covered_by_first: float | None = None  # later runs' estimates inside the first run's CI
+    pairwise_coverage: float | None = None  # run j's estimate inside run i's CI, over i != j
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for --json."""
@@ -53,6 +58,18 @@ def aa_rules(tolerance: float) -> tuple[Rule, Rule]:
     )
 
 
+def coverage(summaries: list[stats.CellSummary]) -> tuple[float | None, float | None]:
+    """(share of later runs inside the first run's CI, share of ordered pairs i != j whose
+    estimate j lies inside interval i); None when there are fewer than two runs."""
+    if len(summaries) < 2:
+        return None, None
+    first, later = summaries[0], summaries[1:]
+    by_first = sum(first.ci_low <= s.ratio <= first.ci_high for s in later) / len(later)
+    pairs = [(a, b) for i, a in enumerate(summaries) for j, b in enumerate(summaries) if i != j]
+    inside = sum(a.ci_low <= b.ratio <= a.ci_high for a, b in pairs)
+    return by_first, inside / len(pairs)
+
+
 def tally(summaries: list[stats.CellSummary], order: str, tolerance: float) -> AAReport:
     """Rates of false verdicts over A/A cell summaries (one cell per run)."""
     about, at_least = aa_rules(tolerance)
@@ -65,6 +82,7 @@ def tally(summaries: list[stats.CellSummary], order: str, tolerance: float) -> A
         about_holds += label == Label.HOLDS
         at_least_false += judge(at_least, cell).label == Label.HOLDS
     n = max(len(summaries), 1)
+    by_first, pairwise = coverage(summaries)
     return AAReport(
         runs=len(summaries),
         order=order,
@@ -73,6 +91,8 @@ def tally(summaries: list[stats.CellSummary], order: str, tolerance: float) -> A
         about_holds=about_holds / n,
         at_least_false=at_least_false / n,
         median_half_width=float(np.median([s.half_width for s in summaries])) if summaries else 0.0,
+        covered_by_first=by_first,
+        pairwise_coverage=pairwise,
     )
 
 

@@ -29,6 +29,7 @@ from kg.textutil import file_stamp, utc_now
 from verify.run import environment
 from verify.run.engine import guarded, run_check
 from verify.run.options import RunOptions, RunResult
+from verify.run.placement import place
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Repeatability:
     records: list[str]
     seconds: list[float]
     repeats: bool = field(default=False)  # every run gave the same label
+    reason: str = ""  # why it was not run here (then labels is empty)
 
     @property
     def flips(self) -> bool:
@@ -107,13 +109,19 @@ def _reproduce(
 ) -> list[Repeatability]:
     """Run each check `times` times in a row and report how its verdict and ratios repeat."""
     env = environment.collect()
+    cuda = environment.has_cuda()
     out = []
     for check in checks:
+        # placed as `verify run` places it: a claim stated for GPUs is not reproduced on a CPU
+        where = place(check, options, "auto", cuda=cuda)
+        if where.options is None:
+            out.append(Repeatability(check.claim_id, [], [], [], [], reason=where.reason))
+            continue
         results = []
         for i in range(times):
             if on_progress:
                 on_progress(check.claim_id, i + 1, times)
-            results.append(run_check(check, options, environment=env))
+            results.append(run_check(check, where.options, environment=env))
         labels = [r.verdict.label.value if r.verdict else r.status.value for r in results]
         out.append(Repeatability(
             claim_id=check.claim_id, labels=labels, cells=spread(results),
