@@ -187,17 +187,35 @@ def _sources(corpus: Corpus) -> list[Source]:
              OPTIONAL { ?cd prov:wasDerivedFrom ?s }
            } GROUP BY ?id ?name ?role ?date ?url ORDER BY ?role ?id"""
     )
+    order = _author_order(corpus)
     found: dict[str, Source] = {}
     for r in rows:  # a source with two URLs comes twice: keep the first
-        found.setdefault(r["id"], Source(**{**r, "authors": _authors(r["authors"])}))
+        authors = _authors(r["authors"], order.get(r["id"], []))
+        found.setdefault(r["id"], Source(**{**r, "authors": authors}))
     return list(found.values())
 
 
-def _authors(joined: str | None) -> str | None:
-    """The authors as one text, sorted ("et al." last): the graph holds them as a set, and a
-    page must read the same on every build."""
-    names = sorted(n for n in (joined or "").split("; ") if n)
-    names = [n for n in names if n != "et al."] + [n for n in names if n == "et al."]
+def _author_order(corpus: Corpus) -> dict[str, list[str]]:
+    """Each source's bibo:authorList in its published order (position = how many list nodes
+    lead to an author's node)."""
+    rows = corpus.query(
+        """SELECT ?id ?author (COUNT(?mid) AS ?position) WHERE {
+             ?s schema:identifier ?id ; bibo:authorList ?list .
+             ?list rdf:rest* ?mid . ?mid rdf:rest* ?node . ?node rdf:first ?author .
+           } GROUP BY ?id ?node ?author"""
+    )
+    order: dict[str, list[tuple[int, str]]] = {}
+    for r in rows:
+        order.setdefault(r["id"], []).append((int(r["position"]), r["author"]))
+    return {sid: [a for _, a in sorted(found)] for sid, found in order.items()}
+
+
+def _authors(joined: str | None, ordered: list[str]) -> str | None:
+    """The authors as one text: in the source's authorList order where it has one, the rest
+    sorted ("et al." last), so a page reads the same on every build."""
+    names = [n for n in ordered if n in (joined or "").split("; ")]
+    rest = sorted(n for n in (joined or "").split("; ") if n and n not in names)
+    names += [n for n in rest if n != "et al."] + [n for n in rest if n == "et al."]
     return "; ".join(names) or None
 
 

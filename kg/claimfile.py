@@ -231,6 +231,8 @@ def render_source(spec: SourceSpec, known: set[str]) -> str:
     concept, cls = ROLES[role]
     rows = [("schema:identifier", literal(sid)), ("schema:name", literal(spec.name or ""))]
     rows += [("schema:author", literal(a)) for a in spec.authors]
+    if len(spec.authors) > 1:  # the graph keeps schema:author as a set; the list keeps the order
+        rows.append(("bibo:authorList", f"( {' '.join(literal(a) for a in spec.authors)} )"))
     if spec.date:
         kind = {4: "gYear", 7: "gYearMonth"}.get(len(spec.date), "date")
         rows.append(("schema:datePublished", f"{literal(spec.date)}^^xsd:{kind}"))

@@ -17,6 +17,7 @@ PROV = "http://www.w3.org/ns/prov#"
 CITO = "http://purl.org/spar/cito/"
 DCTERMS = "http://purl.org/dc/terms/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
+BIBO = "http://purl.org/ontology/bibo/"  # authorList: the authors in their published order
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -32,6 +33,7 @@ PREFIXES = {
     "prov": PROV,
     "cito": CITO,
     "dcterms": DCTERMS,
+    "bibo": BIBO,
     "skos": SKOS,
     "rdf": RDF,
     "rdfs": RDFS,

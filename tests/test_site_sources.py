@@ -22,13 +22,15 @@ def site(tmp_path_factory) -> Path:
 
 def test_source_page_shows_authors_year_and_venue(site):
     html = (site / "sources" / "novac-2022.html").read_text()
-    assert '<p class="citation">C. E. Gordan; C. M. Novac; M. C. Chirodea;' in html
-    assert "O. P. Stan; O.-C. Novac (2022). <cite>Sensors 22(22):8872</cite>." in html
+    # first author first, as published (bibo:authorList), not sorted
+    assert '<p class="citation">O.-C. Novac; M. C. Chirodea; C. M. Novac; N. Bizon;' in html
+    assert "O. P. Stan; C. E. Gordan (2022). <cite>Sensors 22(22):8872</cite>." in html
 
 
-def test_source_authors_keep_et_al_last():
-    ansel = {s.id: s for s in api.sources(load_corpus(REPO))}["ansel-2024-pytorch2"]
-    assert ansel.authors and ansel.authors.endswith("; et al.")
+def test_source_authors_keep_their_published_order_and_et_al_last():
+    sources = {s.id: s for s in api.sources(load_corpus(REPO))}
+    assert sources["ansel-2024-pytorch2"].authors == "Jason Ansel; Edward Yang; Horace He; et al."
+    assert sources["becirovic-2025"].authors == "Bećirović; Kurtović; Smajlović; Kapo; Akagić"
 
 
 def test_a_source_of_published_numbers_counts_the_claims_it_informs(site):

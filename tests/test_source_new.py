@@ -35,6 +35,14 @@ def test_source_new_from_flags_is_appended_and_readable(project):
         "Timing PyTorch and TensorFlow again", "primary-study", "2026-03",
         "https://example.org/smith-2026")  # fmt: skip
     assert uses == []
+    assert row.authors == "A. Smith; B. Jones"  # in the order given, kept by bibo:authorList
+
+
+def test_source_new_keeps_the_authors_in_the_order_given(project):
+    flags = [a if a != "A. Smith" else "Z. Zeller" for a in NEW]
+    assert run_cli(project, *flags)[0] == 0
+    row, _ = api.source(load_corpus(project, use_cache=False), "smith-2026")
+    assert row.authors == "Z. Zeller; B. Jones"
 
 
 def test_source_new_then_claim_new_can_cite_it(project):
