@@ -98,9 +98,20 @@ def test_judge_at_least_does_not_hold_when_any_cell_misses():
     assert v.label == DOES_NOT_HOLD and "at big" in v.explanation
 
 
-def test_judge_about_holds_when_the_ci_overlaps_the_band():
-    # band for 1.25 +- 10% is 1.125-1.375; a CI of 1.05-1.15 touches it
-    assert judge(rule("about", 1.25), [cell(1.1, 1.05, 1.15)]).label == HOLDS
+def test_judge_about_holds_only_when_the_whole_ci_lies_inside_the_band():
+    # band for 1.25 +- 10% (log-symmetric) is 1.136-1.375
+    v = judge(rule("about", 1.25), [cell(1.25, 1.15, 1.35)])
+    assert v.label == HOLDS and "inside the band 1.14-1.38x" in v.explanation
+    # a CI of 1.05-1.15 only touches it: nothing is shown either way
+    v = judge(rule("about", 1.25), [cell(1.1, 1.05, 1.15)])
+    assert v.label == INCONCLUSIVE and "reaches outside the band" in v.explanation
+
+
+def test_judge_about_a_re_run_of_an_overlapping_interval_cannot_flip_holds_to_does_not_hold():
+    # three real runs of one tie claim (band 0.91-1.10x): the first CI straddles the band's top
+    tie = rule("about", 1.0)
+    runs = [cell(1.103, 0.983, 1.239), cell(1.232, 1.122, 1.353), cell(1.237, 1.194, 1.282)]
+    assert [judge(tie, [c]).label for c in runs] == [INCONCLUSIVE, DOES_NOT_HOLD, DOES_NOT_HOLD]
 
 
 def test_judge_about_does_not_hold_when_the_ci_misses_the_band():
@@ -110,7 +121,7 @@ def test_judge_about_does_not_hold_when_the_ci_misses_the_band():
 
 def test_judge_about_inconclusive_when_the_ci_is_much_wider_than_the_band():
     v = judge(rule("about", 1.25), [cell(1.3, 0.6, 2.5)])
-    assert v.label == INCONCLUSIVE and "too wide" in v.explanation
+    assert v.label == INCONCLUSIVE and "reaches outside the band" in v.explanation
 
 
 def test_judge_higher_is_better_and_memory_wording():

@@ -21,10 +21,11 @@ the 95% CI [lo, hi] of each condition cell:
   understates the gap), **as-claimed** otherwise.
 - ``at-least`` k: **holds** if every cell has lo >= k/(1+t) (and lo > 1); **does not hold** if any
   cell has hi < k/(1+t); **inconclusive** otherwise.
-- ``about`` k: a cell agrees if its CI overlaps the band and is at most ``ABOUT_MAX_WIDTH`` band
-  widths wide, contradicts if its CI misses the band entirely, and is undecided otherwise (a CI
-  that overlaps the band only because it is very wide says nothing). **holds** if every cell
-  agrees, **does not hold** if any contradicts.
+- ``about`` k: an equivalence test (as in two one-sided tests): a cell agrees if its whole CI lies
+  inside the band [k/(1+t), k(1+t)], contradicts if its CI misses the band entirely, and is
+  undecided if the CI reaches outside it. **holds** if every cell agrees, **does not hold** if
+  any contradicts, **inconclusive** otherwise. A CI that merely overlaps the band shows nothing:
+  judged as agreeing, the same measurement re-run would flip between holds and does not hold.
 - ``exists`` (capability probes): **holds** if the probe ran and succeeded, **does not hold** if it
   ran and failed; deprecation and the successor API are part of the explanation. A probe whose
   claimed path failed and whose fallback worked is "holds only through a fallback", labelled as
@@ -49,7 +50,6 @@ from verify.judge.numbers import ci_text, decimals_apart, estimate_text, num, ti
 if TYPE_CHECKING:
     from kg.rows import Evidence
 
-ABOUT_MAX_WIDTH = 2.0  # an "about" CI wider than this many band widths is uninformative
 TIE_BAND = 0.05  # a direction claim's CI inside [1/1.05, 1.05] is a measured tie
 
 TIER_NAMES = {
@@ -267,9 +267,7 @@ def _about_state(cell: CellEstimate, rule: Rule) -> str:
     lo, hi = rule.floor, rule.ceiling
     if cell.high < lo or cell.low > hi:
         return "off"
-    if (cell.high - cell.low) > ABOUT_MAX_WIDTH * (hi - lo):
-        return "wide"
-    return "on"
+    return "on" if lo <= cell.low and cell.high <= hi else "partly"
 
 
 def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
@@ -287,17 +285,18 @@ def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
             f"{_describe(far, rule, d)}, outside the band {band} around the claimed {k:g}x"
             f" in {len(off)} of {_cells(len(cells))}.",
         )
-    wide = [c for c, s in states if s == "wide"]
-    if wide:
+    partly = [c for c, s in states if s == "partly"]
+    if partly:
+        far = max(partly, key=lambda c: max(c.high / rule.ceiling, rule.floor / c.low))
         return Verdict(
             Label.INCONCLUSIVE,
-            f"{_describe(wide[0], rule)}, an interval too wide to say whether it is about"
-            f" the claimed {k:g}x (band {band}).",
+            f"{_describe(far, rule)}, an interval that reaches outside the band {band} around"
+            f" the claimed {k:g}x: not shown to be about {k:g}x.",
         )
     far = max(cells, key=lambda c: abs(c.ratio - k))
     return Verdict(
         Label.HOLDS,
-        f"{_describe(far, rule)}, consistent with the claimed {k:g}x (band {band})"
+        f"{_describe(far, rule)}, inside the band {band} around the claimed {k:g}x"
         f" in all {_cells(len(cells))}.",
     )
 
