@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import sys
 from pathlib import Path
 
@@ -105,23 +104,22 @@ def test_claims_readme_documents_the_new_evidence_properties():
 
 
 def test_claims_readme_worked_example_adds_exactly_the_claim_it_shows(
-    monkeypatch, capsys, tmp_path
+    monkeypatch, capsys, full_copy
 ):
     from verify.cli.app import main
 
-    shutil.copytree(REPO / "claims", tmp_path / "claims")
     argv = shlex.split(_block("bash").replace("\\\n", " "))
     assert argv[:3] == ["verify", "claim", "new"]
-    monkeypatch.setenv("FWCLAIMS_ROOT", str(tmp_path))
-    monkeypatch.setattr(sys, "argv", ["verify", "--root", str(tmp_path), *argv[1:]])
+    monkeypatch.setenv("FWCLAIMS_ROOT", str(full_copy))
+    monkeypatch.setattr(sys, "argv", ["verify", "--root", str(full_copy), *argv[1:]])
     try:
         main()
     except SystemExit as e:
         assert e.code in (0, None), capsys.readouterr().err
-    written = rdflib.Graph().parse(tmp_path / "claims" / "user-claims.ttl")
+    written = rdflib.Graph().parse(full_copy / "claims" / "user-claims.ttl")
     shown = rdflib.Graph().parse(data=HEADER + _block("turtle"), format="turtle")
     assert isomorphic(written, shown)
-    check = plain(api.claim_checks(load_corpus(tmp_path), "inference-latency-batch-4-cpu")[0])
+    check = plain(api.claim_checks(load_corpus(full_copy), "inference-latency-batch-4-cpu")[0])
     assert check["parameters"] == {
         "model": "small-cnn",
         "batch_sizes": [4],
