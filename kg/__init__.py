@@ -15,7 +15,8 @@ only those below it (a contract in pyproject.toml):
     recordgraph store records ...      records as RDF; the store; the record format (with its schema);
                                        turtlecheck (prefixes, odd characters), paramschema (typed parameters)
     sparqlstore                        the graph on a SPARQL server instead (FWCLAIMS_STORE)
-    environments  paths  fsutil        naming environments; where things live; atomic writes
+    environments  paths  fsutil        naming environments; where things live; atomic writes;
+    checkspec                          a new claim's check as `verify claim new` reads it
     rows                               the rows the read API returns
     model  errors  ns                  labels, rules, checks, verdicts; the error tree; IRIs and ids
     textutil                           natural sort, did-you-mean, time stamps

@@ -103,6 +103,22 @@ def check_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
     return problems + _threshold_problems(corpus, loc) + _check_id_problems(corpus, loc)
 
 
+def new_check_problems(
+    corpus: Corpus,
+    benchmark: str,
+    parameters: dict[str, Any],
+    subject: str | None,
+    baseline: str | None,
+) -> list[str]:
+    """What `verify check` would say about a check not written yet (a benchmark id, its
+    parameters, the rule's subject and baseline), by the same rules, as messages."""
+    specs, _ = benchmark_specs(corpus, Locator(corpus))
+    raw = json.dumps(parameters) if parameters else None
+    known = sorted(s.id for s in specs.values())
+    found = _findings(ns.BENCH + benchmark, raw, subject, baseline, specs=specs, known=known)
+    return [message for _, _, message, _ in found]
+
+
 def _check_id_problems(corpus: Corpus, loc: Locator) -> list[Problem]:
     """A claim with several checks names each with its own fwc:checkId (records say which
     check they ran); the ids of one claim differ."""

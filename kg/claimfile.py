@@ -2,9 +2,10 @@
 only if the corpus stays valid.
 
 The claim (a kg.scaffold.ClaimSpec) is rendered as one Turtle block in the style of the
-hand-written files; the whole corpus with it appended is validated, and only a valid result is
-written (atomically). If anything is wrong the file is not touched and ClaimRejected carries the
-problems.
+hand-written files, with one fwc:checkedBy node per check; the whole corpus with it appended is
+validated, and only a valid result is written (atomically). If anything is wrong the file is not
+touched and ClaimRejected carries the problems; a claim with several checks has each check
+judged first, so that a problem names its check.
 """
 
 from __future__ import annotations
@@ -18,21 +19,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from kg import api, ns, paths
+from kg import api, checkrules, ns, paths
+from kg.checkspec import CheckSpec
 from kg.errors import CorpusError, UsageError
 from kg.fsutil import locked
 from kg.load import load_corpus
+from kg.rows import Claim
 from kg.scaffold import (
     CONDITIONS,
     LOWER_IS_BETTER,
     ClaimSpec,
     Vocab,
+    all_checks,
     check_known,
     derived_sources,
     fill,
     gaps,
 )
+from kg.store import Corpus
 from kg.turtle_text import appended, block, literal, long_literal, number, write_bytes
 
 DEFAULT_FILE = "claims/user-claims.ttl"
@@ -79,14 +85,13 @@ def render(spec: ClaimSpec, vocab: Vocab) -> str:
     cond = _conditions(spec, vocab)
     if cond:
         props.append(("fwc:condition", block("fwc:Conditions", cond, 1)))
-    if spec.benchmark:
-        check = [("fwc:benchmark", f"bench:{spec.benchmark}")]
-        if spec.parameters:
-            check.append(
-                ("fwc:parameters", long_literal(json.dumps(spec.parameters, ensure_ascii=False)))
-            )
-        check.append(("fwc:rule", block("fwc:DecisionRule", _rule(spec, vocab), 2)))
-        props.append(("fwc:checkedBy", block("fwc:Check", check, 1)))
+    checks = all_checks(spec)
+    if len(checks) > 1:
+        props.append(("fwc:combine", literal(spec.combine or "all")))
+    if checks:
+        named = len(checks) > 1 or spec.check_id is not None
+        nodes = [block("fwc:Check", _check(c, vocab, named), 1) for c in checks]
+        props.append(("fwc:checkedBy", " ,\n      ".join(nodes)))
     else:
         props.append(("fwc:notCheckableBecause", literal(spec.not_checkable or "")))
     body = " ;\n".join(f"    {p} {o}" for p, o in props)
@@ -106,8 +111,19 @@ def _conditions(spec: ClaimSpec, vocab: Vocab) -> list[tuple[str, str]]:
     return out
 
 
-def _rule(spec: ClaimSpec, vocab: Vocab) -> list[tuple[str, str]]:
-    r = spec.rule
+def _check(check: CheckSpec, vocab: Vocab, named: bool) -> list[tuple[str, str]]:
+    rows = [("fwc:checkId", literal(check.id))] if named else []
+    if check.stands_in:
+        rows.append(("fwc:standsIn", literal(check.stands_in)))
+    rows.append(("fwc:benchmark", f"bench:{check.benchmark}"))
+    if check.parameters:
+        text = json.dumps(check.parameters, ensure_ascii=False)
+        rows.append(("fwc:parameters", long_literal(text)))
+    rows.append(("fwc:rule", block("fwc:DecisionRule", _rule(check.rule, vocab), 2)))
+    return rows
+
+
+def _rule(r: dict[str, Any], vocab: Vocab) -> list[tuple[str, str]]:
     metric = str(r.get("metric", ""))
     better = r.get("better") or ("lower" if any(w in metric for w in LOWER_IS_BETTER) else "higher")
     rows = [
@@ -143,6 +159,14 @@ def claims_file(root: Path, file: str | Path | None) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Added:
+    """A claim `add_claim` wrote: its file, and the claim as the validated corpus reads it."""
+
+    path: Path
+    claim: Claim
+
+
 def add_claim(
     root: Path,
     spec: ClaimSpec,
@@ -150,7 +174,7 @@ def add_claim(
     vocab: Vocab | None = None,
     *,
     ask: Callable[..., str] | None = None,
-) -> Path:
+) -> Added:
     """Fill in what the spec lacks (see `fill`), check that the corpus with the claim appended
     to its file is valid, and only then write the file; on any problem nothing is written and
     ClaimRejected carries the problems.
@@ -164,7 +188,9 @@ def add_claim(
     fill(spec, vocab, ask)
     path = claims_file(root, file)
     with locked(paths.claims_dir(root)):
-        text = render(spec, Vocab(load_corpus(root)))  # with the claims added meanwhile
+        corpus = load_corpus(root)  # with the claims added meanwhile
+        text = render(spec, Vocab(corpus))
+        _refuse_bad_checks(corpus, spec)
         try:
             original = path.read_bytes() if path.exists() else None
             written = appended(original, text, PREFIXES_USED, HEADER)
@@ -173,14 +199,31 @@ def add_claim(
         rel = path.relative_to(root).as_posix()
         with _with_file(root, rel, written) as trial:
             try:
-                load_corpus(trial, use_cache=False)
+                claim = api.claim(load_corpus(trial, use_cache=False), spec.id or "")
             except CorpusError as e:
                 raise ClaimRejected(rel, e) from e
         try:
             write_bytes(path, written)
         except OSError as e:
             raise _cannot(path, e) from e
-    return path
+    return Added(path, claim)
+
+
+def _refuse_bad_checks(corpus: Corpus, spec: ClaimSpec) -> None:
+    """For a claim with several checks, raise UsageError naming the first check whose benchmark,
+    parameters or tiers `verify check` would refuse (its own rules, kg.checkrules); the trial
+    load would report them too, but at the line of the first check's property of that name."""
+    checks = all_checks(spec)
+    if len(checks) < 2:
+        return
+    for i, check in enumerate(checks):
+        found = checkrules.new_check_problems(
+            corpus, check.benchmark or "", check.parameters,
+            check.rule.get("subject"), check.rule.get("baseline"),
+        )  # fmt: skip
+        if found:
+            where = f"--check {check.id}" if i else f"the first check ('{check.id}')"
+            raise UsageError(f"{where}: {found[0]}")
 
 
 SOURCES_FILE = "claims/sources.ttl"

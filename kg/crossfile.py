@@ -214,18 +214,14 @@ def _vocabulary(corpus: Corpus, loc: Locator) -> list[Problem]:
         name = term[len(ns.FWC) :]
         close = close_matches(name, names, n=2, cutoff=0.7)
         hint = f" (did you mean {', '.join('fwc:' + c for c in close)}?)" if close else ""
-        for rel, subject in _uses(corpus, term).items():
-            owner, _ = loc.owner(subject)
-            path = corpus.root / rel
-            out.append(
-                Problem(
-                    rel,
-                    find_text(path, [f"fwc:{name}", f"<{term}>"]) or find_line(path, owner),
-                    loc.label(owner),
-                    f"fwc:{name} is not a term of the fwc: vocabulary{hint}: the vocabulary is"
-                    " closed (kg/fwc.ttl lists every term); use one of its terms",
-                )
-            )
+        out += _at_each_use(
+            corpus,
+            loc,
+            term,
+            [f"fwc:{name}", f"<{term}>"],
+            f"fwc:{name} is not a term of the fwc: vocabulary{hint}: the vocabulary is"
+            " closed (kg/fwc.ttl lists every term); use one of its terms",
+        )
     return out
 
 
@@ -238,18 +234,28 @@ def _mistyped_namespaces(corpus: Corpus, loc: Locator) -> list[Problem]:
         if found is None:
             continue
         prefix, right, local = found
-        for rel, subject in _uses(corpus, term).items():
-            owner, _ = loc.owner(subject)
-            path = corpus.root / rel
-            out.append(
-                Problem(
-                    rel,
-                    find_text(path, [f"<{term}>"]) or find_line(path, owner),
-                    loc.label(owner),
-                    f"<{term}> is not in the {prefix}: namespace <{right}>: write {prefix}:{local}"
-                    f" or <{right}{local}>",
-                )
-            )
+        out += _at_each_use(
+            corpus,
+            loc,
+            term,
+            [f"<{term}>"],
+            f"<{term}> is not in the {prefix}: namespace <{right}>: write {prefix}:{local}"
+            f" or <{right}{local}>",
+        )
+    return out
+
+
+def _at_each_use(
+    corpus: Corpus, loc: Locator, term: str, spellings: list[str], message: str
+) -> list[Problem]:
+    """One problem per file using `term`, about the block that uses it there: at the first line
+    that writes it as one of `spellings`, else at that block's line."""
+    out = []
+    for rel, subject in _uses(corpus, term).items():
+        owner, _ = loc.owner(subject)
+        path = corpus.root / rel
+        line = find_text(path, spellings) or find_line(path, owner)
+        out.append(Problem(rel, line, loc.label(owner), message))
     return out
 
 

@@ -2,18 +2,21 @@
 values are still missing (gaps) and whether the given ones are known (check_known).
 
 `verify claim new` gathers the values (flags or prompts); kg.claimfile writes the claim into a
-claims file and keeps it only if the corpus stays valid.
+claims file and keeps it only if the corpus stays valid. A claim's first check comes from the
+check options; each further check (a kg.checkspec.CheckSpec, read from one `--check` value) names
+only what it changes, and `all_checks` fills in the rest from the first.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kg import ns
+from kg.checkspec import CHECK_ID_MAX, COMBINE, CheckSpec, is_check_id
 from kg.errors import UsageError
+from kg.model import MAIN_CHECK
 from kg.store import Corpus
 from kg.textutil import did_you_mean
 
@@ -52,6 +55,10 @@ class ClaimSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     rule: dict[str, Any] = field(default_factory=dict)
     not_checkable: str | None = None
+    check_id: str | None = None  # the first check's id (MAIN_CHECK when not given)
+    stands_in: str | None = None  # what the first check runs in place of what the claim is about
+    more_checks: list[CheckSpec] = field(default_factory=list)
+    combine: str | None = None  # how several checks' verdicts make the claim's ("all", "any")
 
 
 @dataclass(frozen=True)
@@ -107,35 +114,32 @@ class Vocab:
         )
 
 
-def parse_param(text: str) -> tuple[str, Any]:
-    """'key=value' as (key, value); the value is read as JSON when it parses (batch_sizes=[1,4],
-    year=2020, exact=true), else kept as a string."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise UsageError(f"--param '{text}' is not key=value: write e.g. --param batch_sizes=[1,4]")
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    return key.strip(), value
-
-
-def parse_params(pairs: list[str], params_json: str | None) -> dict[str, Any]:
-    """Parameters from --params-json (an object) overlaid with each --param key=value."""
-    params: dict[str, Any] = {}
-    if params_json:
-        try:
-            params = json.loads(params_json)
-        except json.JSONDecodeError as e:
-            raise UsageError(
-                f"--params-json is not valid JSON ({e.msg} at character {e.pos})"
-            ) from e
-        if not isinstance(params, dict):
-            raise UsageError('--params-json must be a JSON object, e.g. {"batch_sizes": [1, 8]}')
-    for pair in pairs:
-        key, value = parse_param(pair)
-        params[key] = value
-    return params
+def all_checks(spec: ClaimSpec) -> list[CheckSpec]:
+    """The claim's checks in full, the first from the check options, then each further check as
+    a copy of the first with its changes: a parameter given as null is left out, and a new
+    --metric without --better lets `better` follow the metric again."""
+    if not spec.benchmark:
+        return []
+    first = CheckSpec(
+        spec.check_id or MAIN_CHECK,
+        spec.benchmark,
+        dict(spec.parameters),
+        rule=dict(spec.rule),
+        stands_in=spec.stands_in or None,
+    )
+    out = [first]
+    for more in spec.more_checks:
+        params = dict(more.parameters)
+        if not more.replace_parameters:
+            params = {**first.parameters, **params}
+        rule = {**first.rule, **more.rule}
+        if "metric" in more.rule and "better" not in more.rule:
+            rule.pop("better", None)
+        stands_in = first.stands_in if more.stands_in is None else more.stands_in or None
+        kept = {k: v for k, v in params.items() if v is not None}
+        out.append(CheckSpec(more.id, more.benchmark or first.benchmark, kept, rule=rule,
+                             stands_in=stands_in))  # fmt: skip
+    return out
 
 
 def gaps(spec: ClaimSpec, vocab: Vocab) -> list[Gap]:
@@ -264,6 +268,50 @@ def check_known(spec: ClaimSpec, vocab: Vocab) -> None:
         raise UsageError(
             "give either --benchmark (a check) or --not-checkable (a reason), not both"
         )
+    _check_checks(spec, vocab)
+
+
+def _check_checks(spec: ClaimSpec, vocab: Vocab) -> None:
+    """Raise UsageError for check ids, further checks and --combine that cannot be written."""
+    if spec.check_id is not None and not is_check_id(spec.check_id):
+        raise UsageError(
+            f"--check-id '{spec.check_id}' is not kebab-case (lower-case letters, digits, single"
+            f" hyphens, at most {CHECK_ID_MAX} characters), e.g. --check-id xla"
+        )
+    if (spec.not_checkable or spec.benchmark == "") and (
+        spec.more_checks or spec.check_id or spec.stands_in
+    ):
+        raise UsageError(
+            "--check, --check-id and --stands-in describe a claim's checks: give --benchmark"
+            " and the rule for its first check, or leave them out with --not-checkable"
+        )
+    if spec.combine and spec.combine not in COMBINE:
+        raise UsageError(f"--combine must be all or any, not '{spec.combine}'")
+    if spec.combine and not spec.more_checks:
+        raise UsageError(
+            "--combine says how several checks make the claim's verdict: add a further check"
+            " with --check, or leave --combine out"
+        )
+    ids = [spec.check_id or MAIN_CHECK]
+    for more in spec.more_checks:
+        where = f"--check {more.id}"
+        if more.id in ids:
+            raise UsageError(
+                f"{where}: another check of the claim has the id '{more.id}' (the first check's"
+                f" is '{ids[0]}', set with --check-id): give each check its own id"
+            )
+        ids.append(more.id)
+        if more.benchmark and more.benchmark not in vocab.benchmarks:
+            raise UsageError(
+                f"{where}: unknown benchmark '{more.benchmark}'."
+                f"{did_you_mean(more.benchmark, sorted(vocab.benchmarks))} Known: "
+                f"{', '.join(sorted(vocab.benchmarks))} (claims/benchmarks.ttl)."
+            )
+        if more.rule.get("quantifier"):
+            try:
+                vocab.concept("quantifiers", str(more.rule["quantifier"]), "quantifier")
+            except UsageError as e:
+                raise UsageError(f"{where}: {e}") from None
 
 
 def fill(spec: ClaimSpec, vocab: Vocab, ask: Callable[..., str] | None) -> None:

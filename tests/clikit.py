@@ -1,10 +1,12 @@
-"""Running the `verify` entry point in-process, with no pytest fixture (hypothesis can call it)."""
+"""Running the `verify` command in tests: in-process with no pytest fixture (hypothesis can call
+it), or as a user does, in a fresh interpreter."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,3 +46,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         elif p.is_file():
             found[rel] = p.read_bytes()
     return found
+
+
+def verify(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`verify --root ROOT ARGS` in a fresh interpreter, its output captured as text."""
+    return subprocess.run([sys.executable, "-m", "verify", "--root", str(root), *args],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -162,9 +161,8 @@ def test_judge_missing_snapshot_file_is_not_checkable(tmp_path):
     assert "conference-framework-mentions.csv, which is missing" in v["explanation"]
 
 
-def test_judge_every_adoption_claim_in_the_corpus_gets_a_verdict_with_its_rows(tmp_path):
-    shutil.copytree(REPO / "claims", tmp_path / "claims")
-    corpus = load_corpus(tmp_path)
+def test_judge_every_adoption_claim_in_the_corpus_gets_a_verdict_with_its_rows(full_copy):
+    corpus = load_corpus(full_copy)
     checks = [k for c in api.list_claims(corpus, kind="adoption")
               for k in api.claim_checks(corpus, c.id) if k.benchmark == "adoption-share"]  # fmt: skip
     assert checks, "the corpus has adoption claims checked against snapshots"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clikit import verify
 from site_project import CPU_ENV, make_project
 
 from kg import api, benchjson
@@ -24,11 +25,6 @@ BIN = Path(sys.executable).parent
 @pytest.fixture
 def site_root(tmp_path) -> Path:
     return make_project(tmp_path / "project")
-
-
-def verify(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "verify", "--root", str(root), *args],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
 def test_stats_follow_pytest_benchmark_definitions():

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clikit import verify
 
 from kg import changes
 from kg.changes import RunSelector
@@ -284,13 +283,6 @@ def test_lifecycle_note_without_successor_for_superseded_is_invalid(project):
 
 
 # ---------------------------------------------------------------- the commands
-
-
-def verify(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "verify", "--root", str(project), *args],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
 
 
 def test_diff_command_exits_1_on_flip_only_when_asked(project):

@@ -14,7 +14,6 @@ from rdflib.compare import isomorphic
 
 from kg import api, views
 from kg.export import export
-from kg.load import load_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "tensorflow", "keras", "jax")
@@ -29,11 +28,6 @@ def verify(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(REPO)
 
 
 def test_list_json_has_every_claim_with_required_ids():

@@ -19,11 +19,6 @@ DAWNBENCH = REPO / "data" / "snapshots" / "dawnbench"
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(REPO)
-
-
-@pytest.fixture(scope="module")
 def rows(corpus):
     return {r.id.split("/", 1)[1]: plain(r) for r in api.evidence(corpus)}
 
@@ -108,15 +103,14 @@ def test_evidence_measurements_are_not_counted_as_claims_of_their_source(corpus)
     assert row.supports == len({u.id for u in uses if u.how == "rests-on"})
 
 
-def test_evidence_import_writes_and_checks_the_file(monkeypatch, capsys, tmp_path):
+def test_evidence_import_writes_and_checks_the_file(monkeypatch, capsys, full_copy):
     from verify.cli.app import main
 
-    shutil.copytree(REPO / "claims", tmp_path / "claims")
-    shutil.copytree(DAWNBENCH, tmp_path / "data" / "snapshots" / "dawnbench")
-    monkeypatch.setenv("FWCLAIMS_ROOT", str(tmp_path))
+    shutil.copytree(DAWNBENCH, full_copy / "data" / "snapshots" / "dawnbench")
+    monkeypatch.setenv("FWCLAIMS_ROOT", str(full_copy))
 
     def run(*args: str) -> int:
-        monkeypatch.setattr(sys, "argv", ["verify", "--root", str(tmp_path), "evidence", *args])
+        monkeypatch.setattr(sys, "argv", ["verify", "--root", str(full_copy), "evidence", *args])
         try:
             main()
         except SystemExit as e:
@@ -127,10 +121,10 @@ def test_evidence_import_writes_and_checks_the_file(monkeypatch, capsys, tmp_pat
     assert run("import") == 0
     assert "wrote 31 measurements" in capsys.readouterr().out
     assert run("import", "--check") == 0
-    target = tmp_path / "data" / "snapshots" / "dawnbench-evidence.ttl"
+    target = full_copy / "data" / "snapshots" / "dawnbench-evidence.ttl"
     target.write_text(target.read_text().replace("75.3522", "70.0"))
     assert run("import", "--check") == 1
-    assert len(api.evidence(load_corpus(tmp_path, use_cache=False))) == 31
+    assert len(api.evidence(load_corpus(full_copy, use_cache=False))) == 31
 
 
 def test_survey_modules_import_no_framework():

@@ -28,11 +28,6 @@ def spec(label: Label, ratio: float = 2.0, **factors: str) -> Spec:
     return Spec({"subject": "torch-eager", **factors}, ratio, low, high, label)
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(REPO)
-
-
 def test_robust_when_the_claim_holds_in_nearly_every_specification():
     specs = [spec(H, baseline="keras-predict")] * 9 + [spec(N, baseline="tf-function")]
     s = summarise(specs, H)

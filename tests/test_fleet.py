@@ -5,11 +5,10 @@ other machines' records in, rejecting malformed and conflicting ones, never over
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clikit import verify
 from recordkit import ENV, minimal_record
 from synth import write_corpus
 
@@ -19,11 +18,6 @@ from kg.records import dumps, merge
 from verify.run.shard import Shard, part_of
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def verify(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "verify", "--root", str(root), *args],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

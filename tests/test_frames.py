@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from clikit import verify
 from site_project import CPU_ENV, GPU_ENV, make_project
 
 from kg import frames
@@ -31,11 +32,6 @@ def site_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def corpus(site_root):
     return load_corpus(site_root, store="")
-
-
-def verify(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "verify", "--root", str(root), *args],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
 def test_frames_claims_one_row_per_claim_with_conditions_as_columns(corpus):

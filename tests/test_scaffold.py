@@ -4,7 +4,6 @@ with the file left exactly as it was."""
 from __future__ import annotations
 
 import io
-import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg import api
+from kg.checkspec import parse_param
 from kg.load import load_corpus
 from kg.model import Check, plain
-from kg.scaffold import parse_param
 from kg.snapshots import Snapshots
 from kg.turtle_text import literal, long_literal, number
 from verify.judge.adoption import judge_adoption
@@ -50,13 +49,6 @@ def run_cli(monkeypatch, capsys, root: Path, *args: str) -> tuple[int, str, str]
         code = int(e.code or 0)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-@pytest.fixture
-def full_copy(tmp_path: Path) -> Path:
-    """The real claims/ folder copied into a scratch project."""
-    shutil.copytree(REPO / "claims", tmp_path / "claims")
-    return tmp_path
 
 
 def _with(args: list[str], **changes: str) -> list[str]:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from verify.cli.output import console, safe
+from kg.model import plain
+from verify.cli.output import console, print_json, safe
+
+if TYPE_CHECKING:
+    from kg.rows import Claim
 
 
 def _opt(flag: str, help: str, default: Any = None) -> Any:
@@ -50,6 +54,21 @@ BASELINE = _opt("--baseline", "The side it is compared with.")
 THRESHOLD = _opt("--threshold", "3 for 3x, 1.25 for 25%, 0.8 for a share.")
 TOLERANCE = _opt("--tolerance", "Relative tolerance (default 0.1).")
 QUANTIFIER = _opt("--quantifier", "up-to, at-least, about or exists.")
+STANDS_IN = _opt("--stands-in", "What the first check runs in place of what the claim is about"
+                 " (10 to 300 characters), e.g. 'the small CNN stands in for ResNet-50'; further"
+                 " checks copy it.")  # fmt: skip
+CHECK_ID = _opt("--check-id", "The first check's id, kebab-case (default: main).")
+CHECK = typer.Option(
+    [], "--check", metavar="'ID --OPTION VALUE ...'",
+    help="A further check (repeatable), in one quoted value: its id, then the check options"
+    " where it differs from the first check (--benchmark, --param, --params-json, the rule"
+    " options, --stands-in); the rest is copied from the first. A parameter set to null is"
+    " dropped. E.g. --check 'xla --subject tf-xla --param tiers=[\"keras-call\",\"tf-xla\"]'.",
+)  # fmt: skip
+COMBINE = _opt("--combine", "With --check: all (the default: every check must hold) or any"
+               " (one holding check is enough).")  # fmt: skip
+JSON_OUT = _opt("--json", "Print the added claim as JSON for scripts, as `verify show ID --json`"
+                " has it (its checks listed), with the file it went to; never prompts.", False)  # fmt: skip
 NOT_CHECKABLE = _opt("--not-checkable", "Why it cannot be checked, and what would settle it"
                      " (instead of --benchmark).")  # fmt: skip
 FILE = _opt("--file", "Claims file to append to (default claims/user-claims.ttl).")
@@ -95,14 +114,28 @@ def new(
     benchmark: str = BENCHMARK, param: list[str] = PARAM, params_json: str = PARAMS_JSON,
     metric: str = METRIC, better: str = BETTER, subject: str = SUBJECT, baseline: str = BASELINE,
     threshold: float = THRESHOLD, tolerance: float = TOLERANCE, quantifier: str = QUANTIFIER,
-    not_checkable: str = NOT_CHECKABLE, file: str = FILE,
+    stands_in: str = STANDS_IN, check_id: str = CHECK_ID, check: list[str] = CHECK,
+    combine: str = COMBINE, not_checkable: str = NOT_CHECKABLE, file: str = FILE,
+    json_out: bool = JSON_OUT,
 ) -> None:  # fmt: skip
     """Add a claim: write it into claims/*.ttl, validate the whole corpus, keep it only if valid.
 
     Missing required values are asked for when run at a terminal; otherwise they are errors.
     On any problem the file is left exactly as it was and the command exits 2.
+
+    The check options (--benchmark, --param, --params-json, --metric to --quantifier,
+    --stands-in, --check-id) describe the claim's first check. Each --check adds one more, in
+    one quoted value: its id, then the same options where it differs from the first check. A
+    claim that tf.function and XLA both beat an eager Keras call has two checks:
+
+    \b
+      verify claim new --id tf-compiled-beats-eager ... --benchmark inference-latency \\
+        --param 'tiers=["keras-call", "tf-function"]' --metric median_latency \\
+        --subject tf-function --baseline keras-call --threshold 1 --quantifier at-least \\
+        --check-id tf-function \\
+        --check 'tf-xla --subject tf-xla --param tiers=["keras-call", "tf-xla"]'
     """
-    from kg import claimfile, paths, scaffold
+    from kg import checkspec, claimfile, paths, scaffold
 
     given = dict(locals())
     spec = scaffold.ClaimSpec(
@@ -110,18 +143,36 @@ def new(
         locator=locator, wording=wording, derived_from=list(derived_from), rests_on=rests_on,
         favours=favours, contradicts=list(contradicts),
         conditions={k: given[k] for k in CONDITIONS if given[k]}, benchmark=benchmark,
-        parameters=scaffold.parse_params(list(param), params_json),
+        parameters=checkspec.parse_params(list(param), params_json),
         rule={k: given[k] for k in RULE if given[k] is not None}, not_checkable=not_checkable,
+        stands_in=stands_in, check_id=check_id, combine=combine,
+        more_checks=[checkspec.parse_check(text) for text in check],
     )  # fmt: skip
     root = paths.find_root()
-    path = claimfile.add_claim(root, spec, file, ask=typer.prompt if _interactive() else None)
+    ask = typer.prompt if _interactive() and not json_out else None
+    added = claimfile.add_claim(root, spec, file, ask=ask)
+    rel = added.path.relative_to(root) if added.path.is_relative_to(root) else added.path
+    if json_out:
+        print_json({"file": rel.as_posix(), **plain(added.claim)})
+        return
+    _print_added(added.claim, rel)
+
+
+def _print_added(claim: Claim, rel: Path) -> None:
+    """What a person reads after `claim new`: where the claim went, its checks, what to run."""
     out = console()
-    rel = path.relative_to(root) if path.is_relative_to(root) else path
-    out.print(f"added claim '{safe(spec.id)}' to {safe(rel)}; the corpus is valid.")
-    if spec.benchmark:
-        out.print(f"run it:  verify run --claim {safe(spec.id)}")
+    checks = claim.checks
+    several = f" with {len(checks)} checks" if len(checks) > 1 else ""
+    out.print(f"added claim '{safe(claim.id)}'{several} to {safe(rel)}; the corpus is valid.")
+    if len(checks) > 1 or any(c.stands_in for c in checks):
+        for c in checks:
+            sides = " against ".join(x for x in (c.rule.subject, c.rule.baseline) if x)
+            line = f"  check {safe(c.check_id)}: bench:{safe(c.benchmark)}, {safe(sides)}"
+            out.print(line + (f"; {safe(c.stands_in)}" if c.stands_in else ""))
+    if checks:
+        out.print(f"run it:  verify run --claim {safe(claim.id)}")
     else:
-        out.print(f"it has no check; read it with:  verify show {safe(spec.id)}")
+        out.print(f"it has no check; read it with:  verify show {safe(claim.id)}")
 
 
 def source_new(
