@@ -216,6 +216,7 @@ def test_browser_index_heatmap_has_a_square_per_claim_and_environment(committed_
     for claim, _, width, height, tip, symbol, href in cells:
         assert width >= 10 and height >= 10 and tip.startswith(claim + ": ") and symbol.strip()
         assert href == f"claims/{claim}.html"
+    assert desktop.evaluate("() => document.documentElement.scrollWidth") <= 1280
     first = desktop.locator("svg.heatmap text.hm-env").first.text_content()
     assert first.startswith("This machine: ")
     squares.first.click()

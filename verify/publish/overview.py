@@ -14,8 +14,8 @@ from markupsafe import Markup, escape
 
 from verify.publish.sitedata import STATUS, SiteData, safe_name
 
-PITCH = 13  # a square and the gap after it
-SQUARE = 12
+PITCH = 12  # a square and the gap after it
+SQUARE = 11
 NAME_H = 15  # an environment's name above its row of squares
 ROW_H = NAME_H + PITCH + 4
 BAR_H = 14
