@@ -210,6 +210,7 @@ def collected_row(env_id: str, env: dict[str, Any]) -> Environment:
     osd = env.get("os") or {}
     pkgs = env.get("packages") or {}
     mem = round(env["ram_bytes"] / 2**30, 1) if env.get("ram_bytes") else None
+    versions: dict[str, Any] = {f.field: pkgs.get(f.package) for f in FRAMEWORKS}
     return Environment(
         id=env_id, label=environment_label(env), cpu=(env.get("cpu") or {}).get("model"),
         cores=env.get("cores_logical"), mem=mem, gpu=gpus[0].get("name"),
@@ -217,5 +218,5 @@ def collected_row(env_id: str, env: dict[str, Any]) -> Environment:
         os=" ".join(filter(None, [osd.get("system"), osd.get("release")])) or None,
         python=env.get("python"),
         threads=timing_threads(env) if timing_threads(env) != 1 else None,
-        **{f.field: pkgs.get(f.package) for f in FRAMEWORKS},
+        **versions,
     )  # fmt: skip
