@@ -13,12 +13,14 @@ from typing import Any
 
 from kg import explorations as explorations_q
 from kg import ns, queries
+from kg.environments import EnvironmentName, name_environments
 from kg.errors import UnknownClaim, UnknownSource
 from kg.model import Check, Kind
 from kg.rows import (
     CitationEdge,
     Claim,
     ClaimSummary,
+    ClaimVerdict,
     Concept,
     Environment,
     Evidence,
@@ -286,6 +288,30 @@ def skipped_records(corpus: Corpus) -> list[SkippedRecord]:
 def environments(corpus: Corpus) -> list[Environment]:
     """Every environment with hardware, versions and how many runs it has."""
     return queries.environments(corpus)
+
+
+def environment_names(corpus: Corpus) -> dict[str, EnvironmentName]:
+    """Every environment's names among the graph's (kg.environments.name_environments)."""
+    return corpus.memoised("environment_names", lambda: name_environments(environments(corpus)))
+
+
+def claim_verdicts(corpus: Corpus) -> dict[str, dict[str, ClaimVerdict]]:
+    """Each claim's verdict per environment, its checks' newest verdicts combined: claim id ->
+    environment id -> verdict (environments in the order of their newest run)."""
+    return corpus.memoised("claim_verdicts", lambda: _claim_verdicts(corpus))
+
+
+def _claim_verdicts(corpus: Corpus) -> dict[str, dict[str, ClaimVerdict]]:
+    grouped: dict[str, dict[str, list[Run]]] = {}
+    for r in runs(corpus):  # newest first
+        grouped.setdefault(r.claim_id, {}).setdefault(r.environment, []).append(r)
+    details = claims(corpus)
+    out: dict[str, dict[str, ClaimVerdict]] = {}
+    for cid, per_env in grouped.items():
+        if cid in details:
+            found = {e: ClaimVerdict.of(details[cid], e, rs) for e, rs in per_env.items()}
+            out[cid] = {e: v for e, v in found.items() if v is not None}
+    return out
 
 
 def latest_runs(corpus: Corpus) -> dict[str, dict[str, Run]]:

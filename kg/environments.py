@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kg.rows import Environment, Run
+from kg.textutil import natural_key
 
 
 @dataclass(frozen=True)
@@ -134,3 +136,87 @@ def newest_environment(runs: list[Run]) -> str | None:
     """The environment of the newest run (`runs` newest first): "this machine", where the site and
     `verify show` put verdicts first; None before any run."""
     return runs[0].environment if runs else None
+
+
+@dataclass(frozen=True)
+class EnvironmentName:
+    """How an environment is named among others: ``display`` (unique: hardware and versions, then
+    whatever else tells it apart) and ``short`` (only what tells it apart, for narrow columns and
+    tables), with its machine and versions."""
+
+    id: str
+    display: str
+    short: str
+    machine: str
+    versions: str
+
+    def label(self, here: str | None = None) -> str:
+        """The short name, marked "(this machine)" when it is the environment ``here``."""
+        return f"{self.short} (this machine)" if self.id == here else self.short
+
+    def full(self, here: str | None = None) -> str:
+        """The unique name, marked "(this machine)" when it is the environment ``here``."""
+        return f"{self.display} (this machine)" if self.id == here else self.display
+
+
+# What can tell environments apart, in the order a reader looks: hardware, then versions.
+PART_ORDER = ("machine", "torch", "tensorflow", "keras", "jax", "numpy", "python", "os", "mem")
+EXTRA_PARTS = ("numpy", "python", "os", "mem")  # named only where nothing above tells them apart
+
+
+def _parts(e: Environment) -> dict[str, str]:
+    versions = {**row_versions(e), "numpy": e.numpy}
+    out = {"machine": machine_label(e)}
+    out |= {p: f"{BY_PACKAGE[p].name} {short_version(v)}" for p, v in versions.items() if v}
+    extra = (("python", f"Python {e.python}" if e.python else ""), ("os", e.os or ""),
+             ("mem", f"{e.mem:g} GiB" if e.mem else ""))  # fmt: skip
+    return out | {k: v for k, v in extra if v}
+
+
+def name_environments(rows: list[Environment]) -> dict[str, EnvironmentName]:
+    """Each environment's names among these: the one naming the site, the CLI and the API share
+    (the id's hash only as a last resort, where nothing recorded differs)."""
+    parts = {e.id: _parts(e) for e in rows}
+    differ = [k for k in PART_ORDER if len({p.get(k) for p in parts.values()}) > 1]
+    extra = [k for k in differ if k in EXTRA_PARTS]
+    out: dict[str, EnvironmentName] = {}
+    for e in rows:
+        p = parts[e.id]
+        main = [p[k] for k in differ if k in p and k not in extra]
+        short = " · ".join(main or [p[k] for k in extra if k in p]) or p["machine"]
+        display = " · ".join(
+            [f"{p['machine']}, {versions_text(row_versions(e))}", *(p[k] for k in extra if k in p)]
+        )
+        out[e.id] = EnvironmentName(e.id, display, short, p["machine"],
+                                    versions_text(row_versions(e), empty=""))  # fmt: skip
+    for name in ("display", "short"):
+        seen = Counter(getattr(x, name) for x in out.values())
+        for i, x in out.items():
+            if seen[getattr(x, name)] > 1:
+                out[i] = replace(x, **{name: f"{getattr(x, name)} [{i[-6:]}]"})
+    return out
+
+
+def environment_order(names: dict[str, EnvironmentName], first: str | None = None) -> list[str]:
+    """Environment ids as the site's columns and the CLI's lists run: ``first`` (the newest
+    run's environment), then by unique name in natural order."""
+    return sorted(names, key=lambda e: (e != first, natural_key(names[e].display), e))
+
+
+def collected_row(env_id: str, env: dict[str, Any]) -> Environment:
+    """A collected environment (``verify.run.environment.collect``, a record's ``environment``)
+    as the row the graph gives back for it, so one not yet in the graph is named like the rest."""
+    gpus = env.get("gpus") or [{}]
+    osd = env.get("os") or {}
+    pkgs = env.get("packages") or {}
+    mem = round(env["ram_bytes"] / 2**30, 1) if env.get("ram_bytes") else None
+    versions: dict[str, Any] = {f.field: pkgs.get(f.package) for f in FRAMEWORKS}
+    return Environment(
+        id=env_id, label=environment_label(env), cpu=(env.get("cpu") or {}).get("model"),
+        cores=env.get("cores_logical"), mem=mem, gpu=gpus[0].get("name"),
+        driver=gpus[0].get("driver"), cuda=gpus[0].get("cuda_driver"),
+        os=" ".join(filter(None, [osd.get("system"), osd.get("release")])) or None,
+        python=env.get("python"),
+        threads=timing_threads(env) if timing_threads(env) != 1 else None,
+        **versions,
+    )  # fmt: skip

@@ -19,13 +19,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kg import api
+from kg.model import Check
 from kg.store import Corpus
 
 if TYPE_CHECKING:
     import pandas as pd
 
 CLAIM_COLUMNS = (
-    "id", "kind", "category", "text", "favours", "checkable", "benchmark", "benchmark_type",
+    "id", "kind", "category", "text", "favours", "checkable", "checks", "benchmark", "benchmark_type",
     "metric", "better", "subject", "baseline", "threshold", "tolerance", "quantifier",
     "appearances", "documents", "rests_on", "contradicts", "not_checkable_because",
 )  # fmt: skip
@@ -52,22 +53,33 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _agreed(values: list[Any]) -> Any:
+    """The value a claim's checks share, or None where they differ (or it has none)."""
+    return values[0] if values and all(v == values[0] for v in values) else None
+
+
+def _check_columns(checks: list[Check]) -> dict[str, Any]:
+    """The check and rule columns of a claim: each one the value all its checks share (<NA>
+    where they differ), the benchmarks space-separated."""
+    rules = [k.rule for k in checks]
+    rule_fields = ("metric", "better", "subject", "baseline", "threshold", "tolerance")
+    out: dict[str, Any] = {f: _agreed([getattr(r, f) for r in rules]) for f in rule_fields}
+    quantifier = _agreed([r.quantifier.value for r in rules])
+    kind = _agreed([k.benchmark_type.value for k in checks])
+    return {
+        "checkable": bool(checks), "checks": " ".join(k.check_id for k in checks) or None,
+        "benchmark": " ".join(dict.fromkeys(k.benchmark for k in checks)) or None,
+        "benchmark_type": kind, **out, "quantifier": quantifier,
+    }  # fmt: skip
+
+
 def claim_rows(corpus: Corpus) -> list[dict[str, Any]]:
     """One dict per claim (CLAIM_COLUMNS, then one column per condition), sorted by id."""
     out = []
     for cid, c in api.claims(corpus).items():
-        check = c.check
-        rule = check.rule if check else None
         row: dict[str, Any] = {
             "id": cid, "kind": c.kind.value, "category": c.category, "text": c.text,
-            "favours": c.favours, "checkable": check is not None,
-            "benchmark": check.benchmark if check else None,
-            "benchmark_type": check.benchmark_type.value if check else None,
-            "metric": rule.metric if rule else None, "better": rule.better if rule else None,
-            "subject": rule.subject if rule else None, "baseline": rule.baseline if rule else None,
-            "threshold": rule.threshold if rule else None,
-            "tolerance": rule.tolerance if rule else None,
-            "quantifier": rule.quantifier.value if rule else None,
+            "favours": c.favours, **_check_columns(c.checks),
             "appearances": len(c.appearances),
             "documents": " ".join(sorted({a.doc for a in c.appearances})),
             "rests_on": " ".join(d.id for d in c.derived_from) or c.rests_on,
@@ -101,7 +113,8 @@ def measurement_rows(corpus: Corpus) -> list[dict[str, Any]]:
     out = []
     for r in api.runs(corpus):
         claim = claims.get(r.claim_id)
-        rule = claim.check.rule if claim and claim.check else None
+        check = next((k for k in claim.checks if k.check_id == r.check_id), None) if claim else None
+        rule = check.rule if check else None  # the run's own check names the tiers
         env = envs.get(r.environment)
         env_cols = {f"env_{k}": getattr(env, k) if env else None for k in ENV_COLUMNS}
         head = {"run": r.run, "claim_id": r.claim_id, "environment": r.environment,
@@ -124,10 +137,10 @@ def measurement_rows(corpus: Corpus) -> list[dict[str, Any]]:
 
 
 def verdict_rows(corpus: Corpus) -> tuple[list[str], list[dict[str, Any]]]:
-    """The verdict matrix as (environment ids, one dict per claim: id, then the newest verdict
-    label per environment or None)."""
+    """The verdict matrix as (environment ids, one dict per claim: id, then its newest verdict
+    label per environment, its checks combined, or None)."""
     envs = [e.id for e in sorted(api.environments(corpus), key=lambda e: (e.label, e.id))]
-    latest = api.latest_runs(corpus)
+    latest = api.claim_verdicts(corpus)
     rows = []
     for cid in api.claim_ids(corpus):
         per_env = latest.get(cid, {})

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
 
 from kg import ns
-from kg.environments import PROPERTIES
+from kg.environments import PROPERTIES, name_environments
 from kg.model import MAIN_CHECK, Check, CheckType, Combine, Kind, Label, Rule
 from kg.rows import (
     PRIMARY_ROLES,
@@ -389,9 +390,8 @@ def _environments(corpus: Corpus, *, count_runs: bool) -> list[Environment]:
             "SELECT ?env WHERE { GRAPH ?g { ?run a fwc:Run ; prov:used ?env . ?env a fwc:Environment } }"
         ):
             counts[r["env"]] += 1
-    found = [
-        Environment(**{**e, "label": e["label"] or e["id"], "runs": counts.get(iri, 0)})
-        for iri, e in envs.items()
-        if e["id"]
-    ]
-    return sorted(found, key=lambda e: (e.label, e.id))
+    found = [Environment(**{**e, "runs": counts.get(iri, 0)}) for iri, e in envs.items() if e["id"]]
+    names = name_environments(found)  # labelled as the site, CLI and API name it, not the graph
+    return sorted(
+        (replace(e, label=names[e.id].display) for e in found), key=lambda e: (e.label, e.id)
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.model import MAIN_CHECK, OUTSIDE_SCOPE, Check, Combine, Kind, Label
+from kg.model import MAIN_CHECK, OUTSIDE_SCOPE, Check, Combine, Kind, Label, combine
 
 PRIMARY_ROLES = frozenset({"primary-study", "dataset", "documentation"})  # where a chain ends
 
@@ -140,7 +140,7 @@ class Run:
     run: str
     claim_id: str
     environment: str
-    environment_label: str
+    environment_label: str  # unique among the graph's environments (kg.environments)
     started: str | None
     ended: str | None
     status: str | None
@@ -162,6 +162,48 @@ class Run:
     def outside_scope(self) -> bool:
         """Whether the run was outside the claim's stated scope (never for or against it)."""
         return self.scope == OUTSIDE_SCOPE
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """A claim's verdict in one environment: with one check its newest run's, with several the
+    newest run of each combined by the claim's rule (kg.model.combine; a check not run there
+    leaves the claim open). Named like a Run's fields, so what shows a run's verdict shows it."""
+
+    claim_id: str
+    environment: str
+    verdict: Label
+    qualifier: str | None  # the run's, for a claim with one check
+    scope: str | None  # "outside" when every run it rests on was outside the claim's scope
+    runs: dict[str, Run]  # check id -> the newest run of that check there, newest first
+
+    @property
+    def outside_scope(self) -> bool:
+        """Whether it rests only on runs outside the claim's scope (never for or against it)."""
+        return self.scope == OUTSIDE_SCOPE
+
+    @property
+    def newest(self) -> Run:
+        """The newest of the runs it rests on."""
+        return next(iter(self.runs.values()))
+
+    @classmethod
+    def of(cls, claim: Claim, environment: str, runs: list[Run]) -> ClaimVerdict | None:
+        """The verdict from a claim's runs in one environment (newest first); None without one."""
+        if not runs:
+            return None
+        by_check: dict[str, Run] = {}
+        for r in runs:
+            by_check.setdefault(r.check_id, r)
+        ids = [k.check_id for k in claim.checks]
+        if len(ids) <= 1:  # one check: its newest run, whatever check id older records carry
+            r = runs[0]
+            return cls(claim.id, environment, r.verdict, r.qualifier, r.scope, by_check)
+        ran = [by_check[k] for k in ids if k in by_check]
+        labels = [by_check[k].verdict if k in by_check else Label.INCONCLUSIVE for k in ids]
+        outside = bool(ran) and all(r.outside_scope for r in ran)
+        return cls(claim.id, environment, combine(labels, claim.combine), None,
+                   OUTSIDE_SCOPE if outside else None, by_check)  # fmt: skip
 
 
 @dataclass(frozen=True)

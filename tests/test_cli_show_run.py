@@ -17,25 +17,40 @@ from verify.run.progress import LineProgress
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_show_ends_with_latest_verdict_per_environment_this_machine_first(tmp_path):
+def test_show_ends_with_latest_verdict_per_environment_this_machine_marked(tmp_path, monkeypatch):
     project = make_project(tmp_path / "project")
+    monkeypatch.setattr("verify.cli.output.this_environment", lambda: GPU_ENV)
     code, out, err = run_cli(project, "show", "fixture-latency")
     assert code == 0, err
     tail = out[out.index("Latest verdicts") :].splitlines()
-    assert tail[1].startswith("  this machine, H100 80GB HBM3, torch 2.11.0") and GPU_ENV in tail[1]
+    # the newest run's environment first (the site's order), named as the site names it
+    assert tail[1].startswith("  H100 80GB HBM3, torch 2.11.0") and GPU_ENV in tail[1]
+    assert "(this machine)" in tail[1]
     assert (
         tail[2].strip().startswith("main: does-not-hold") and "Keras predict was faster" in tail[3]
     )
+    assert tail[4].startswith("  2-core Example CPU @ 2.0GHz, torch 2.13.0 / TF 2.21.0")
     assert CPU_ENV in tail[4] and "this machine" not in tail[4] and "inconclusive" in tail[5]
 
 
-def test_show_json_lists_latest_verdicts(tmp_path):
+def test_show_marks_this_machine_where_verify_env_says_it_is(tmp_path, monkeypatch):
+    project = make_project(tmp_path / "project")
+    monkeypatch.setattr("verify.cli.output.this_environment", lambda: CPU_ENV)
+    code, out, _ = run_cli(project, "show", "fixture-latency")
+    tail = out[out.index("Latest verdicts") :].splitlines()
+    assert code == 0 and "this machine" not in tail[1] and "(this machine)" in tail[4]
+
+
+def test_show_json_lists_latest_verdicts(tmp_path, monkeypatch):
     import json
 
     project = make_project(tmp_path / "project")
+    monkeypatch.setattr("verify.cli.output.this_environment", lambda: CPU_ENV)
     code, out, _ = run_cli(project, "show", "fixture-latency", "--json")
     found = json.loads(out)["latest_verdicts"]
-    assert [(v["environment"], v["here"]) for v in found] == [(GPU_ENV, True), (CPU_ENV, False)]
+    assert [(v["environment"], v["here"]) for v in found] == [(GPU_ENV, False), (CPU_ENV, True)]
+    assert found[1]["environment_label"].startswith("2-core Example CPU @ 2.0GHz")
+    assert found[0]["environment_short"] == "H100 80GB HBM3 · torch 2.11.0"
 
 
 def test_line_progress_prints_elapsed_and_estimate_per_finished_check():

@@ -29,7 +29,11 @@ def test_records_become_runs_with_verdict_and_environment(project):
     corpus = load_corpus(project, use_cache=False)
     [run] = api.runs(corpus, "fixture-latency")
     assert run.verdict == "holds" and run.environment == ENV
-    assert run.environment_label == "2-core x86 CPU, torch 2.13.0 / TF 2.21.0"
+    # named as the site names it (kg.environments.name_environments), by the CPU model
+    assert (
+        run.environment_label
+        == "2-core Example CPU @ 2.0GHz, torch 2.13.0 / TF 2.21.0 / Keras 3.15.1"
+    )
     assert run.record.startswith("data/results/") and run.benchmark == "inference-latency"
     [cell] = api.measurements(corpus, run.run)
     assert (cell.ratio, cell.ci_low, cell.ci_high, cell.sample_size) == (9.1, 8.7, 9.6, 60)

@@ -192,3 +192,40 @@ def test_browser_status_filter_shows_as_many_claims_as_the_counts_say(committed_
         assert desktop.locator("#matrix tbody tr:not([hidden])").count() == n
         assert desktop.locator("#f-count").inner_text() == f"{n} of {total} claims"
     desktop.select_option("#f-verdict", "")
+
+
+def test_browser_index_heatmap_has_a_square_per_claim_and_environment(committed_site, desktop):
+    desktop.goto((committed_site / "index.html").as_uri())
+    panel = desktop.locator("#heatmap-panel")
+    box = panel.bounding_box()
+    assert box and box["y"] + box["height"] <= 800  # near the top, on the first screen
+    claims = desktop.locator("#matrix tbody tr").count()
+    envs = desktop.locator("#matrix thead th.env").count()
+    squares = desktop.locator("svg.heatmap a.hm-cell")
+    assert squares.count() == claims * envs and envs >= 2
+    desktop.locator("#heatmap-panel summary").click()
+    cells = desktop.evaluate(
+        """() => Array.from(document.querySelectorAll('svg.heatmap a.hm-cell')).map(a => {
+             const b = a.querySelector('rect').getBoundingClientRect();
+             return [a.dataset.claim, a.dataset.environment, b.width, b.height,
+                     a.querySelector('title').textContent, a.querySelector('text').textContent,
+                     a.getAttribute('href')];
+           })"""
+    )
+    assert len({(c, e) for c, e, *_ in cells}) == claims * envs
+    for claim, _, width, height, tip, symbol, href in cells:
+        assert width >= 10 and height >= 10 and tip.startswith(claim + ": ") and symbol.strip()
+        assert href == f"claims/{claim}.html"
+    assert desktop.evaluate("() => document.documentElement.scrollWidth") <= 1280
+    first = desktop.locator("svg.heatmap text.hm-env").first.text_content()
+    assert first.startswith("This machine: ")
+    squares.first.click()
+    desktop.wait_for_url(f"**/claims/{cells[0][0]}.html")
+
+
+def test_browser_index_shows_a_bar_per_category(committed_site, desktop):
+    desktop.goto((committed_site / "index.html").as_uri())
+    options = desktop.locator("#f-category option").count() - 1  # less "all"
+    bars = desktop.locator("#categories tr[data-category-bar] svg.catbar")
+    assert bars.count() == options and options >= 5
+    assert all(b["width"] > 0 for b in [bars.nth(i).bounding_box() for i in range(options)])

@@ -9,9 +9,9 @@ from typing import Any
 
 import typer
 
-from kg.model import Kind, Label, combine, plain, verdict_words
+from kg.model import Kind, plain, verdict_words
 from kg.rows import Claim
-from verify.cli import formats
+from verify.cli import formats, output
 from verify.cli.output import console, corpus, print_json, safe, table
 
 KINDS = [k.value for k in Kind]
@@ -115,7 +115,7 @@ def show(
     cp = corpus()
     c = api.claim(cp, claim_id)
     chains = api.citation_chains(cp, claim_id)
-    verdicts = latest_verdicts(cp, c)
+    verdicts = latest_verdicts(cp, c, output.this_environment())
     if json_out:
         print_json({**plain(c), "citation_chains": chains, "latest_verdicts": verdicts})
         return
@@ -123,36 +123,31 @@ def show(
     _print_verdicts(verdicts)
 
 
-def latest_verdicts(cp: Any, c: Claim) -> list[dict[str, Any]]:
-    """The claim's newest verdict per environment, this machine's (the newest run's) first:
-    each check's, and for several checks the combined one."""
+def latest_verdicts(cp: Any, c: Claim, here: str | None = None) -> list[dict[str, Any]]:
+    """The claim's newest verdict per environment, in the site's order (the newest run's
+    environment first), `here` (this machine's) marked: each check's, and for several checks
+    the combined one (kg.rows.ClaimVerdict)."""
     from kg import api
-    from kg.environments import machine_label, newest_environment, row_versions, versions_text
+    from kg.environments import environment_order, newest_environment
     from verify.judge.numbers import readable
 
-    here = newest_environment(api.runs(cp))
-    envs = {e.id: e for e in api.environments(cp)}
-    latest = api.latest_check_runs(cp, c.id)
+    names = api.environment_names(cp)
+    found = api.claim_verdicts(cp).get(c.id, {})
+    order = environment_order(names, newest_environment(api.runs(cp)))
     ids = [ck.check_id for ck in c.checks]
     out = []
-    for env_id in sorted(latest, key=lambda e: (e != here, e)):
-        by_check, env = latest[env_id], envs.get(env_id)
-        label = f"{machine_label(env)}, {versions_text(row_versions(env))}" if env else env_id
+    for env_id in [e for e in order if e in found]:
+        v, name = found[env_id], names[env_id]
         checks = [{"check_id": k, "label": r.verdict.value, "qualifier": r.qualifier,
                    "scope": r.scope, "run": r.run, "ended": r.ended,
                    "explanation": readable(r.explanation or "")}
-                  for k, r in sorted(by_check.items())]  # fmt: skip
+                  for k, r in sorted(v.runs.items())]  # fmt: skip
         checks += [{"check_id": k, "label": None, "qualifier": None, "scope": None, "run": None,
-                    "ended": None, "explanation": ""} for k in ids if k not in by_check]  # fmt: skip
-        # a check not run in this environment leaves the combined verdict open
-        labels = [by_check[k].verdict if k in by_check else Label.INCONCLUSIVE for k in ids]
-        joint = combine(labels, c.combine) if len(ids) > 1 else None
-        ran = [by_check[k] for k in ids if k in by_check]
-        outside = bool(ran) and all(r.outside_scope for r in ran)
-        out.append({"environment": env_id, "environment_label": label, "here": env_id == here,
-                    "checks": checks,
-                    "combined": {"label": joint.value, "scope": "outside" if outside else None}
-                    if joint else None})  # fmt: skip
+                    "ended": None, "explanation": ""} for k in ids if k not in v.runs]  # fmt: skip
+        out.append({"environment": env_id, "environment_label": name.display,
+                    "environment_short": name.short, "here": env_id == here, "checks": checks,
+                    "combined": {"label": v.verdict.value, "scope": v.scope}
+                    if len(ids) > 1 else None})  # fmt: skip
     return out
 
 
@@ -162,7 +157,7 @@ def _print_verdicts(verdicts: list[dict[str, Any]]) -> None:
     if not verdicts:
         out.print("  none yet: no run of this claim is recorded")
     for v in verdicts:
-        where = ("this machine, " if v["here"] else "") + v["environment_label"]
+        where = v["environment_label"] + (" (this machine)" if v["here"] else "")
         out.print(f"  {s(where)} {s('[' + v['environment'] + ']')}")
         for ck in v["checks"]:
             words = (

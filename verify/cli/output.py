@@ -95,3 +95,12 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
     for r in rows:
         t.add_row(*(safe(v) for v in r))
     return t
+
+
+def this_environment() -> str:
+    """This machine's environment id, as `verify env` reports it and `verify run` files records
+    under: what the other commands mark as "this machine"."""
+    from kg.environments import environment_id
+    from verify.run.environment import collect
+
+    return environment_id(collect())

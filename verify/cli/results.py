@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from kg.textutil import visible
-from verify.cli import formats
+from verify.cli import formats, output
 from verify.cli.output import console, corpus, print_json, safe, table, warn
 
 JSON = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
@@ -58,20 +58,42 @@ def results(
         _frame(fmt, claim, results_dir)
         return
     folder = results_dir or paths.results_dir(paths.find_root())
-    found, bad = list_records(folder, claim)
+    found, bad = list_records(folder)
     for e in bad:
         warn(f"run record left out: {e}")
+    names = _names(found)  # among every record's environment, as the site names them
+    found = [(p, r) for p, r in found if claim is None or r["claim_id"] == claim]
+    here = output.this_environment()
     if fmt == "json":
         keys = ("record_id", "claim_id", "status", "verdict", "started", "duration_s",
                 "environment_id")  # fmt: skip
-        print_json([{"path": str(p), **{k: r.get(k) for k in keys}, "best_cell": _best(r)}
+        print_json([{"path": str(p), **{k: r.get(k) for k in keys},
+                     "environment_label": names[r["environment_id"]].display,
+                     "environment_short": names[r["environment_id"]].short,
+                     "here": r["environment_id"] == here, "best_cell": _best(r)}
                     for p, r in found])  # fmt: skip
         return
-    rows = [[r["started"][:19], r["environment_id"], r["claim_id"], r["verdict"]["label"], _best(r)]
-            for _, r in found]  # fmt: skip
-    console().print(
-        table(["started (UTC)", "environment", "claim", "verdict", "largest ratio"], rows)
-    )
+    rows = [[r["started"][:19], names[r["environment_id"]].label(here), r["claim_id"],
+             r["verdict"]["label"], _best(r)] for _, r in found]  # fmt: skip
+    out = console()
+    out.print(table(["started (UTC)", "environment", "claim", "verdict", "largest ratio"], rows))
+    shown = dict.fromkeys(r["environment_id"] for _, r in found)
+    if shown:
+        out.print("environments:")
+        for env_id in shown:
+            out.print(f"  {safe(names[env_id].label(here))}: {safe(env_id)}")
+
+
+def _names(found: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """Each record environment's names among all of them (kg.environments.name_environments)."""
+    from kg.environments import collected_row, name_environments
+
+    rows: dict[str, Any] = {}
+    for _, r in found:  # newest first: an environment as its newest record describes it
+        rows.setdefault(
+            r["environment_id"], collected_row(r["environment_id"], r.get("environment") or {})
+        )
+    return name_environments(list(rows.values()))
 
 
 def _frame(fmt: str, claim: str | None, results_dir: Path | None) -> None:

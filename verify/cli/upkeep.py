@@ -9,6 +9,8 @@ import typer
 
 from kg.changes import Comparison, RunSide
 from kg.lifecycle import Lifecycle
+from kg.model import plain
+from verify.cli import output
 from verify.cli.output import console, corpus, print_json, safe, table
 from verify.run.options import DEFAULT_BUDGET_S
 
@@ -106,23 +108,26 @@ def diff(
     else:
         raise UsageError("give two environments (verify diff A B) or --versions twice")
     report = compare(corpus(), sa, sb)
+    here = output.this_environment()
     if json_out:
-        print_json(report)
+        print_json({**plain(report), "this_environment": here})
     else:
-        _print_diff(report)
+        _print_diff(report, here)
     if fail_on_flip and report.flips:
         raise Unsatisfied(
             f"{len(report.flips)} verdict(s) differ between {report.a} and {report.b}"
         )
 
 
-def _print_diff(report: Comparison) -> None:
+def _print_diff(report: Comparison, here: str) -> None:
     out = console()
     out.print(f"A: {safe(report.a)}\nB: {safe(report.b)}")
     for f in report.flips:
         out.print(f"\n[bold]{safe(f.claim_id)}[/bold]: {f.before.verdict} -> {f.after.verdict}")
         for name, side in (("A", f.before), ("B", f.after)):
-            out.print(f"  {name} {safe(side.environment_label)}: {safe(_fmt_cells(side))}")
+            mark = " (this machine)" if side.environment == here else ""
+            where = f"{side.environment_label}{mark} [{side.environment}]"
+            out.print(f"  {name} {safe(where)}: {safe(_fmt_cells(side))}")
             out.print(f"    {safe(side.explanation or '')}")
     out.print(
         f"\n{len(report.flips)} of {report.compared} claims checked on both sides differ"

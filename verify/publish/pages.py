@@ -11,7 +11,7 @@ from typing import Any
 from kg.changes import Flip
 from kg.rows import CitationEdge, Run, Source
 from verify.judge.verdicts import tier_name
-from verify.publish import claimpage
+from verify.publish import claimpage, overview
 from verify.publish.examples import EXAMPLES
 from verify.publish.sitedata import (
     STATUS,
@@ -67,23 +67,25 @@ def _env_columns(data: SiteData) -> list[dict[str, Any]]:
              "here": e == data.here, "page": safe_name(e)} for e in data.env_order]  # fmt: skip
 
 
-def _cell(run: Run | None) -> dict[str, str] | None:
-    """A matrix cell: the run's status key and its qualifier's words."""
-    return None if run is None else {"status": cell_status(run), "qualifier": run_qualifier(run)}
+def _cell(data: SiteData, cid: str, env: str) -> dict[str, str] | None:
+    """A matrix cell: the claim's verdict there (its checks combined) and its qualifier's words."""
+    found = data.combined.get(cid, {}).get(env)
+    return None if found is None else {"status": cell_status(found),
+                                       "qualifier": run_qualifier(found)}  # fmt: skip
 
 
 def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
     """This machine's verdicts first: the claims x environments matrix, the most informative
-    claims first, with counts and filters that share one definition (SiteData.status)."""
-    cells = Counter(cell_status(r) for per_env in data.latest.values() for r in per_env.values())
-    rows = []
-    for cid in data.informative_order():
-        c, latest = data.claims[cid], data.latest.get(cid, {})
+    claims first, with counts and filters that share one definition (SiteData.status), the
+    heat-map of the same verdicts and the counts per category."""
+    cells = Counter(cell_status(v) for per_env in data.combined.values() for v in per_env.values())
+    rows, order = [], data.informative_order()
+    for cid in order:
+        c = data.claims[cid]
         explored = data.explorations.get(cid)
-        here = latest.get(data.here or "")
         rows.append({"claim": c, "status": statuses[cid], "here": data.here_status(cid),
-                     "here_run": here,
-                     "others": [_cell(latest.get(e)) for e in data.env_order if e != data.here],
+                     "here_run": data.combined.get(cid, {}).get(data.here or ""),
+                     "others": [_cell(data, cid, e) for e in data.env_order if e != data.here],
                      "robustness": explored.robustness if explored else None})  # fmt: skip
     envs = _env_columns(data)
     w.render(
@@ -92,9 +94,12 @@ def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
         rows=rows,
         here=next((e for e in envs if e["here"]), None),
         others=[e for e in envs if not e["here"]],
-        checked=sum(1 for c in data.claims.values() if c.check),
+        checked=sum(1 for c in data.claims.values() if c.checks),
         cell_counts=[(s, cells[s]) for s in STATUS if cells.get(s)],
         status_counts=data.status_counts(),
+        heatmap=overview.heatmap(data, order),
+        environments=len(data.env_order),
+        category_bars=overview.category_bars(data),
         categories=sorted({c.category for c in data.claims.values()}),
         kinds=sorted({c.kind.value for c in data.claims.values()}),
         verdicts=data.verdicts,

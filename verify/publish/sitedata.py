@@ -8,24 +8,18 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kg import api, changes, export, frames, paths
 from kg.changes import Flip
-from kg.environments import (
-    BY_PACKAGE,
-    machine_label,
-    newest_environment,
-    row_versions,
-    short_version,
-    versions_text,
-)
+from kg.environments import EnvironmentName, environment_order, newest_environment
 from kg.model import OUTSIDE_SCOPE, QUALIFIER_WORDS
 from kg.rows import (
     CitationEdge,
     Claim,
+    ClaimVerdict,
     Concept,
     Environment,
     Evidence,
@@ -104,9 +98,9 @@ def verdict_words(run: Any) -> str:
     return f"{words} ({run_qualifier(run)})" if run_qualifier(run) else words
 
 
-def cell_status(run: Run) -> str:
-    """A run's verdict as the site shows it (a key of STATUS): "outside" for an outside-scope run,
-    which counts neither for nor against its claim."""
+def cell_status(run: Run | ClaimVerdict) -> str:
+    """A run's (or a claim's combined) verdict as the site shows it (a key of STATUS): "outside"
+    for an outside-scope run, which counts neither for nor against its claim."""
     return "outside" if outside_scope(run) else str(run.verdict)
 
 
@@ -122,6 +116,7 @@ class SiteData:
     environments: dict[str, SiteEnvironment]
     env_order: list[str]
     latest: dict[str, dict[str, Run]]  # claim -> environment -> newest run
+    combined: dict[str, dict[str, ClaimVerdict]]  # claim -> environment -> its checks combined
     verdicts: dict[str, Concept]  # notation -> concept
     categories: list[Concept]
     sources: dict[str, Source]
@@ -141,29 +136,44 @@ class SiteData:
 
     def status(self, claim_id: str) -> str:
         """One status for a claim across environments (a key of STATUS): the one definition the
-        counts, the index filter and /api/claims?status= all use. Outside-scope runs count
-        only where nothing else was measured."""
-        if not self.claims[claim_id].check:
+        counts, the index filter and /api/claims?status= all use. In each environment the
+        claim's checks combine (kg.rows.ClaimVerdict); outside-scope verdicts count only where
+        nothing else was measured."""
+        if not self.claims[claim_id].checks:
             return "no-check"
-        latest = self.latest.get(claim_id, {}).values()
+        latest = self.combined.get(claim_id, {}).values()
         if not latest:
             return "not-run"
-        labels = {r.verdict.value for r in latest if not outside_scope(r)}
+        labels = {v.verdict.value for v in latest if not v.outside_scope}
         if not labels:
             return "outside"
         return labels.pop() if len(labels) == 1 else "mixed"
 
-    def status_counts(self) -> list[tuple[str, int]]:
-        """How many claims have each status, in STATUS order (statuses no claim has left out)."""
-        counts = Counter(self.status(cid) for cid in self.claims)
+    def status_counts(self, ids: list[str] | None = None) -> list[tuple[str, int]]:
+        """How many claims (all, or these) have each status, in STATUS order (statuses no claim
+        has left out)."""
+        counts = Counter(self.status(cid) for cid in (self.claims if ids is None else ids))
         return [(s, counts[s]) for s in STATUS if counts.get(s)]
+
+    def category_counts(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """Per claim category (sorted), its claims' status counts (status_counts' definition)."""
+        by: dict[str, list[str]] = defaultdict(list)
+        for cid, c in self.claims.items():
+            by[c.category].append(cid)
+        return [(cat, self.status_counts(by[cat])) for cat in sorted(by)]
+
+    def env_status(self, claim_id: str, env_id: str) -> str | None:
+        """The claim's verdict in one environment, its checks combined (a key of STATUS), or
+        None where it has not run."""
+        found = self.combined.get(claim_id, {}).get(env_id)
+        return cell_status(found) if found is not None else None
 
     def here_status(self, claim_id: str) -> str:
         """The claim's newest verdict on this machine, or why there is none (a key of STATUS)."""
-        run = self.latest.get(claim_id, {}).get(self.here or "")
-        if run is not None:
-            return cell_status(run)
-        return "no-check" if not self.claims[claim_id].check else "not-run"
+        found = self.env_status(claim_id, self.here or "")
+        if found is not None:
+            return found
+        return "no-check" if not self.claims[claim_id].checks else "not-run"
 
     def informative_order(self) -> list[str]:
         """Claim ids, most informative first: checked claims before unrun and uncheckable ones;
@@ -174,7 +184,7 @@ class SiteData:
         def key(cid: str) -> tuple[Any, ...]:
             status = self.status(cid)
             group = {"no-check": 2, "not-run": 1}.get(status, 0)
-            labels = {cell_status(r) for r in self.latest.get(cid, {}).values()}
+            labels = {cell_status(v) for v in self.combined.get(cid, {}).values()}
             here = HERE_RANK.get(self.here_status(cid), len(HERE_RANK))
             return (group, -flips[cid], len(labels) < 2, here, natural_key(cid), cid)
 
@@ -212,7 +222,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
     claims = api.claims(corpus)
     runs = api.runs(corpus)
     here = newest_environment(runs)
-    envs = _environments(api.environments(corpus), here)
+    envs = _environments(api.environments(corpus), api.environment_names(corpus), here)
     by_claim: dict[str, list[Run]] = defaultdict(list)
     for r in runs:
         by_claim[r.claim_id].append(r)
@@ -229,9 +239,10 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         runs=runs,
         measurements=api.all_measurements(corpus),
         environments=envs,
-        env_order=sorted(envs, key=lambda e: (e != here, natural_key(envs[e].display), e)),
+        env_order=environment_order(api.environment_names(corpus), here),
         here=here,
         latest=api.latest_runs(corpus),
+        combined=api.claim_verdicts(corpus),
         verdicts={v.notation: v for v in api.verdict_labels(corpus)},
         categories=api.categories(corpus),
         sources={s.id: s for s in sorted(api.sources(corpus), key=lambda s: s.id)},
@@ -274,41 +285,17 @@ def documents(triples: Any) -> tuple[bytes, bytes]:
     return export.claim_documents(triples)
 
 
-PART_ORDER = ("machine", "torch", "tensorflow", "keras", "jax", "numpy", "python", "os", "mem")
-
-
-def _parts(e: Environment) -> dict[str, str]:
-    """What can tell environments apart, in the order a reader looks: hardware, then versions."""
-    versions = {**row_versions(e), "numpy": e.numpy}
-    out = {"machine": machine_label(e)}
-    out |= {p: f"{BY_PACKAGE[p].name} {short_version(v)}" for p, v in versions.items() if v}
-    out |= {k: v for k, v in (("python", f"Python {e.python}" if e.python else ""),
-                               ("os", e.os or ""), ("mem", f"{e.mem:g} GiB" if e.mem else "")) if v}  # fmt: skip
-    return out
-
-
-def _environments(rows: list[Environment], here: str | None = None) -> dict[str, SiteEnvironment]:
-    """Each environment with a site-wide unique label (hardware and versions, then whatever else
-    tells it apart, the id's hash only as a last resort) and a short one for narrow columns."""
-    parts = {e.id: _parts(e) for e in rows}
-    differ = [k for k in PART_ORDER if len({p.get(k) for p in parts.values()}) > 1]
-    extra = [k for k in differ if k in ("numpy", "python", "os", "mem")]
+def _environments(
+    rows: list[Environment], names: dict[str, EnvironmentName], here: str | None = None
+) -> dict[str, SiteEnvironment]:
+    """Each environment with the names kg.environments gives it among the graph's (a label unique
+    across the site, a short one for narrow columns) and whether it is this machine."""
     out = {}
     for e in rows:
-        p = parts[e.id]
-        main = [p[k] for k in differ if k in p and k not in extra]
-        short = " · ".join(main or [p[k] for k in extra if k in p]) or p["machine"]
-        display = " · ".join([f"{p['machine']}, {versions_text(row_versions(e))}",
-                              *(p[k] for k in extra if k in p)])  # fmt: skip
+        n = names[e.id]
         fields = {k: getattr(e, k) for k in Environment.__dataclass_fields__}
-        out[e.id] = SiteEnvironment(**fields, display=display, machine=p["machine"],
-                                    versions=versions_text(row_versions(e), empty=""),
-                                    short=short, here=e.id == here)  # fmt: skip
-    for field_name in ("display", "short"):
-        seen = Counter(getattr(x, field_name) for x in out.values())
-        for i, x in out.items():
-            if seen[getattr(x, field_name)] > 1:  # nothing recorded differs but the hash
-                out[i] = replace(x, **{field_name: f"{getattr(x, field_name)} [{i[-6:]}]"})
+        out[e.id] = SiteEnvironment(**fields, display=n.display, machine=n.machine,
+                                    versions=n.versions, short=n.short, here=e.id == here)  # fmt: skip
     return out
 
 

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kg import api, records
 from kg.changes import release
-from kg.environments import environment_id, environment_label, row_versions, versions_text
+from kg.environments import (
+    collected_row,
+    environment_id,
+    environment_label,
+    name_environments,
+    row_versions,
+    versions_text,
+)
 from kg.errors import RecordError
 from kg.lifecycle import Lifecycle, lifecycle_label, lifecycles
 from kg.model import MAIN_CHECK, Check
@@ -29,18 +36,29 @@ REASONS = ("never-checked", "not-checked-here", "older-versions", "check-changed
 
 @dataclass
 class Here:
-    """This machine as `verify run` would record it now: environment id, label, versions."""
+    """This machine as `verify run` would record it now: environment id, label, versions, and
+    the environment as a graph row (so it is named among the graph's, kg.environments)."""
 
     environment_id: str
     label: str
     versions: dict[str, str | None] = field(default_factory=dict)
+    row: Environment | None = None
 
     @classmethod
     def detect(cls) -> Here:
         """Collect this machine's environment (no framework import)."""
         env = environment.collect()
-        pk = env["packages"]
-        return cls(environment_id(env), environment_label(env), {k: pk.get(k) for k in FRAMEWORKS})
+        pk, env_id = env["packages"], environment_id(env)
+        return cls(env_id, environment_label(env), {k: pk.get(k) for k in FRAMEWORKS},
+                   collected_row(env_id, env))  # fmt: skip
+
+    def named(self, envs: list[Environment]) -> Here:
+        """This machine with the name the site and the other commands give it among `envs`
+        (the graph's environments, which it may not be one of yet)."""
+        known = {e.id for e in envs}
+        rows = envs if self.environment_id in known or self.row is None else [*envs, self.row]
+        name = name_environments(rows).get(self.environment_id)
+        return replace(self, label=name.display) if name else self
 
 
 @dataclass(frozen=True)
@@ -163,7 +181,7 @@ def staleness(
 ) -> Staleness:
     """One row per check of a checkable claim with the reasons it needs a run, and a summary of
     counts."""
-    here = here or Here.detect()
+    here = (here or Here.detect()).named(api.environments(corpus))
     envs = {e.id: e for e in api.environments(corpus)}
     by_claim: dict[str, list[Run]] = {}
     for r in api.runs(corpus):  # newest first

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Query
 from starlette.exceptions import HTTPException
 
 from kg.model import plain
+from kg.rows import ClaimVerdict
 from verify.publish import claimpage, sitedata
 from verify.serve import models as m
 
@@ -27,14 +28,23 @@ class ClaimViews:
         self.statuses = {cid: data.status(cid) for cid in data.claims}
 
     def verdicts(self, cid: str) -> dict[str, str]:
-        """Environment id -> the claim's newest verdict there."""
-        latest = self.data.latest.get(cid, {})
-        return {e: latest[e].verdict.value for e in self.data.env_order if e in latest}
+        """Environment id -> the claim's newest verdict there, its checks combined."""
+        found = self.data.combined.get(cid, {})
+        return {e: found[e].verdict.value for e in self.data.env_order if e in found}
+
+    def env_fields(self, env_id: str) -> dict:
+        """How an environment is named beside its id: the site's label, its short name, and
+        whether it is this machine (the environment of the newest run)."""
+        env = self.data.environments.get(env_id)
+        return {"environment_label": self.data.env_label(env_id),
+                "environment_short": env.short if env else env_id,
+                "here": env_id == self.data.here}  # fmt: skip
 
     def summary(self, cid: str) -> dict:
         """One row of the claim list."""
         c = self.data.claims[cid]
-        return {**plain(c), "check": c.check.benchmark if c.check else None,
+        benchmarks = " ".join(dict.fromkeys(k.benchmark for k in c.checks))
+        return {**plain(c), "check": benchmarks or None, "checks": [k.check_id for k in c.checks],
                 "status": self.statuses[cid], "verdicts": self.verdicts(cid),
                 "page": f"/claims/{sitedata.safe_name(cid)}.html"}  # fmt: skip
 
@@ -56,19 +66,28 @@ class ClaimViews:
         return self.data.claims[cid]
 
     def detail(self, cid: str) -> dict:
-        """Everything about one claim."""
+        """Everything about one claim, with every check and each one's newest verdict per
+        environment beside the claim's combined verdict there."""
         c, data = self.claim_or_404(cid), self.data
-        latest = data.latest.get(cid, {})
-        verdicts = [
-            {"environment": e, "environment_label": data.env_label(e),
-             "verdict": latest[e].verdict.value, "definition": data.definition(latest[e].verdict),
-             "explanation": data.explanation(latest[e]), "run": latest[e].run,
-             "ended": latest[e].ended}
-            for e in data.env_order if e in latest
-        ]  # fmt: skip
+        found = data.combined.get(cid, {})
+        verdicts = [self.verdict(found[e]) for e in data.env_order if e in found]
         return {**plain(c), "citation_chains": data.chains.get(cid, []),
                 "status": self.statuses[cid], "conclusion": claimpage.conclusion(data, cid),
                 "verdicts": verdicts, "page": f"/claims/{sitedata.safe_name(cid)}.html"}  # fmt: skip
+
+    def verdict(self, v: ClaimVerdict) -> dict:
+        """A claim's verdict in one environment, with the newest run of each check there."""
+        data, newest = self.data, v.newest
+        checks = [{"check_id": k, "verdict": r.verdict.value, "qualifier": r.qualifier,
+                   "scope": r.scope, "run": r.run, "ended": r.ended,
+                   "explanation": data.explanation(r)} for k, r in sorted(v.runs.items())]  # fmt: skip
+        several = len(self.data.claims[v.claim_id].checks) > 1
+        explanation = (" ".join(f"{k['check_id']}: {k['explanation']}" for k in checks)
+                       if several else data.explanation(newest))  # fmt: skip
+        return {"environment": v.environment, **self.env_fields(v.environment),
+                "verdict": v.verdict.value, "scope": v.scope,
+                "definition": data.definition(v.verdict), "explanation": explanation,
+                "run": newest.run, "ended": newest.ended, "checks": checks}  # fmt: skip
 
     def runs(self, cid: str) -> list[dict]:
         """A claim's runs, newest first, with every cell's measurement."""
@@ -77,7 +96,8 @@ class ClaimViews:
         for r in self.data.runs_by_claim.get(cid, []):
             href = claimpage.record_href(r.record)
             cells = plain(self.data.measurements.get(r.run, []))
-            out.append({**plain(r), "record": f"/{href}" if href else None, "measurements": cells})
+            out.append({**plain(r), **self.env_fields(r.environment),
+                        "record": f"/{href}" if href else None, "measurements": cells})  # fmt: skip
         return out
 
     def exploration(self, cid: str) -> dict:

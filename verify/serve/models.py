@@ -31,23 +31,47 @@ class ClaimSummary(BaseModel):
     category: str
     text: str
     favours: str | None
-    check: str | None = Field(description="benchmark id of the claim's check, if it has one")
+    check: str | None = Field(description="benchmark ids of the claim's checks, space-separated "
+                              "(one for most claims); null without a check")  # fmt: skip
+    checks: list[str] = Field([], description="the ids of the claim's checks (main for a claim's "
+                              "only, unnamed check)")  # fmt: skip
     status: str = Field(description="holds, does-not-hold, inconclusive, not-checkable-here, "
                         "mixed, not-run or no-check")  # fmt: skip
     verdicts: dict[str, str] = Field(description="environment id -> newest verdict")
     page: str = Field(description="the claim's page in the site")
 
 
-class Verdict(BaseModel):
-    """A claim's newest verdict in one environment."""
+ENV_LABEL = "the environment's name on the site, unique among the environments"
+ENV_SHORT = "only what tells the environment apart from the others (the index's column heads)"
+HERE = "whether it is this machine: the environment of the newest run"
 
-    environment: str
-    environment_label: str
+
+class CheckVerdict(BaseModel):
+    """The newest run of one of a claim's checks in one environment."""
+
+    check_id: str
     verdict: str
-    definition: str
-    explanation: str | None
+    qualifier: str | None
+    scope: str | None
     run: str
     ended: str | None
+    explanation: str | None
+
+
+class Verdict(BaseModel):
+    """A claim's newest verdict in one environment: its checks' verdicts combined."""
+
+    environment: str
+    environment_label: str = Field(description=ENV_LABEL)
+    environment_short: str = Field(description=ENV_SHORT)
+    here: bool = Field(description=HERE)
+    verdict: str = Field(description="the claim's verdict there, its checks combined")
+    scope: str | None = Field(None, description="outside: every run was outside its device")
+    definition: str
+    explanation: str | None
+    run: str = Field(description="the newest run it rests on")
+    ended: str | None
+    checks: list[CheckVerdict] = Field([], description="each check's newest run there")
 
 
 class ClaimDetail(BaseModel):
@@ -97,7 +121,9 @@ class Run(BaseModel):
     run: str
     claim_id: str
     environment: str
-    environment_label: str
+    environment_label: str = Field(description=ENV_LABEL)
+    environment_short: str = Field(description=ENV_SHORT)
+    here: bool = Field(description=HERE)
     started: str | None
     ended: str | None
     status: str | None
@@ -159,7 +185,10 @@ class Environment(BaseModel):
     """A machine with one set of framework versions."""
 
     id: str
-    label: str
+    label: str = Field(description=ENV_LABEL)
+    display: str = Field(description="the same as label")
+    short: str = Field(description=ENV_SHORT)
+    here: bool = Field(description=HERE)
     machine: str
     versions: str
     cpu: str | None
