@@ -5,9 +5,11 @@ Frozen dataclasses with snake_case fields; ``kg.model.plain`` turns them into JS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kg.model import MAIN_CHECK, OUTSIDE_SCOPE, Check, Combine, Kind, Label
+from kg.model import combine as combine_labels
 
 PRIMARY_ROLES = frozenset({"primary-study", "dataset", "documentation"})  # where a chain ends
 
@@ -85,6 +87,17 @@ class Claim:
     def check(self) -> Check | None:
         """The first of the claim's checks, for pages that show one check table."""
         return self.checks[0] if self.checks else None
+
+    def combined(self, by_check: Mapping[str, Run]) -> tuple[Label, bool] | None:
+        """The claim's verdict in one environment from its checks' newest runs there (check id ->
+        run) and whether every one of those runs was outside the claim's scope; None for a claim
+        with fewer than two checks. A check not run there leaves the verdict open."""
+        if len(self.checks) < 2:
+            return None
+        ids = [k.check_id for k in self.checks]
+        labels = [by_check[k].verdict if k in by_check else Label.INCONCLUSIVE for k in ids]
+        ran = [by_check[k] for k in ids if k in by_check]
+        return combine_labels(labels, self.combine), bool(ran) and all(r.outside_scope for r in ran)
 
 
 @dataclass(frozen=True)

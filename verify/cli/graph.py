@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from kg.model import Kind, Label, combine, plain, verdict_words
+from kg.model import Kind, plain, verdict_words
 from kg.rows import Claim
 from verify.cli import formats
 from verify.cli.output import console, corpus, print_json, safe, table
@@ -144,14 +144,10 @@ def latest_verdicts(cp: Any, c: Claim) -> list[dict[str, Any]]:
                   for k, r in sorted(by_check.items())]  # fmt: skip
         checks += [{"check_id": k, "label": None, "qualifier": None, "scope": None, "run": None,
                     "ended": None, "explanation": ""} for k in ids if k not in by_check]  # fmt: skip
-        # a check not run in this environment leaves the combined verdict open
-        labels = [by_check[k].verdict if k in by_check else Label.INCONCLUSIVE for k in ids]
-        joint = combine(labels, c.combine) if len(ids) > 1 else None
-        ran = [by_check[k] for k in ids if k in by_check]
-        outside = bool(ran) and all(r.outside_scope for r in ran)
+        joint = c.combined(by_check)
         out.append({"environment": env_id, "environment_label": label, "here": env_id == here,
                     "checks": checks,
-                    "combined": {"label": joint.value, "scope": "outside" if outside else None}
+                    "combined": {"label": joint[0].value, "scope": "outside" if joint[1] else None}
                     if joint else None})  # fmt: skip
     return out
 
