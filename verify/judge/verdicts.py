@@ -117,7 +117,7 @@ def _x(r: float) -> str:
     return times(r)
 
 
-def _words(rule: Rule) -> tuple[str, str] | None:
+def ratio_words(rule: Rule) -> tuple[str, str] | None:
     """The words for a ratio above and below 1 (None: a higher-is-better metric, never inverted)."""
     if rule.better == "higher":
         return None
@@ -127,7 +127,7 @@ def _words(rule: Rule) -> tuple[str, str] | None:
 
 def _compare(r: float, rule: Rule) -> str:
     """'was 2.40x faster than' and friends, for an oriented ratio r."""
-    words = _words(rule)
+    words = ratio_words(rule)
     if words is None:
         return f"had {_x(r)} the {rule.metric.replace('_', ' ')} of"
     verb = "used" if words[0] == "less memory" else "was"
@@ -136,7 +136,7 @@ def _compare(r: float, rule: Rule) -> str:
 
 def _describe(cell: CellEstimate, rule: Rule, digits: int = 2) -> str:
     where = f" at {cell.label}" if cell.label else ""
-    words = _words(rule)
+    words = ratio_words(rule)
     ci = (
         ci_text(cell.low, cell.high, *words, digits=digits)
         if words
