@@ -228,15 +228,15 @@ def test_claim_with_two_checks_shows_both_with_their_rule_verdict_and_chart(comm
     assert "Check <code>main</code>: tf.function vs a direct Keras call" in checks
     assert "Check <code>xla</code>: tf.function with XLA vs a direct Keras call" in checks
     assert checks.count("The ratio of median latency (baseline / subject") == 2  # each rule
-    assert checks.count('<svg class="chart"') == 2  # each check's own chart
-    assert "check main</title>" in checks and "check xla</title>" in checks
+    answer = _section(html, "answer-h")  # each check's verdict here and chart, first
+    assert answer.count('<svg class="chart"') == 2
+    assert "check main</title>" in answer and "check xla</title>" in answer
+    assert answer.count('<p class="check-verdict">') == 2
     # the combined verdict per environment is the engine's combine of each check's newest run
     latest = api.latest_check_runs(corpus, "tf-graph-speedup")[data.here]
     joint = combine([latest[k].verdict for k in ("main", "xla")], Combine.ALL)
-    answer = html[
-        html.index('class="here-verdict"') : html.index("</p>", html.index('class="here-verdict"'))
-    ]
-    assert f'v-{joint.value}"' in answer and "2 checks combined: every check must hold" in answer
+    here = answer[answer.index('class="here-verdict"') : answer.index("</p>")]
+    assert f'v-{joint.value}"' in here and "2 checks combined: every check must hold" in here
 
 
 def test_probe_claim_with_a_torch_and_a_jax_check_lists_both(committed):
@@ -284,3 +284,15 @@ def test_ratio_against_version_has_one_mark_per_environment(committed):
     for version in ("TF 2.15.1", "TF 2.16.2", "TF 2.21.0"):
         assert f">{version}</text>" in svg
     assert svg.count('class="ci"') == 4 and 'class="band-area"' in svg
+
+
+def test_sparkline_and_version_plot_escape_the_text_they_carry():
+    from verify.publish.versionplot import VersionPoint, version_svg
+
+    hostile = "<script>alert(1)</script>"
+    spark = str(sparkline([measured(2.0, 1.5, 2.5, hostile)], rule(), None, LogScale(0.5, 5.0)))
+    assert hostile not in spark and "&lt;script&gt;" in spark
+    points = [VersionPoint("2.15.1", hostile, hostile, 2.0, 1.5, 2.5, 0),
+              VersionPoint("2.21.0", "B", "b1-s28", 3.0, 2.5, 3.5, 1)]  # fmt: skip
+    svg = str(version_svg(points, check(), "TF", f"title {hostile}", "p"))
+    assert hostile not in svg and svg.count("&lt;script&gt;") >= 3
