@@ -271,7 +271,7 @@ def test_published_numbers_show_each_pair_once_with_its_ratio_and_sentence(commi
     assert (len(rows) - singles) * 2 + singles == len(evidence)  # every figure once
     assert len(rows) - singles == 7 and singles == 1
     assert section.count("The published ratio, ") == 7
-    links = re.findall(r'href="(https://[^"]+)" rel="external">data', section)
+    links = re.findall(r'href="(https://[^"]+)" rel="external"[^>]*>data</a>', section)
     assert len(links) == len(set(links)) == len(evidence)
 
 

@@ -18,7 +18,7 @@ from verify.publish.charts import coord
 from verify.publish.checkview import deciding, measured_text
 from verify.publish.sitedata import SiteData
 
-SPARK_W, SPARK_H, PAD = 160, 28, 3
+SPARK_W, SPARK_H, PAD = 160, 36, 3
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def sparkline(cells: Sequence[Measurement], rule: Rule, chosen: Measurement | No
     step = (SPARK_W - 2 * PAD) / len(cells)
     top, bottom = scale.y(rule.ceiling), scale.y(rule.floor)
     out = [f'<rect class="band-area" x="0" y="{coord(top)}" width="{SPARK_W}" '
-           f'height="{coord(max(bottom - top, 1))}"/>',
+           f'height="{coord(max(bottom - top, 2))}"/>',
            f'<line class="unity" x1="0" y1="{coord(scale.y(1))}" x2="{SPARK_W}" '
            f'y2="{coord(scale.y(1))}"/>']  # fmt: skip
     words = []

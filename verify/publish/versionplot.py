@@ -137,7 +137,7 @@ def version_svg(points: list[VersionPoint], check: Check, name: str, title: str,
         out.append(f'<text class="tick-label" x="{coord(cx)}" y="{bottom + 18}" '
                    f'text-anchor="middle">{escape(name)} {escape(version)}</text>')  # fmt: skip
         for j, p in enumerate(here):
-            x = cx + (j - (len(here) - 1) / 2) * 28
+            x = cx + (j - (len(here) - 1) / 2) * 50  # room for the value beside each mark
             tip = f"{name} {p.version}, {p.env_label}: {times(p.ratio)} at {p.cell}"
             out.append(f'<g class="mark"><title>{escape(tip)}</title>')
             out.append(f'<line class="ci" x1="{coord(x)}" y1="{coord(y(p.low))}" '
