@@ -5,6 +5,7 @@ Frozen dataclasses with snake_case fields; ``kg.model.plain`` turns them into JS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kg.model import MAIN_CHECK, OUTSIDE_SCOPE, Check, Combine, Kind, Label, combine
@@ -85,6 +86,15 @@ class Claim:
     def check(self) -> Check | None:
         """The first of the claim's checks, for pages that show one check table."""
         return self.checks[0] if self.checks else None
+
+    def combined(self, by_check: Mapping[str, Run]) -> tuple[Label, bool] | None:
+        """The claim's verdict in one environment from its checks' newest runs there (check id ->
+        run) and whether every one of those runs was outside the claim's scope; None for a claim
+        with fewer than two checks. The rule is ClaimVerdict's (a check not run leaves it open)."""
+        if len(self.checks) < 2:
+            return None
+        v = ClaimVerdict.of(self, "", list(by_check.values()))
+        return (v.verdict, v.outside_scope) if v else (Label.INCONCLUSIVE, False)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -229,3 +230,29 @@ def test_browser_index_shows_a_bar_per_category(committed_site, desktop):
     bars = desktop.locator("#categories tr[data-category-bar] svg.catbar")
     assert bars.count() == options and options >= 5
     assert all(b["width"] > 0 for b in [bars.nth(i).bounding_box() for i in range(options)])
+
+
+def test_browser_runs_table_at_1280_px_has_one_row_per_run_and_no_wrapped_date(
+    committed_site, desktop
+):
+    claim = committed_site / "claims" / "inference-latency-3x"
+    with open(f"{claim}.runs.csv", newline="") as fh:
+        runs = {row["run"] for row in csv.DictReader(fh)}
+    desktop.goto(Path(f"{claim}.html").as_uri())
+    rows = desktop.evaluate(
+        """() => Array.from(document.querySelectorAll('table.runs tbody tr')).map(r => {
+             const dates = r.querySelectorAll('td.date time');
+             return [dates.length, dates.length ? dates[0].getClientRects().length : 0,
+                     r.querySelectorAll('svg.spark').length, r.querySelector('td.date').innerText];
+           })"""
+    )
+    assert len(rows) == len(runs) > 5  # one row per run, not one per cell
+    for dates, lines, sparks, text in rows:
+        assert dates == 1 and lines == 1, f"the date {text!r} wraps"  # one line box: not wrapped
+        assert sparks == 1
+    right, width = desktop.evaluate(
+        """() => [document.querySelector('table.runs').getBoundingClientRect().right,
+                  document.documentElement.clientWidth]"""
+    )
+    assert right <= width  # the whole table is on screen: nothing to scroll sideways to
+    assert desktop.evaluate("() => document.documentElement.scrollWidth") <= 1280

@@ -9,6 +9,7 @@ records written before the interval was oriented as well ("... slower than ... (
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -25,6 +26,17 @@ _TINY = 1e-9
 def num(r: float, digits: int = 2) -> str:
     """A ratio's digits: one decimal from 10 up, `digits` below ('111.7', '2.40')."""
     return f"{r:.1f}" if r >= 10 else f"{r:.{digits}f}"
+
+
+def significant(x: float, digits: int = 3) -> str:
+    """A published figure at `digits` significant digits, zeros kept ('97.2', '0.0350', '1230')."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    places = digits - 1 - math.floor(math.log10(abs(x)))
+    rounded = round(x, places)
+    if rounded and math.floor(math.log10(abs(rounded))) > math.floor(math.log10(abs(x))):
+        places -= 1  # 99.96 rounds up to 100.0: one place fewer keeps three digits
+    return f"{round(x, places):.{max(places, 0)}f}"
 
 
 def times(r: float, digits: int = 2) -> str:

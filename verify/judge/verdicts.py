@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from kg.rows import Evidence
 
 TIE_BAND = 0.05  # a direction claim's CI inside [1/1.05, 1.05] is a measured tie
+RATIO_QUANTIFIERS = (Quantifier.UP_TO, Quantifier.AT_LEAST, Quantifier.ABOUT)
+Judged = tuple[Verdict, CellEstimate]  # a label and the cell its explanation names
 
 TIER_NAMES = {
     "torch": "PyTorch",
@@ -111,15 +113,11 @@ def tier_name(tier: str | None) -> str:
     return TIER_NAMES.get(tier, tier) if tier else ""
 
 
-def _num(r: float) -> str:
-    return num(r)
-
-
 def _x(r: float) -> str:
     return times(r)
 
 
-def _words(rule: Rule) -> tuple[str, str] | None:
+def ratio_words(rule: Rule) -> tuple[str, str] | None:
     """The words for a ratio above and below 1 (None: a higher-is-better metric, never inverted)."""
     if rule.better == "higher":
         return None
@@ -129,7 +127,7 @@ def _words(rule: Rule) -> tuple[str, str] | None:
 
 def _compare(r: float, rule: Rule) -> str:
     """'was 2.40x faster than' and friends, for an oriented ratio r."""
-    words = _words(rule)
+    words = ratio_words(rule)
     if words is None:
         return f"had {_x(r)} the {rule.metric.replace('_', ' ')} of"
     verb = "used" if words[0] == "less memory" else "was"
@@ -138,7 +136,7 @@ def _compare(r: float, rule: Rule) -> str:
 
 def _describe(cell: CellEstimate, rule: Rule, digits: int = 2) -> str:
     where = f" at {cell.label}" if cell.label else ""
-    words = _words(rule)
+    words = ratio_words(rule)
     ci = (
         ci_text(cell.low, cell.high, *words, digits=digits)
         if words
@@ -177,7 +175,7 @@ def _tie_band() -> str:
     return f"{1.0 / (1.0 + TIE_BAND):.2f}-{1.0 + TIE_BAND:.2f}x"
 
 
-def _judge_direction(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
+def _judge_direction(rule: Rule, cells: Sequence[CellEstimate]) -> Judged:
     """Threshold 1: shown only where the whole CI lies above 1; ties and reversals count against."""
     won = [c for c in cells if c.low > 1.0]
     against = [c for c in cells if c.high < 1.0 or _tie(c)]
@@ -191,7 +189,7 @@ def _judge_direction(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
             else f"in {len(won)} of {_cells(len(cells))}"
         )
         return Verdict(Label.HOLDS, f"{_describe(shown, rule)}{' at worst' if everywhere else ''};"
-                       f" {sub} was faster, its whole interval above 1x, {where}.")  # fmt: skip
+                       f" {sub} was faster, its whole interval above 1x, {where}."), shown  # fmt: skip
     if (everywhere and against) or (not everywhere and len(against) == len(cells)):
         c = min(against, key=lambda c: c.high)  # a reversal before a tie
         if c.high < 1.0:
@@ -201,17 +199,17 @@ def _judge_direction(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
                    f" {_tie_band()} around 1x, so neither was meaningfully faster")  # fmt: skip
         count = f"in {len(against)} of {_cells(len(cells))}"
         return Verdict(Label.DOES_NOT_HOLD, f"{_describe(c, rule)}: {why} ({count}); the claim"
-                       f" says {sub} is faster.")  # fmt: skip
+                       f" says {sub} is faster."), c  # fmt: skip
     shown = min(cells, key=lambda c: c.low)
     return Verdict(
         Label.INCONCLUSIVE,
         f"{_describe(shown, rule)}: the interval includes 1x without being a tie (within"
         f" {_tie_band()}), so it shows neither {sub} faster nor the two on par; more samples"
         " could decide it.",
-    )
+    ), shown
 
 
-def _judge_up_to(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
+def _judge_up_to(rule: Rule, cells: Sequence[CellEstimate]) -> Judged:
     k, floor = rule.threshold, rule.floor
     best = max(cells, key=lambda c: c.ratio)
     reached = [c for c in cells if _counts_for(c, rule)]
@@ -227,28 +225,28 @@ def _judge_up_to(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
                 f" is above the claimed {k:g}x and its band (up to {rule.ceiling:.3g}x), so"
                 f" 'up to {k:g}x' understates it."
             )
-            return Verdict(Label.HOLDS, text, qualifier="larger-than-claimed")
-        return Verdict(Label.HOLDS, text, qualifier="as-claimed")
+            return Verdict(Label.HOLDS, text, qualifier="larger-than-claimed"), top
+        return Verdict(Label.HOLDS, text, qualifier="as-claimed"), top
     if all(c.high < floor for c in cells):
         text = f"{_describe(best, rule)}; the claimed {k:g}x was not reached in any of {_cells(len(cells))}."
         if all(c.ratio < 1 for c in cells):
             text += f" The difference is reversed: {tier_name(rule.baseline)} won everywhere."
-        return Verdict(Label.DOES_NOT_HOLD, text)
+        return Verdict(Label.DOES_NOT_HOLD, text), best
     return Verdict(
         Label.INCONCLUSIVE,
         f"{_describe(best, rule)}, an interval that neither clearly reaches nor clearly misses"
         f" the claimed {k:g}x; more samples could decide it.",
-    )
+    ), best
 
 
-def _judge_at_least(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
+def _judge_at_least(rule: Rule, cells: Sequence[CellEstimate]) -> Judged:
     k, floor = rule.threshold, rule.floor
     worst = min(cells, key=lambda c: c.ratio)
     if all(_counts_for(c, rule) for c in cells):
         return Verdict(
             Label.HOLDS,
             f"{_describe(worst, rule)} at worst, at least the claimed {k:g}x in all {_cells(len(cells))}.",
-        )
+        ), worst
     missed = [c for c in cells if c.high < floor]
     if missed:
         low = min(missed, key=lambda c: c.ratio)
@@ -256,11 +254,11 @@ def _judge_at_least(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
             Label.DOES_NOT_HOLD,
             f"{_describe(low, rule)}, short of the claimed {k:g}x in {len(missed)}"
             f" of {_cells(len(cells))}.",
-        )
+        ), low
     return Verdict(
         Label.INCONCLUSIVE,
         f"{_describe(worst, rule)} at worst, an interval that straddles the claimed {k:g}x.",
-    )
+    ), worst
 
 
 def _about_state(cell: CellEstimate, rule: Rule) -> str:
@@ -270,7 +268,7 @@ def _about_state(cell: CellEstimate, rule: Rule) -> str:
     return "on" if lo <= cell.low and cell.high <= hi else "partly"
 
 
-def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
+def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Judged:
     k = rule.threshold
     band = f"{rule.floor:.2f}-{rule.ceiling:.2f}x"
     states = [(c, _about_state(c, rule)) for c in cells]
@@ -284,7 +282,7 @@ def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
             Label.DOES_NOT_HOLD,
             f"{_describe(far, rule, d)}, outside the band {band} around the claimed {k:g}x"
             f" in {len(off)} of {_cells(len(cells))}.",
-        )
+        ), far
     partly = [c for c, s in states if s == "partly"]
     if partly:
         far = max(partly, key=lambda c: max(c.high / rule.ceiling, rule.floor / c.low))
@@ -292,13 +290,25 @@ def _judge_about(rule: Rule, cells: Sequence[CellEstimate]) -> Verdict:
             Label.INCONCLUSIVE,
             f"{_describe(far, rule)}, an interval that reaches outside the band {band} around"
             f" the claimed {k:g}x: not shown to be about {k:g}x.",
-        )
+        ), far
     far = max(cells, key=lambda c: abs(c.ratio - k))
     return Verdict(
         Label.HOLDS,
         f"{_describe(far, rule)}, inside the band {band} around the claimed {k:g}x"
         f" in all {_cells(len(cells))}.",
-    )
+    ), far
+
+
+def _judged(rule: Rule, cells: Sequence[CellEstimate]) -> Judged:
+    judges = {Quantifier.UP_TO: _judge_up_to, Quantifier.AT_LEAST: _judge_at_least,
+              Quantifier.ABOUT: _judge_about}  # fmt: skip
+    return (_judge_direction if rule.direction else judges[rule.quantifier])(rule, cells)
+
+
+def deciding_cell(rule: Rule, cells: Sequence[CellEstimate]) -> CellEstimate | None:
+    """The cell a ratio verdict turns on, the one its explanation names (None for no cells or a
+    probe's rule)."""
+    return _judged(rule, cells)[1] if cells and rule.quantifier in RATIO_QUANTIFIERS else None
 
 
 def judge(
@@ -310,11 +320,9 @@ def judge(
     if not cells:
         return Verdict(Label.INCONCLUSIVE, "No condition cell was measured." + note + ctx.tail(),
                        scope=ctx.scope)  # fmt: skip
-    judges = {Quantifier.UP_TO: _judge_up_to, Quantifier.AT_LEAST: _judge_at_least,
-              Quantifier.ABOUT: _judge_about}  # fmt: skip
-    if rule.quantifier not in judges:
+    if rule.quantifier not in RATIO_QUANTIFIERS:
         raise ValueError(f"quantifier {rule.quantifier!r} needs a probe result, not ratios")
-    verdict = (_judge_direction if rule.direction else judges[rule.quantifier])(rule, cells)
+    verdict, _ = _judged(rule, cells)
     names = {"subject": tier_name(rule.subject), "baseline": tier_name(rule.baseline)}
     text = verdict.explanation + fixed_cost_note(rule, cells, names)
     text += contrary_evidence(rule, verdict.label, ctx.evidence, ctx.run_device, TIE_BAND)

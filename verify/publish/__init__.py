@@ -1,8 +1,13 @@
 """`verify publish`: the static claims site, built from kg's read API into a folder.
 
-build      the folder: templates, assets, raw records, an atomic swap
-sitedata   everything the pages show, gathered once from kg.api
-pages      which template each page uses and what it is given
-claimpage  what one claim's page says; charts: the inline SVG charts
-overview   the index's verdict heat-map and per-category status bars (inline SVG)
+build          the folder: templates, assets, raw records, an atomic swap
+sitedata       everything the pages show, gathered once from kg.api
+pages          which template each page uses and what it is given
+overview       the index's verdict heat-map and per-category status bars (inline SVG)
+claimpage      what one claim's page says, from the parts below
+checkview      each of a claim's checks (rule, verdict here, chart), the combined verdict
+runstable      the compact runs table with its sparklines
+evidencepairs  published numbers by matched pair, set against this machine's measurement
+versionplot    the deciding cell's ratio against the framework version
+charts         the inline SVG forest plot (speccurve: the specification curve)
 """

@@ -47,12 +47,13 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}" if x >= 10 else f"{x:.2f}"
 
 
-def _num(x: float) -> str:
+def coord(x: float) -> str:
     """Coordinates rounded so the same input always gives the same bytes."""
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def _ticks(lo: float, hi: float) -> list[float]:
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Tick values for a log axis from lo to hi: 1, 2 and 5 per decade, or only powers of ten."""
     out = []
     for exp in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
         for m in (1, 2, 5):
@@ -64,20 +65,23 @@ def _ticks(lo: float, hi: float) -> list[float]:
     return out
 
 
-def _marker(kind: int, x: float, y: float) -> str:
+def marker_svg(kind: int, x: float, y: float) -> str:
+    """The SVG of marker shape `kind` (circle, square, ...) centred at (x, y)."""
     shape = MARKERS[kind % len(MARKERS)]
     if shape == "circle":
-        return f'<circle class="point" cx="{_num(x)}" cy="{_num(y)}" r="5"/>'
+        return f'<circle class="point" cx="{coord(x)}" cy="{coord(y)}" r="5"/>'
     if shape == "square":
-        return f'<rect class="point" x="{_num(x - 4.5)}" y="{_num(y - 4.5)}" width="9" height="9"/>'
+        return (
+            f'<rect class="point" x="{coord(x - 4.5)}" y="{coord(y - 4.5)}" width="9" height="9"/>'
+        )
     if shape == "triangle":
         pts = [(x, y - 6), (x + 6, y + 5), (x - 6, y + 5)]
     elif shape == "diamond":
         pts = [(x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y)]
     else:
-        d = f"M{_num(x - 5)} {_num(y - 5)}L{_num(x + 5)} {_num(y + 5)}M{_num(x - 5)} {_num(y + 5)}L{_num(x + 5)} {_num(y - 5)}"
+        d = f"M{coord(x - 5)} {coord(y - 5)}L{coord(x + 5)} {coord(y + 5)}M{coord(x - 5)} {coord(y + 5)}L{coord(x + 5)} {coord(y - 5)}"
         return f'<path class="point cross" d="{d}"/>'
-    return f'<polygon class="point" points="{" ".join(f"{_num(a)},{_num(b)}" for a, b in pts)}"/>'
+    return f'<polygon class="point" points="{" ".join(f"{coord(a)},{coord(b)}" for a, b in pts)}"/>'
 
 
 def ratio_chart(
@@ -134,12 +138,12 @@ def ratio_chart(
     x1 = x(1.0)
     if x1 > PLOT_X0 and not tie:
         out.append(
-            f'<rect class="reversed" x="{PLOT_X0}" y="{TOP}" width="{_num(x1 - PLOT_X0)}" '
+            f'<rect class="reversed" x="{PLOT_X0}" y="{TOP}" width="{coord(x1 - PLOT_X0)}" '
             f'height="{plot_h}" fill="url(#{pid}-hatch)"/>'
         )
     out += _band(band, x, claimed, tie, pid, y_end)
-    out.append(f'<line class="unity" x1="{_num(x1)}" y1="{TOP}" x2="{_num(x1)}" y2="{y_end}"/>')
-    out += _axis(_ticks(lo, hi), x, y_end, subject)
+    out.append(f'<line class="unity" x1="{coord(x1)}" y1="{TOP}" x2="{coord(x1)}" y2="{y_end}"/>')
+    out += _axis(log_ticks(lo, hi), x, y_end, subject)
     out += _rows(layout, x, tie)
     out += _legend(pid, y_end + BOTTOM, claimed, baseline, tie)
     out.append("</svg>")
@@ -153,26 +157,26 @@ def _band(band: tuple[float, float], x: Callable[[float], float], claimed: float
     out: list[str] = []
     plot_h = y_end - TOP
     b0, b1 = x(band[0]), x(band[1])
-    width = _num(max(b1 - b0, 1))
+    width = coord(max(b1 - b0, 1))
     out.append(
-        f'<rect class="band-area" x="{_num(b0)}" y="{TOP}" width="{width}" height="{plot_h}"/>'
+        f'<rect class="band-area" x="{coord(b0)}" y="{TOP}" width="{width}" height="{plot_h}"/>'
     )
     out.append(
-        f'<rect class="band" x="{_num(b0)}" y="{TOP}" width="{width}" '
+        f'<rect class="band" x="{coord(b0)}" y="{TOP}" width="{width}" '
         f'height="{plot_h}" fill="url(#{pid}-dots)"/>'
     )
     for edge in (b0, b1):
         out.append(
-            f'<line class="band-edge" x1="{_num(edge)}" y1="{TOP}" x2="{_num(edge)}" y2="{y_end}"/>'
+            f'<line class="band-edge" x1="{coord(edge)}" y1="{TOP}" x2="{coord(edge)}" y2="{y_end}"/>'
         )
     xc = x(claimed)
     what = f"tie: {_fmt(band[0])}-{_fmt(band[1])}x" if tie else f"claimed {claimed:g}x"
     if not tie:
         out.append(
-            f'<line class="claimed" x1="{_num(xc)}" y1="{TOP - 8}" x2="{_num(xc)}" y2="{y_end}"/>'
+            f'<line class="claimed" x1="{coord(xc)}" y1="{TOP - 8}" x2="{coord(xc)}" y2="{y_end}"/>'
         )
     out.append(
-        f'<text class="line-label" x="{_num(xc)}" y="{TOP - 12}" text-anchor="middle">{what}</text>'
+        f'<text class="line-label" x="{coord(xc)}" y="{TOP - 12}" text-anchor="middle">{what}</text>'
     )
     return out
 
@@ -198,7 +202,7 @@ def _row_text(r: ChartRow) -> str:
 def _axis(ticks: list[float], x, y_end: int, subject: str) -> list[str]:
     out = [f'<line class="axis" x1="{PLOT_X0}" y1="{y_end}" x2="{PLOT_X1}" y2="{y_end}"/>']
     for t in ticks:
-        xt = _num(x(t))
+        xt = coord(x(t))
         out.append(f'<line class="tick" x1="{xt}" y1="{y_end}" x2="{xt}" y2="{y_end + 5}"/>')
         out.append(
             f'<text class="tick-label" x="{xt}" y="{y_end + 18}" text-anchor="middle">{t:g}</text>'
@@ -217,7 +221,7 @@ def _rows(layout: Sequence[ChartRow | tuple[str, int]], x, tie: bool = False) ->
         if isinstance(item, tuple):
             label, marker = item
             out.append(
-                f'<text class="group-label" x="8" y="{_num(y + 4)}">'
+                f'<text class="group-label" x="8" y="{coord(y + 4)}">'
                 f"{marker_symbol(marker)} {escape(label)}</text>"
             )
             continue
@@ -228,20 +232,20 @@ def _rows(layout: Sequence[ChartRow | tuple[str, int]], x, tie: bool = False) ->
             f'<g class="cell" data-ratio="{_fmt(r.ratio)}"><title>{escape(_row_text(r))}</title>'
         )
         out.append(
-            f'<text class="row-label" x="{LABEL_X}" y="{_num(y + 4)}" text-anchor="end">'
+            f'<text class="row-label" x="{LABEL_X}" y="{coord(y + 4)}" text-anchor="end">'
             f"{escape(short)}</text>"
         )
         if r.low and r.high:
-            a, b = _num(x(r.low)), _num(x(r.high))
-            y0, y1, yy = _num(y - 5), _num(y + 5), _num(y)
+            a, b = coord(x(r.low)), coord(x(r.high))
+            y0, y1, yy = coord(y - 5), coord(y + 5), coord(y)
             out.append(f'<line class="ci" x1="{a}" y1="{yy}" x2="{b}" y2="{yy}"/>')
             out.append(f'<line class="ci-cap" x1="{a}" y1="{y0}" x2="{a}" y2="{y1}"/>')
             out.append(f'<line class="ci-cap" x1="{b}" y1="{y0}" x2="{b}" y2="{y1}"/>')
-        out.append(_marker(r.marker, x(r.ratio), y))
+        out.append(marker_svg(r.marker, x(r.ratio), y))
         ci = f" ({_fmt(r.low)}–{_fmt(r.high)})" if r.low and r.high else ""
         flag = " reversed" if (r.high or r.ratio) < 1 and not tie else ""
         out.append(
-            f'<text class="value" x="{PLOT_X1 + 8}" y="{_num(y + 4)}">{_fmt(r.ratio)}x{ci}{flag}</text>'
+            f'<text class="value" x="{PLOT_X1 + 8}" y="{coord(y + 4)}">{_fmt(r.ratio)}x{ci}{flag}</text>'
         )
         out.append("</g>")
     return out

@@ -1,5 +1,6 @@
-"""What one claim's page says, built from SiteData: the conclusion, the decision rule in words,
-the chart, the run table and history, the ClaimReview JSON-LD and the downloads."""
+"""What one claim's page says, built from SiteData: the conclusion, its checks (checkview), the
+runs table (runstable), the published numbers by pair (evidencepairs), the ratio against
+version (versionplot), the history, the ClaimReview JSON-LD and the downloads."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from typing import Any
 from markupsafe import Markup
 
 from kg import ns
-from kg.model import Check, Label, Quantifier
-from kg.rows import Measurement, Run
-from verify.judge.verdicts import rule_in_words, tier_name
-from verify.publish.charts import ChartRow, marker_symbol, ratio_chart
-from verify.publish.sitedata import STATUS, SiteData, outside_scope, safe_name, verdict_words
+from kg.model import Label
+from kg.rows import Run
+from verify.publish.checkview import COMBINE_WORDS, check_views, env_verdicts
+from verify.publish.evidencepairs import evidence_rows
+from verify.publish.runstable import record_href, run_rows
+from verify.publish.sitedata import STATUS, SiteData, safe_name
 from verify.publish.speccurve import spec_curve
+from verify.publish.versionplot import version_plots
 
 CSV_FIELDS = (
     "run", "claim_id", "environment", "environment_label", "started", "ended", "status",
@@ -27,27 +30,27 @@ CSV_FIELDS = (
 
 
 def conclusion(data: SiteData, claim_id: str) -> str:
-    """One sentence: what the newest runs say about the claim, or why there are none."""
+    """One sentence: what the newest runs say about the claim (its checks combined where it has
+    several), or why there are none."""
     c = data.claims[claim_id]
-    if not c.check:
+    if not c.checks:
         reason = (c.not_checkable_because or "no benchmark measures it").rstrip(".")
         return f"Not checked by a benchmark: {reason}."
-    latest = data.latest.get(claim_id, {})
-    if not latest:
+    verdicts = env_verdicts(data, claim_id)
+    if not verdicts:
+        what = (f"its {c.checks[0].benchmark} check" if len(c.checks) == 1
+                else f"any of its {len(c.checks)} checks")  # fmt: skip
         return (
-            f"Not checked yet: no run of its {c.check.benchmark} check has been recorded;"
+            f"Not checked yet: no run of {what} has been recorded;"
             f" `verify run --claim {claim_id}` measures it on your machine."
         )
     by_label: dict[str, list[str]] = {}
     outside: list[str] = []
-    for env_id in data.env_order:
-        if env_id in latest:
-            run = latest[env_id]
-            label = data.env_label(env_id)
-            if outside_scope(run):
-                outside.append(label)  # about that environment only: neither for nor against
-            else:
-                by_label.setdefault(verdict_words(run), []).append(label)
+    for v in verdicts:
+        if v.status == "outside":
+            outside.append(v.label)  # about that environment only: neither for nor against
+        else:
+            by_label.setdefault(v.words, []).append(v.label)
     n = sum(len(v) for v in by_label.values())
     parts = []
     for words, envs in by_label.items():
@@ -60,50 +63,23 @@ def conclusion(data: SiteData, claim_id: str) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def rule_text(check: Check | None) -> str:
-    """The decision rule in words."""
-    if not check:
-        return ""
-    rule = check.rule
-    if rule.quantifier == Quantifier.EXISTS:
-        return (
-            "Holds if the probe really does it on the installed versions and succeeds;"
-            " does not hold if it runs and fails; deprecations and successors are reported."
-        )
-    return rule_in_words(rule)
-
-
-def chart(data: SiteData, claim_id: str) -> tuple[Markup, list[dict]]:
-    """The measured-vs-claimed chart of the newest run per environment, and its legend."""
-    check = data.claims[claim_id].check
-    latest = data.latest.get(claim_id, {})
-    if not check or check.rule.quantifier == Quantifier.EXISTS or not latest:
-        return Markup(""), []
-    rows, legend = [], []
-    for env_id in data.env_order:
-        run = latest.get(env_id)
-        cells = [m for m in data.measurements.get(run.run, []) if m.ratio] if run else []
-        if not cells:
-            continue
-        marker = len(legend)
-        legend.append({"symbol": marker_symbol(marker), "label": data.env_label(env_id)})
-        label = data.env_label(env_id)
-        for m in cells:
-            assert m.ratio is not None
-            rows.append(ChartRow(label, m.cell or "", m.ratio, m.ci_low, m.ci_high, marker))
-    rule = check.rule
-    svg = ratio_chart(
-        rows,
-        chart_id=f"chart-{claim_id}",
-        claimed=rule.threshold,
-        tolerance=rule.tolerance,
-        subject=tier_name(rule.subject),
-        baseline=tier_name(rule.baseline or "baseline"),
-        title=f"Measured vs claimed ratio for {claim_id}",
-        band=(rule.floor, rule.ceiling),
-        tie=rule.threshold == 1 and rule.quantifier == Quantifier.ABOUT,
-    )
-    return svg, legend
+def page_parts(data: SiteData, claim_id: str) -> dict[str, Any]:
+    """What the claim page shows of its checks, runs and published numbers: each check with its
+    chart, the verdict per environment (combined for several checks), the runs table, the
+    published numbers by matched pair and the ratio-against-version plots."""
+    c = data.claims[claim_id]
+    verdicts = env_verdicts(data, claim_id)
+    here = next((v for v in verdicts if v.env == data.here), None)
+    return {
+        "checks": check_views(data, claim_id),
+        "several": len(c.checks) > 1,
+        "combine_words": COMBINE_WORDS[c.combine],
+        "env_verdicts": verdicts,
+        "here_combined": here if here and here.checks else None,
+        "runs": run_rows(data, claim_id),
+        "evidence_rows": evidence_rows(data, claim_id),
+        "version_plots": version_plots(data, claim_id),
+    }
 
 
 @dataclass(frozen=True)
@@ -125,35 +101,6 @@ def history(data: SiteData, claim_id: str) -> list[tuple[str, list[HistoryRow]]]
         flip = before if before and before != r.verdict else None
         rows.append(HistoryRow(r, env.versions if env else "", flip))
     return sorted(groups.items())
-
-
-@dataclass(frozen=True)
-class RunRow:
-    """A row of a claim's run table."""
-
-    run: Run
-    env_label: str
-    versions: str
-    cells: list[Measurement]
-    record_href: str | None
-
-
-def run_rows(data: SiteData, claim_id: str) -> list[RunRow]:
-    """The run table: newest first, each with its environment and measurements."""
-    out = []
-    for r in data.runs_by_claim.get(claim_id, []):
-        env = data.environments.get(r.environment)
-        out.append(RunRow(r, data.env_label(r.environment), env.versions if env else "",
-                          data.measurements.get(r.run, []), record_href(r.record)))  # fmt: skip
-    return out
-
-
-def record_href(record: str | None) -> str | None:
-    """Where a raw record is copied in the site (records/<environment>/<file>.json)."""
-    prefix = "data/results/"
-    if not record or not record.startswith(prefix) or ".." in record:
-        return None
-    return "records/" + record[len(prefix) :]
 
 
 def claim_review(data: SiteData, claim_id: str, sentence: str) -> dict[str, Any]:
@@ -221,7 +168,8 @@ def runs_csv(data: SiteData, claim_id: str) -> str:
 def exploration(data: SiteData, claim_id: str) -> dict[str, Any] | None:
     """The newest exploration of the claim: its row, sentence and specification curve."""
     found = data.explorations.get(claim_id)
-    check = data.claims[claim_id].check
+    # an exploration varies the setup of the claim's ratio check (records do not name one)
+    check = next((k for k in data.claims[claim_id].checks if k.rule.quantifier != "exists"), None)
     if found is None or check is None:
         return None
     specs = data.specifications.get(found.run, [])

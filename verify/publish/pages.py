@@ -10,7 +10,6 @@ from typing import Any
 
 from kg.changes import Flip
 from kg.rows import CitationEdge, Run, Source
-from verify.judge.verdicts import tier_name
 from verify.publish import claimpage, overview
 from verify.publish.examples import EXAMPLES
 from verify.publish.sitedata import (
@@ -114,9 +113,7 @@ def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
     c = data.claims[cid]
     name = safe_name(cid)
     sentence = claimpage.conclusion(data, cid)
-    svg, legend = claimpage.chart(data, cid)
     latest = data.latest.get(cid, {})
-    rule = c.check.rule if c.check else None
     w.render(
         f"claims/{name}.html",
         "claim.html",
@@ -130,30 +127,13 @@ def claim(w: Any, data: SiteData, cid: str, status: str) -> None:
             "status": data.here_status(cid),
             "explanation": data.explanation(latest[data.here]) if data.here in latest else "",
         },  # fmt: skip
-        latest=[
-            {
-                "env": e,
-                "label": data.env_label(e),
-                "run": latest[e],
-                "explanation": data.explanation(latest[e]),
-                "definition": data.definition(latest[e].verdict),
-            }
-            for e in data.env_order
-            if e in latest
-        ],  # fmt: skip
         chains=data.chains.get(cid, []),
         sources=data.sources,
-        rule_text=claimpage.rule_text(c.check),
-        tiers=(tier_name(rule.subject), tier_name(rule.baseline)) if rule else None,
-        chart=svg,
-        legend=legend,
-        tie=bool(rule and rule.threshold == 1 and rule.quantifier == "about"),
-        runs=claimpage.run_rows(data, cid),
         history=claimpage.history(data, cid),
-        evidence=data.evidence.get(cid, []),
         jsonld=claimpage.script_json(claimpage.claim_review(data, cid, sentence)),
         envs={e: safe_name(e) for e in data.environments},
         exploration=claimpage.exploration(data, cid),
+        **claimpage.page_parts(data, cid),
     )
     if cid in data.documents:
         turtle, jsonld = data.documents[cid]
