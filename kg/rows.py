@@ -82,11 +82,6 @@ class Claim:
     contradicts: list[str]
     combine: Combine = Combine.ALL  # how the checks' verdicts make the claim's
 
-    @property
-    def check(self) -> Check | None:
-        """The first of the claim's checks, for pages that show one check table."""
-        return self.checks[0] if self.checks else None
-
     def combined(self, by_check: Mapping[str, Run]) -> tuple[Label, bool] | None:
         """The claim's verdict in one environment from its checks' newest runs there (check id ->
         run) and whether every one of those runs was outside the claim's scope; None for a claim

@@ -266,8 +266,9 @@ def explore_claims(
     on_start: Callable[[str], Progress | None] | None = None,
 ) -> list[Any]:
     """Explore the multiverse of some ratio claims (or of every one stated for this device); one
-    Exploration each, its record written, `guarded` as run_claims is. A named claim without a
-    ratio check is a usage error."""
+    Exploration each, its record written, `guarded` as run_claims is. A claim is explored from
+    its main (first) ratio check: its other checks are tiers of the same benchmark, which the
+    multiverse varies anyway. A named claim without a ratio check is a usage error."""
     from verify.run import explore
 
     if device not in ("cpu", "cuda"):
