@@ -6,7 +6,9 @@ shipped, so the folder works from file:// with no network. The same corpus gives
 The site is built in a temporary folder beside the target and swapped in at the end, so a failed
 publish leaves the previous site as it was. A claim whose inputs did not change since the previous
 site keeps that site's files (linked, not rendered again; see verify.publish.incremental), and so
-do raw records already there; ``full=True`` renders everything.
+do raw records already there; ``full=True`` renders everything. Each claim's Turtle and JSON-LD
+come from a cache beside the corpus cache when its triples did not change (kg.doccache), unless
+``cache=False``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg import api
+from kg import api, doccache
 from kg.errors import RecordError, UsageError
 from kg.paths import PACKAGE_ROOT
 from kg.store import Corpus
@@ -46,11 +48,13 @@ class PublishResult:
     claims: int
     seconds: float
     reused: int = 0  # claims whose files came from the previous site unchanged
+    canonicalised: int = 0  # claims whose downloads were not in the document cache
 
     def to_dict(self) -> dict:
         """Plain dict for --json."""
         return {"out": str(self.out), "pages": self.pages, "files": self.files,
                 "claims": self.claims, "reused_claims": self.reused,
+                "canonicalised_claims": self.canonicalised,
                 "seconds": round(self.seconds, 3)}  # fmt: skip
 
 
@@ -76,12 +80,13 @@ def environment():
 
 
 def publish(
-    corpus: Corpus, out: Path, *, full: bool = False, skip_invalid_records: bool = False
-) -> PublishResult:
+    corpus: Corpus, out: Path, *, full: bool = False, skip_invalid_records: bool = False,
+    cache: bool = True,
+) -> PublishResult:  # fmt: skip
     """Build the site for `corpus` into `out`, replacing a previous site there atomically; the
-    previous site's files of unchanged claims are reused unless `full`. Run records that could
-    not be read make it refuse (RecordError) unless `skip_invalid_records`, and then the site
-    names them."""
+    previous site's files of unchanged claims are reused unless `full`, cached downloads unless
+    not `cache`. Run records that could not be read make it refuse (RecordError) unless
+    `skip_invalid_records`, and then the site names them."""
     if corpus.skipped and not skip_invalid_records:
         raise _unreadable(corpus)
     start = time.perf_counter()
@@ -100,7 +105,9 @@ def publish(
         reuse = {c for c, d in digests.items() if old.get(c) == d and _has_files(out, c)}
         changed = [c for c in data.claims if c not in reuse]
         graphs = sitedata.claim_graphs(corpus, changed if reuse else None)
-        data.documents = {cid: sitedata.documents(t) for cid, t in graphs.items()}
+        data.documents, fresh = doccache.claim_documents(
+            corpus.root, graphs, use_cache=cache, complete=not reuse
+        )
         writer = _Writer(tmp, environment(), data, previous=before, reuse=reuse)
         writer.build()
         (tmp / MARKER).write_text("fwclaims static site; `verify publish` replaces this folder\n")
@@ -110,7 +117,7 @@ def publish(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return PublishResult(out, writer.pages, writer.files, len(data.claims),
-                         time.perf_counter() - start, len(reuse))  # fmt: skip
+                         time.perf_counter() - start, len(reuse), len(fresh))  # fmt: skip
 
 
 def _has_files(site: Path, claim_id: str) -> bool:

@@ -269,11 +269,6 @@ def claim_graphs(corpus: Corpus, ids: list[str] | None = None) -> dict[str, Any]
     return export.claim_graphs(corpus, ids)
 
 
-def documents(triples: Any) -> tuple[bytes, bytes]:
-    """A claim's Turtle and JSON-LD downloads from its triples."""
-    return export.claim_documents(triples)
-
-
 PART_ORDER = ("machine", "torch", "tensorflow", "keras", "jax", "numpy", "python", "os", "mem")
 
 
