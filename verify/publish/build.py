@@ -202,19 +202,20 @@ class _Writer:
         self.copy_records()
 
     def copy_records(self) -> None:
-        """Raw run and exploration records, so the pages' record links work offline."""
+        """Raw run and exploration records, so the pages' record links work offline: hard links
+        to the records themselves (they never change once written), else to the previous site's
+        copy, else a copy (another file system, or one that cannot link)."""
         results = (self.data.root / "data" / "results").resolve()
+        folders: set[Path] = set()
         for r in [*self.data.runs, *self.data.explorations.values()]:
             href = claimpage.record_href(r.record)
             src = (self.data.root / r.record).resolve() if href and r.record else None
-            if src is None or not src.is_relative_to(results) or not src.is_file():
+            if src is None or not src.is_relative_to(results):
                 continue
             dest = self.base / href
-            if not dest.exists():
-                old = self.previous / href if self.previous else None
-                if old is not None and old.is_file() and old.stat().st_size == src.stat().st_size:
-                    incremental.link_or_copy(old, dest)  # records never change once written
-                else:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(src, dest)
+            if dest.parent not in folders:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(dest.parent)
+            old = self.previous / href if self.previous else None
+            if incremental.link_record(src, dest, old):
                 self.files += 1

@@ -104,3 +104,32 @@ def link_or_copy(src: Path, dest: Path) -> None:
         os.link(src, dest)
     except OSError:
         shutil.copyfile(src, dest)
+
+
+def link_record(src: Path, dest: Path, old: Path | None = None) -> bool:
+    """Put the raw record `src` at `dest` (whose folder exists): a hard link to it, else to
+    `old` (the previous site's copy, when it is as long), else a copy; False when there is no
+    such record or `dest` is there already."""
+    try:
+        os.link(src, dest)
+        return True
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        if not src.is_file():
+            return False
+    except OSError:
+        pass
+    try:
+        if old is not None and old.stat().st_size == src.stat().st_size:
+            os.link(old, dest)
+            return True
+    except FileExistsError:
+        return False
+    except OSError:
+        pass
+    try:
+        shutil.copyfile(src, dest)
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    return True
