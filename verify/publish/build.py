@@ -7,8 +7,8 @@ The site is built in a temporary folder beside the target and swapped in at the 
 publish leaves the previous site as it was. A claim whose inputs did not change since the previous
 site keeps that site's files (linked, not rendered again; see verify.publish.incremental), and so
 do raw records already there; ``full=True`` renders everything. Each claim's Turtle and JSON-LD
-come from a cache beside the corpus cache when its triples did not change (kg.doccache), unless
-``cache=False``.
+come from a cache beside the corpus cache when its triples did not change (kg.doccache), and so
+do the measurement rows of unchanged runs (verify.publish.runcsv), unless ``cache=False``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg import api, doccache
-from kg.errors import RecordError, UsageError
+from kg.errors import RecordError, StoreError, UsageError
 from kg.paths import PACKAGE_ROOT
 from kg.store import Corpus
-from verify.publish import claimpage, incremental, pages, sitedata
+from verify.publish import claimpage, incremental, pages, runcsv, sitedata
 from verify.publish.sitedata import STATUS, SiteData, safe_name
 
 MARKER = ".fwclaims-site"  # a folder holding this file was written by publish and may be replaced
@@ -99,6 +99,9 @@ def publish(
         raise UsageError(f"cannot write a site next to {out} ({e}); choose another --out") from e
     try:
         data = sitedata.gather(corpus, documents=False)
+        data.texts["measurements"] = runcsv.measurements_csv(
+            corpus, data, use_cache=cache and _built_here(corpus)
+        )
         digests = incremental.claim_digests(data, incremental.shared_digest(data, corpus.files))
         before = None if full or not (out / MARKER).is_file() else out
         old = incremental.previous(out) if before else {}
@@ -118,6 +121,16 @@ def publish(
         raise
     return PublishResult(out, writer.pages, writer.files, len(data.claims),
                          time.perf_counter() - start, len(reuse), len(fresh))  # fmt: skip
+
+
+def _built_here(corpus: Corpus) -> bool:
+    """Whether the graph was loaded from this project's files (not read from a SPARQL server,
+    whose graph the files here need not match): only then do the records' sizes and times tell
+    whether their rows changed."""
+    try:
+        return corpus.embedded is not None
+    except StoreError:
+        return False
 
 
 def _has_files(site: Path, claim_id: str) -> bool:

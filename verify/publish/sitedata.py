@@ -134,6 +134,7 @@ class SiteData:
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # downloads already formatted (CSV)
     explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
     specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
 
@@ -253,13 +254,13 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
 
 
 def _tables(corpus: Corpus) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
-    """kg.frames' rows and columns, for the site's CSV downloads."""
+    """kg.frames' rows and columns, for the site's CSV downloads (but the measurements, which
+    verify.publish.runcsv formats from its cache)."""
     claim_rows = frames.claim_rows(corpus)
     envs, verdict_rows = frames.verdict_rows(corpus)
     return {
         "claims": (frames.claim_columns(claim_rows), claim_rows),
         "runs": (list(frames.RUN_COLUMNS), frames.run_rows(corpus)),
-        "measurements": (list(frames.MEASUREMENT_COLUMNS), frames.measurement_rows(corpus)),
         "verdicts": (["id", *envs], verdict_rows),
     }
 
