@@ -69,6 +69,7 @@ def environment():
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates do not change during a publish: no stat per page
     )
     env.filters["ratio"] = lambda v: "" if v is None else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
     env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:.1f}%"
