@@ -1,14 +1,22 @@
 """Each claim's Turtle and JSON-LD downloads, kept beside the corpus cache so that a claim whose
-triples did not change is not canonicalised (RDFC-1.0) and serialised again.
+inputs did not change is not canonicalised (RDFC-1.0) and serialised again.
 
-An entry is named by a digest of everything its documents are made of: the claim's triples (its
-records' runs, reviews and measurements among them), with each blank node written as the nested
-term it stands for, and the code and versions that write them (kg's serialising modules, the
-package's and Oxigraph's versions). For the tree-shaped parts a claim has (appearances,
-conditions, a check and its rule) that nested form is canonical: two claims get the same name only
-when their graphs are isomorphic, and then RDFC gives the same bytes. A graph whose blank nodes
-are not a tree (one node used twice, a cycle) gets no name and is always written afresh, so an
-entry is never stale. Each entry also keeps a digest of its own bytes: a damaged one is a miss.
+An entry is named by a digest of everything its documents are made of, together with the code
+and versions that write them (kg's modules, which turn records into triples too, the package's
+and Oxigraph's versions):
+
+- for a graph kg.load built from this project's files, and where no graph but a record's own says
+  anything about a run, the claim's own triples and, for each of its runs, the record files it
+  came from as the load saw them (path, size, modification time; records are append-only), so
+  the runs' many triples need not be gathered at all;
+- otherwise (a graph on a SPARQL server, say) all of the claim's triples, its runs' among them.
+
+A claim's own triples are written with each blank node as the nested term it stands for, which
+is canonical for the tree-shaped parts a claim has (appearances, conditions, a check and its
+rule): two claims share a name only when their graphs are isomorphic, and then RDFC gives the
+same bytes. A claim whose blank nodes are not a tree (one node used twice, a cycle) gets no name
+and is always written afresh, so an entry is never stale. Each entry also keeps a digest of its
+own bytes: a damaged one is a miss.
 """
 
 from __future__ import annotations
@@ -20,12 +28,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import export, paths
+from kg import export, ns, paths
+from kg.errors import StoreError
 from kg.fsutil import write_atomic
+from kg.store import Corpus
 
 VERSION = "1"
 FOLDER = "documents"
-CODE = ("doccache.py", "export.py", "ns.py")  # what turns a claim's triples into its documents
+CODE_GLOBS = ("*.py", "*.json")  # kg's: records to triples (and their upgrades), triples to text
 
 
 def _version(package: str) -> str:
@@ -41,8 +51,8 @@ def code_digest() -> str:
     """A digest of the code and versions that write the documents."""
     h = hashlib.sha256(f"v{VERSION}\0{_version('fwclaims')}\0{_version('pyoxigraph')}\0".encode())
     here = Path(__file__).parent
-    for name in CODE:
-        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    for f in sorted(p for g in CODE_GLOBS for p in here.glob(g)):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -114,31 +124,74 @@ def _write(path: Path, docs: tuple[bytes, bytes]) -> None:
 
 
 def claim_documents(
-    root: Path, graphs: dict[str, list[ox.Triple]], *, use_cache: bool = True,
-    complete: bool = False,
-) -> tuple[dict[str, tuple[bytes, bytes]], list[str]]:  # fmt: skip
-    """Each claim's (Turtle, JSON-LD), from the cache where its triples are unchanged, and the
-    ids of the claims whose documents were written afresh. `complete`: `graphs` holds every
-    claim, so entries that none of them uses any more are removed."""
-    folder = paths.cache_dir(root) / FOLDER
+    corpus: Corpus, ids: list[str] | None = None, *, use_cache: bool = True
+) -> tuple[dict[str, tuple[bytes, bytes]], list[str]]:
+    """Each claim's (or only `ids`') Turtle and JSON-LD, from the cache where its inputs did not
+    change, and the ids of the claims whose documents were written afresh. With every claim
+    asked for, entries that none of them uses any more are removed."""
+    if not use_cache:
+        graphs = export.claim_graphs(corpus, ids)
+        return {cid: export.claim_documents(t) for cid, t in graphs.items()}, list(graphs)
+    folder = paths.cache_dir(corpus.root) / FOLDER
     code = code_digest()
+    if _records_tell(corpus):
+        keys = {
+            cid: record_key(corpus, node, code)
+            for cid, node in export.claim_nodes(corpus, ids).items()
+        }
+        graphs: dict[str, list[ox.Triple]] | None = None
+    else:
+        graphs = export.claim_graphs(corpus, ids)
+        keys = {cid: claim_key(t, code) for cid, t in graphs.items()}
     out: dict[str, tuple[bytes, bytes]] = {}
-    fresh: list[str] = []
-    keys: set[str] = set()
-    for cid, triples in graphs.items():
-        key = claim_key(triples, code) if use_cache else None
+    for cid, key in keys.items():
         docs = _read(_entry(folder, key)) if key else None
-        if docs is None:
-            docs = export.claim_documents(triples)
-            fresh.append(cid)
-            if key:
-                _write(_entry(folder, key), docs)
+        if docs is not None:
+            out[cid] = docs
+    missing = [cid for cid in keys if cid not in out]
+    if missing and graphs is None:
+        every = ids is None and len(missing) > len(keys) // 4  # one pass over the store, then
+        graphs = export.claim_graphs(corpus, None if every else missing)
+    for cid in missing:
+        assert graphs is not None
+        out[cid] = export.claim_documents(graphs[cid])
+        key = keys[cid]
         if key:
-            keys.add(key)
-        out[cid] = docs
-    if use_cache and complete:
-        _prune(folder, keys)
-    return out, fresh
+            _write(_entry(folder, key), out[cid])
+    if ids is None:
+        _prune(folder, {k for k in keys.values() if k})
+    return dict(sorted(out.items())), missing
+
+
+def _records_tell(corpus: Corpus) -> bool:
+    """Whether a claim's runs can be told by its records' files: the graph was loaded here from
+    them (kg.load saw each file's size and time before reading it), and no other graph says
+    anything about a run."""
+    if not corpus.record_stats:
+        return False
+    try:
+        return export.runs_only_in_records(corpus)
+    except StoreError:
+        return False
+
+
+def record_key(corpus: Corpus, claim: ox.NamedNode, code: str) -> str | None:
+    """The name of a claim's entry from its own triples and its runs' record files (path, and
+    size and modification time as kg.load saw them before reading them; records are
+    append-only) rather than from the runs' triples, which then need not be gathered; None when
+    its parts are not a tree or a run's record is not one the corpus read."""
+    own = claim_key(export.claim_parts(corpus, claim), code)
+    if own is None:
+        return None
+    runs = []
+    for run, records in export.claim_run_records(corpus, claim):
+        seen = [corpus.record_stats.get(str(corpus.root / rel)) for rel in records]
+        if not run.startswith(ns.RUN) or not records or None in seen:
+            return None  # not a run of a record this corpus read
+        runs.append([run, records, seen])
+    h = hashlib.sha256(f"records\0{own}\0".encode())
+    h.update(json.dumps(runs).encode())
+    return h.hexdigest()
 
 
 def _prune(folder: Path, keep: set[str]) -> None:

@@ -179,12 +179,14 @@ def load_corpus(
     record_paths = records.record_files(paths.results_dir(root))
     key = fingerprint(files)  # records are told apart one by one (record_stats)
     cache = paths.cache_dir(root)
-    stats = record_stats(record_paths) if use_cache else {}  # before any record is read
+    stats = record_stats(record_paths)  # before any record is read
     if use_cache and record_policy == "skip":
         cached = _read_cache(cache, key, root, files, record_paths, stats)
         if cached is not None:
+            cached.record_stats = stats
             return cached
     corpus = build_corpus(root, files, record_paths, strict=record_policy == "strict")
+    corpus.record_stats = stats
     if use_cache:
         _write_cache(corpus, cache, key, stats)
     return corpus

@@ -153,3 +153,48 @@ def test_claim_key_is_none_for_a_shared_or_cyclic_blank_node():
     cycle = [_t(s, "p", ox.Literal("1")), _t(x, "next", y), _t(y, "next", x)]
     assert doccache.claim_key(shared, "c") is None
     assert doccache.claim_key(cycle, "c") is None
+
+
+def test_doccache_keys_from_records_give_the_documents_of_keys_from_triples(
+    synthetic, tmp_path, monkeypatch
+):
+    corpus = load_corpus(synthetic)
+    assert doccache._records_tell(corpus)
+    by_records, fresh = doccache.claim_documents(corpus)
+    assert len(fresh) == len(by_records)
+    monkeypatch.setattr(doccache, "_records_tell", lambda corpus: False)
+    by_triples, fresh = doccache.claim_documents(load_corpus(synthetic))
+    assert len(fresh) == len(by_triples) and by_triples == by_records  # other names, same bytes
+    again, fresh = doccache.claim_documents(load_corpus(synthetic))
+    assert fresh == [] and again == by_records
+
+
+def test_doccache_a_run_described_outside_its_record_is_keyed_by_its_triples(synthetic, tmp_path):
+    record = record_files(paths.results_dir(synthetic))[0]
+    cid = json.loads(record.read_text())["claim_id"]
+    note = synthetic / "claims" / "notes.ttl"
+    line = f'<https://w3id.org/fwclaims/run/{record.stem}> <http://schema.org/description> "%s" .\n'
+    note.write_text(line % "first note")
+    corpus = load_corpus(synthetic)
+    assert not doccache._records_tell(corpus)
+    publish(corpus, tmp_path / "a", full=True)
+    note.write_text(line % "second note")
+    again = publish(load_corpus(synthetic), tmp_path / "b", full=True)
+    assert again.canonicalised == 1
+    assert b"second note" in (tmp_path / "b" / "claims" / f"{cid}.ttl").read_bytes()
+    assert _tree(tmp_path / "b") == _cache_free(synthetic, tmp_path / "c")
+
+
+def test_doccache_a_record_changed_after_the_load_is_not_cached_under_its_new_state(
+    synthetic, tmp_path
+):
+    corpus = load_corpus(synthetic)  # the graph as the records were
+    record = record_files(paths.results_dir(synthetic))[0]
+    data = json.loads(record.read_text())
+    data["verdict"]["explanation"] = "Changed while publishing."
+    record.write_text(dumps(data))
+    publish(corpus, tmp_path / "a", full=True)
+    publish(load_corpus(synthetic), tmp_path / "b", full=True)
+    cid = data["claim_id"]
+    assert b"Changed while publishing." in (tmp_path / "b" / "claims" / f"{cid}.ttl").read_bytes()
+    assert _tree(tmp_path / "b") == _cache_free(synthetic, tmp_path / "c")

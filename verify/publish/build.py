@@ -108,9 +108,8 @@ def publish(
         old = incremental.previous(out) if before else {}
         reuse = {c for c, d in digests.items() if old.get(c) == d and _has_files(out, c)}
         changed = [c for c in data.claims if c not in reuse]
-        graphs = sitedata.claim_graphs(corpus, changed if reuse else None)
         data.documents, fresh = doccache.claim_documents(
-            corpus.root, graphs, use_cache=cache, complete=not reuse
+            corpus, changed if reuse else None, use_cache=cache
         )
         writer = _Writer(tmp, environment(), data, previous=before, reuse=reuse)
         writer.build()

@@ -274,11 +274,6 @@ def _tables(corpus: Corpus) -> dict[str, tuple[list[str], list[dict[str, Any]]]]
     }
 
 
-def claim_graphs(corpus: Corpus, ids: list[str] | None = None) -> dict[str, Any]:
-    """Each claim's triples for its downloads (every claim's, or only these claims')."""
-    return export.claim_graphs(corpus, ids)
-
-
 PART_ORDER = ("machine", "torch", "tensorflow", "keras", "jax", "numpy", "python", "os", "mem")
 
 
