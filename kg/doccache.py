@@ -134,7 +134,7 @@ def claim_documents(
         return {cid: export.claim_documents(t) for cid, t in graphs.items()}, list(graphs)
     folder = paths.cache_dir(corpus.root) / FOLDER
     code = code_digest()
-    if _records_tell(corpus):
+    if records_tell(corpus):
         keys = {
             cid: record_key(corpus, node, code)
             for cid, node in export.claim_nodes(corpus, ids).items()
@@ -163,16 +163,20 @@ def claim_documents(
     return dict(sorted(out.items())), missing
 
 
-def _records_tell(corpus: Corpus) -> bool:
-    """Whether a claim's runs can be told by its records' files: the graph was loaded here from
-    them (kg.load saw each file's size and time before reading it), and no other graph says
-    anything about a run."""
+def records_tell(corpus: Corpus) -> bool:
+    """Whether what the graph says of each run can be told by its record's file: the graph was
+    loaded here from the files (kg.load saw each one's size and time before reading it), and no
+    other graph says anything about a run."""
     if not corpus.record_stats:
         return False
-    try:
-        return export.runs_only_in_records(corpus)
-    except StoreError:
-        return False
+
+    def ask() -> bool:
+        try:
+            return export.runs_only_in_records(corpus)
+        except StoreError:
+            return False
+
+    return corpus.memoised("doccache.records_tell", ask)
 
 
 def record_key(corpus: Corpus, claim: ox.NamedNode, code: str) -> str | None:

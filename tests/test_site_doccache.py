@@ -159,10 +159,10 @@ def test_doccache_keys_from_records_give_the_documents_of_keys_from_triples(
     synthetic, tmp_path, monkeypatch
 ):
     corpus = load_corpus(synthetic)
-    assert doccache._records_tell(corpus)
+    assert doccache.records_tell(corpus)
     by_records, fresh = doccache.claim_documents(corpus)
     assert len(fresh) == len(by_records)
-    monkeypatch.setattr(doccache, "_records_tell", lambda corpus: False)
+    monkeypatch.setattr(doccache, "records_tell", lambda corpus: False)
     by_triples, fresh = doccache.claim_documents(load_corpus(synthetic))
     assert len(fresh) == len(by_triples) and by_triples == by_records  # other names, same bytes
     again, fresh = doccache.claim_documents(load_corpus(synthetic))
@@ -176,7 +176,7 @@ def test_doccache_a_run_described_outside_its_record_is_keyed_by_its_triples(syn
     line = f'<https://w3id.org/fwclaims/run/{record.stem}> <http://schema.org/description> "%s" .\n'
     note.write_text(line % "first note")
     corpus = load_corpus(synthetic)
-    assert not doccache._records_tell(corpus)
+    assert not doccache.records_tell(corpus)
     publish(corpus, tmp_path / "a", full=True)
     note.write_text(line % "second note")
     again = publish(load_corpus(synthetic), tmp_path / "b", full=True)

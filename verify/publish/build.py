@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg import api, doccache
-from kg.errors import RecordError, StoreError, UsageError
+from kg.errors import RecordError, UsageError
 from kg.paths import PACKAGE_ROOT
 from kg.store import Corpus
 from verify.publish import claimpage, incremental, pages, runcsv, sitedata
@@ -101,7 +101,7 @@ def publish(
     try:
         data = sitedata.gather(corpus, documents=False)
         data.texts["measurements"] = runcsv.measurements_csv(
-            corpus, data, use_cache=cache and _built_here(corpus)
+            corpus, data, use_cache=cache and doccache.records_tell(corpus)
         )
         digests = incremental.claim_digests(data, incremental.shared_digest(data, corpus.files))
         before = None if full or not (out / MARKER).is_file() else out
@@ -121,16 +121,6 @@ def publish(
         raise
     return PublishResult(out, writer.pages, writer.files, len(data.claims),
                          time.perf_counter() - start, len(reuse), len(fresh))  # fmt: skip
-
-
-def _built_here(corpus: Corpus) -> bool:
-    """Whether the graph was loaded from this project's files (not read from a SPARQL server,
-    whose graph the files here need not match): only then do the records' sizes and times tell
-    whether their rows changed."""
-    try:
-        return corpus.embedded is not None
-    except StoreError:
-        return False
 
 
 def _has_files(site: Path, claim_id: str) -> bool:

@@ -2,8 +2,10 @@
 per-environment parts kept beside the corpus cache.
 
 A part holds, for each run of one environment, the run's rows as CSV text and what they were
-made of: its record (path, size, modification time; records are append-only), verdict and end,
-and its claim's tier names. A publish formats again only the runs whose inputs differ from their
+made of: its record (path, and size and modification time as kg.load saw them before reading it;
+records are append-only), verdict and end, and its claim's tier names. It is used only for a
+graph loaded from this project's files in which nothing but the records describes a run
+(kg.doccache.records_tell), as only then do the records tell the rows. A publish formats again only the runs whose inputs differ from their
 part's (after a new record: that record's rows alone) and rewrites only the parts of environments
 whose runs changed; a part written by other code, or for other columns of its environment, is
 made afresh. The download is the runs' texts in the site's order (newest first): the same bytes
@@ -63,7 +65,7 @@ def _part(
     corpus: Corpus, data: SiteData, env_id: str, runs: list[Run], code: str
 ) -> dict[str, str]:
     """Each of one environment's runs' CSV text, from its cached part where its inputs match."""
-    inputs = {r.run: made for r in runs if (made := _inputs(data, r)) is not None}
+    inputs = {r.run: made for r in runs if (made := _inputs(corpus, data, r)) is not None}
     path = paths.cache_dir(data.root) / FOLDER / _name(env_id)
     env = data.environments.get(env_id)
     columns = [getattr(env, k, None) if env else None for k in frames.ENV_COLUMNS]
@@ -83,20 +85,16 @@ def _part(
     return texts
 
 
-def _inputs(data: SiteData, r: Run) -> str | None:
-    """What a run's rows are made of, or None when it has no record to tell a change by (its
-    rows are then formatted every time)."""
-    if not r.record:
-        return None
-    try:
-        st = (data.root / r.record).stat()
-    except OSError:
+def _inputs(corpus: Corpus, data: SiteData, r: Run) -> str | None:
+    """What a run's rows are made of, or None when it has no record the corpus read to tell a
+    change by (its rows are then formatted every time)."""
+    seen = corpus.record_stats.get(str(data.root / r.record)) if r.record else None
+    if seen is None:
         return None
     claim = data.claims.get(r.claim_id)
     rule = claim.check.rule if claim and claim.check else None
     sides = [rule.subject, rule.baseline] if rule else None
-    return json.dumps([r.claim_id, r.verdict.value, r.ended, r.record, st.st_size,
-                       st.st_mtime_ns, sides])  # fmt: skip
+    return json.dumps([r.claim_id, r.verdict.value, r.ended, r.record, seen, sides])
 
 
 def _texts(rows: list[dict[str, Any]]) -> dict[str, str]:
