@@ -113,3 +113,16 @@ def test_publish_json_reports_reused_claims(tmp_path):
     root = make_project(tmp_path / "p")
     result = publish(load_corpus(root), tmp_path / "site")
     assert json.loads(json.dumps(result.to_dict()))["reused_claims"] == 0
+
+
+def test_a_record_changed_after_the_load_is_rendered_again_on_the_next_publish(synthetic, tmp_path):
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic), site)
+    corpus = load_corpus(synthetic)  # the graph as the records are now
+    record = sorted((synthetic / "data" / "results").rglob("*.json"))[0]
+    data = json.loads(record.read_text())
+    data["verdict"]["explanation"] = "Changed after the load."
+    record.write_text(dumps(data))
+    publish(corpus, site)  # made from the graph before the change
+    publish(load_corpus(synthetic), site)
+    assert _tree(site) == _cache_free(synthetic, tmp_path / "full")

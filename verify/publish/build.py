@@ -103,7 +103,8 @@ def publish(
         data.texts["measurements"] = runcsv.measurements_csv(
             corpus, data, use_cache=cache and doccache.records_tell(corpus)
         )
-        digests = incremental.claim_digests(data, incremental.shared_digest(data, corpus.files))
+        shared = incremental.shared_digest(data, corpus.files)
+        digests = incremental.claim_digests(data, shared, corpus.record_stats)
         before = None if full or not (out / MARKER).is_file() else out
         old = incremental.previous(out) if before else {}
         reuse = {c for c, d in digests.items() if old.get(c) == d and _has_files(out, c)}
