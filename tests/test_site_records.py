@@ -74,3 +74,16 @@ def test_publish_links_the_previous_sites_copies_across_file_systems(
     publish(load_corpus(synthetic), site)  # the previous site is there to link from
     again = _site_record(site, synthetic, rec)
     assert again.stat().st_ino == inode and again.read_bytes() == rec.read_bytes()
+
+
+def test_publish_leaves_out_a_record_that_links_out_of_the_results(synthetic, tmp_path):
+    records = record_files(paths.results_dir(synthetic))
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    moved = outside / records[0].name
+    records[0].rename(moved)
+    records[0].symlink_to(moved)
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic, use_cache=False), site, skip_invalid_records=True)
+    assert not _site_record(site, synthetic, records[0]).exists()
+    assert all(_site_record(site, synthetic, rec).is_file() for rec in records[1:])

@@ -211,11 +211,18 @@ class _Writer:
         copy, else a copy (another file system, or one that cannot link)."""
         results = (self.data.root / "data" / "results").resolve()
         folders: set[Path] = set()
+        inside: dict[Path, bool] = {}  # a record folder -> whether it really is in results/
         for r in [*self.data.runs, *self.data.explorations.values()]:
             href = claimpage.record_href(r.record)
-            src = (self.data.root / r.record).resolve() if href and r.record else None
-            if src is None or not src.is_relative_to(results):
+            if not href or not r.record:
                 continue
+            src = self.data.root / r.record
+            if src.parent not in inside:
+                inside[src.parent] = src.parent.resolve().is_relative_to(results)
+            if not inside[src.parent] or src.is_symlink():  # a link may point anywhere
+                src = src.resolve()
+                if not src.is_relative_to(results):
+                    continue
             dest = self.base / href
             if dest.parent not in folders:
                 dest.parent.mkdir(parents=True, exist_ok=True)
