@@ -5,10 +5,11 @@ data only through the read API (see verify.publish.sitedata). Every link is rela
 shipped, so the folder works from file:// with no network. The same corpus gives the same bytes.
 The site is built in a temporary folder beside the target and swapped in at the end, so a failed
 publish leaves the previous site as it was. A claim whose inputs did not change since the previous
-site keeps that site's files (linked, not rendered again; see verify.publish.incremental), and so
-do raw records already there; ``full=True`` renders everything. Each claim's Turtle and JSON-LD
-come from a cache beside the corpus cache when its triples did not change (kg.doccache), and so
-do the measurement rows of unchanged runs (verify.publish.runcsv), unless ``cache=False``.
+site keeps that site's files (linked, not rendered again; see verify.publish.incremental);
+``full=True`` renders everything. Raw records are hard links to data/results/ where the file
+system allows (records never change once written). Each claim's Turtle and JSON-LD come from a
+cache beside the corpus cache when its inputs did not change (kg.doccache), and so do the
+measurement rows of unchanged runs (verify.publish.runcsv), unless ``cache=False``.
 """
 
 from __future__ import annotations
