@@ -93,13 +93,73 @@ def _one_claim_graph(corpus: Corpus, claim_id: str) -> list[ox.Triple]:
     roots: list = [claim]
     for run in {q.subject for q in store.quads_for_pattern(None, about, claim)}:
         roots += [run, *{q.subject for q in store.quads_for_pattern(None, generated, run)}]
+    return sorted(_closure(roots, _Lookup(store)), key=str)
 
-    class _Lookup(dict):
-        def get(self, node, default=()):
-            return {ox.Triple(q.subject, q.predicate, q.object)
-                    for q in store.quads_for_pattern(node, None, None)}  # fmt: skip
 
-    return sorted(_closure(roots, _Lookup()), key=str)
+class _Lookup(dict):
+    """A node's triples, looked up in the store when asked for (a stand-in for by_subject)."""
+
+    def __init__(self, store) -> None:
+        super().__init__()
+        self.store = store
+
+    def get(self, node, default=()):
+        return {ox.Triple(q.subject, q.predicate, q.object)
+                for q in self.store.quads_for_pattern(node, None, None)}  # fmt: skip
+
+
+def claim_nodes(corpus: Corpus, ids: list[str] | None = None) -> dict[str, ox.NamedNode]:
+    """Each claim id (or only `ids`) with its IRI: the claims claim_graphs describes, sorted."""
+    if ids is not None:
+        return {cid: ox.NamedNode(ns.CLAIM + cid) for cid in sorted(ids)}
+    ident = ox.NamedNode(ns.SCHEMA + "identifier")
+    out = {}
+    for kind_iri in ns.KINDS.values():
+        typed = corpus.store.quads_for_pattern(
+            None, ox.NamedNode(ns.RDF + "type"), ox.NamedNode(kind_iri)
+        )
+        for q in typed:
+            for t in corpus.store.quads_for_pattern(q.subject, ident, None):
+                out[t.object.value] = q.subject
+                break
+    return dict(sorted(out.items()))
+
+
+def claim_parts(corpus: Corpus, claim: ox.NamedNode) -> list[ox.Triple]:
+    """The claim's own triples, with its blank-node parts, but none of its runs'."""
+    return sorted(_closure([claim], _Lookup(corpus.store)), key=str)
+
+
+def claim_run_records(corpus: Corpus, claim: ox.NamedNode) -> list[tuple[str, list[str]]]:
+    """Each run and exploration about the claim with the raw records it names, sorted."""
+    store = corpus.store
+    about = ox.NamedNode(ns.SCHEMA + "about")
+    raw = ox.NamedNode(ns.FWC + "rawRecord")
+    out = []
+    for run in {q.subject for q in store.quads_for_pattern(None, about, claim)}:
+        records = sorted(str(q.object.value) for q in store.quads_for_pattern(run, raw, None))
+        out.append((str(run.value), records))
+    return sorted(out)
+
+
+RUN_TERMS = (
+    "ASK { VALUES ?g { %s } GRAPH ?g { ?s ?p ?o }"
+    ' FILTER(STRSTARTS(STR(?s), "%s") || (isIRI(?o) && STRSTARTS(STR(?o), "%s"))) }'
+)
+
+
+def runs_only_in_records(corpus: Corpus) -> bool:
+    """Whether nothing but the run records' own graphs says anything about a run or its parts
+    (no run:... IRI in any other graph), so each run's triples are what its record makes."""
+    store = corpus.embedded
+    if next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None):
+        return False
+    records = ns.graph_iri("data/results/")
+    others = [g for g in store.named_graphs() if not str(g.value).startswith(records)]
+    if not others:
+        return True
+    query = RUN_TERMS % (" ".join(str(g) for g in others), ns.RUN, ns.RUN)
+    return not bool(store.query(query))
 
 
 def _closure(roots: list, by_subject: dict) -> set:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kg import api
 from kg.model import Check
+from kg.rows import Run
 from kg.store import Corpus
 
 if TYPE_CHECKING:
@@ -104,14 +105,15 @@ def run_rows(corpus: Corpus) -> list[dict[str, Any]]:
     ]
 
 
-def measurement_rows(corpus: Corpus) -> list[dict[str, Any]]:
-    """One dict per run x cell x tier side (MEASUREMENT_COLUMNS), runs newest first, cells in
-    their recorded order, the subject side before the baseline."""
+def measurement_rows(corpus: Corpus, runs: Iterable[Run] | None = None) -> list[dict[str, Any]]:
+    """One dict per run x cell x tier side (MEASUREMENT_COLUMNS), runs newest first (or those of
+    `runs`, in their order), cells in their recorded order, the subject side before the
+    baseline."""
     claims = api.claims(corpus)
     envs = {e.id: e for e in api.environments(corpus)}
     per_run = api.all_measurements(corpus)
     out = []
-    for r in api.runs(corpus):
+    for r in api.runs(corpus) if runs is None else runs:
         claim = claims.get(r.claim_id)
         check = next((k for k in claim.checks if k.check_id == r.check_id), None) if claim else None
         rule = check.rule if check else None  # the run's own check names the tiers

@@ -2,8 +2,13 @@
 validate it, and cache the result.
 
 Each file goes into its own named graph, so a problem can be traced to the file that caused it.
-A validated corpus is cached as N-Quads keyed by the files' sizes and modification times: a warm
-`verify list` parses nothing with rdflib and runs no SHACL.
+A validated corpus is cached as N-Quads keyed by the Turtle files' and kg's code's sizes and
+modification times: a warm `verify list` parses nothing with rdflib and runs no SHACL. Run records
+are not part of that key: the cache lists each record it holds (size, modification time), a new
+record is read and added on the next load (its quads kept as one more N-Quads part of the cache),
+and a record removed or changed since makes it a cold load. No validation rule reads a record's
+graph (the shapes and the cross-file rules are about claims, sources, benchmarks and snapshots),
+so a validated corpus with records added is the corpus a cold load validates.
 
 Run records are read through kg.records. A record that cannot be read never blocks the claims:
 with ``record_policy="skip"`` (the default) it is left out and named in ``Corpus.skipped``, so a
@@ -19,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,7 +36,8 @@ from kg.fsutil import write_atomic
 from kg.paths import SHAPES_FILE, VOCAB_FILE
 from kg.store import Corpus, display_path, graph_iri
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
+CACHE_PARTS = 16  # N-Quads parts of new records kept before the cache is written as one again
 RECORD_POLICIES = ("skip", "strict")
 STORE_VARIABLE = "FWCLAIMS_STORE"
 
@@ -113,10 +120,10 @@ def _syntax_message(f: Path, e: SyntaxError) -> str:
     return hint if hint else f"{msg}; fix the Turtle there"
 
 
-def load_records(
-    store: ox.Store, root: Path, files: list[Path]
-) -> tuple[list[Path], list[RecordError]]:
-    """Add every readable record to the store; the files added and the problems of the rest."""
+def record_quads(
+    root: Path, files: list[Path]
+) -> tuple[list[ox.Quad], list[Path], list[RecordError]]:
+    """The quads of every readable record, the files they came from and the problems of the rest."""
     good, bad = records.read_all(files)
     quads: list[ox.Quad] = []
     loaded = []
@@ -127,6 +134,14 @@ def load_records(
             bad.append(RecordError(f"{path}: {e}", str(path)))
             continue
         loaded.append(path)
+    return quads, loaded, bad
+
+
+def load_records(
+    store: ox.Store, root: Path, files: list[Path]
+) -> tuple[list[Path], list[RecordError]]:
+    """Add every readable record to the store; the files added and the problems of the rest."""
+    quads, loaded, bad = record_quads(root, files)
     if quads:
         store.extend(quads)
     return loaded, bad
@@ -162,16 +177,32 @@ def load_corpus(
     if url:
         return Corpus(root, sparqlstore.SparqlStore(url), files)
     record_paths = records.record_files(paths.results_dir(root))
-    key = fingerprint([*files, *record_paths])
+    key = fingerprint(files)  # records are told apart one by one (record_stats)
     cache = paths.cache_dir(root)
+    stats = record_stats(record_paths)  # before any record is read
     if use_cache and record_policy == "skip":
-        cached = _read_cache(cache, key, root, files, record_paths)
+        cached = _read_cache(cache, key, root, files, record_paths, stats)
         if cached is not None:
+            cached.record_stats = stats
             return cached
     corpus = build_corpus(root, files, record_paths, strict=record_policy == "strict")
+    corpus.record_stats = stats
     if use_cache:
-        _write_cache(corpus, cache, key)
+        _write_cache(corpus, cache, key, stats)
     return corpus
+
+
+def record_stats(files: list[Path]) -> dict[str, list[int] | None]:
+    """Each record file's size and modification time (None where it cannot be read)."""
+    out: dict[str, list[int] | None] = {}
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            out[str(f)] = None
+            continue
+        out[str(f)] = [st.st_size, st.st_mtime_ns]
+    return out
 
 
 def build_corpus(
@@ -213,28 +244,68 @@ def materialise_claim_types(store: ox.Store) -> None:
 
 
 def _read_cache(
-    cache: Path, key: str, root: Path, files: list[Path], record_paths: list[Path]
-) -> Corpus | None:
-    nq, meta_file = cache / "corpus.nq", cache / "corpus.json"
+    cache: Path, key: str, root: Path, files: list[Path], record_paths: list[Path],
+    stats: dict[str, list[int] | None],
+) -> Corpus | None:  # fmt: skip
+    """The cached corpus with the records added since; None when the claims or the code changed,
+    a record it holds was removed or changed, or the cache is missing or damaged."""
     try:
-        meta = json.loads(meta_file.read_text())
-        if meta.get("key") != key or not nq.is_file():
+        meta = json.loads((cache / "corpus.json").read_text())
+        held = meta["records"]
+        if meta.get("key") != key or any(stats.get(p) != held[p] or held[p] is None for p in held):
             return None
         store = ox.Store()
-        store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+        for part in meta["parts"]:
+            store.bulk_load(path=str(cache / part), format=ox.RdfFormat.N_QUADS)
         skipped = [RecordError(str(e["message"]), str(e["path"])) for e in meta["skipped"]]
     except (OSError, ValueError, SyntaxError, TypeError, KeyError, AttributeError):
         return None  # a missing or damaged cache is rebuilt
-    bad = {e.path for e in skipped}
-    loaded = [p for p in record_paths if str(p) not in bad]
+    new = [p for p in record_paths if str(p) not in held]
+    if new:
+        quads, _, bad = record_quads(root, new)
+        store.extend(quads)
+        skipped += bad
+        held.update({str(p): stats.get(str(p)) for p in new})
+        meta["skipped"] += [{"message": str(e), "path": e.path} for e in bad]
+        _add_part(cache, meta, store, quads)
+    left_out = {e.path for e in skipped}
+    loaded = [p for p in record_paths if str(p) not in left_out]
     return Corpus(root, store, files, loaded, skipped, from_cache=True)
 
 
-def _write_cache(corpus: Corpus, cache: Path, key: str) -> None:
+def _add_part(cache: Path, meta: dict, store: ox.Store, quads: list[ox.Quad]) -> None:
+    """Keep the new records' quads as one more part of the cache (or, after CACHE_PARTS of
+    them, the whole store as one)."""
     try:
-        write_atomic(cache / "corpus.nq", corpus.store.dump(format=ox.RdfFormat.N_QUADS))
+        if len(meta["parts"]) >= CACHE_PARTS:
+            meta["parts"] = [_write_part(cache, store.dump(format=ox.RdfFormat.N_QUADS))]
+        else:
+            meta["parts"].append(
+                _write_part(cache, ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+            )
+        _write_meta(cache, meta)
+    except OSError:
+        pass  # a read-only location only costs speed
+
+
+def _write_part(cache: Path, data: bytes | None) -> str:
+    name = f"corpus-{uuid.uuid4().hex[:12]}.nq"
+    write_atomic(cache / name, data or b"")
+    return name
+
+
+def _write_meta(cache: Path, meta: dict) -> None:
+    """Write the cache's index, then remove the parts it no longer names."""
+    write_atomic(cache / "corpus.json", json.dumps(meta))
+    for f in cache.glob("corpus*.nq"):
+        if f.name not in meta["parts"]:
+            f.unlink(missing_ok=True)
+
+
+def _write_cache(corpus: Corpus, cache: Path, key: str, stats: dict[str, list[int] | None]) -> None:
+    try:
+        part = _write_part(cache, corpus.store.dump(format=ox.RdfFormat.N_QUADS))
         skipped = [{"message": str(e), "path": e.path} for e in corpus.skipped]
-        meta = {"key": key, "skipped": skipped}
-        write_atomic(cache / "corpus.json", json.dumps(meta))
+        _write_meta(cache, {"key": key, "parts": [part], "records": stats, "skipped": skipped})
     except OSError:
         pass  # a read-only location only costs speed

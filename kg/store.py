@@ -52,6 +52,8 @@ class Corpus:
     records: list[Path] = field(default_factory=list)
     skipped: list[RecordError] = field(default_factory=list)  # records left out as unreadable
     from_cache: bool = False
+    # each record file's [size, modification time] as seen before it was read (kg.load)
+    record_stats: dict[str, list[int] | None] = field(default_factory=dict)
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # the graph never changes
 
     @property

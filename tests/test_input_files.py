@@ -163,7 +163,8 @@ def test_a_damaged_cache_is_rebuilt_not_a_crash(project, skipped):
 def test_a_cache_that_is_not_json_or_not_n_quads_is_rebuilt(project):
     run_cli(project, "list")
     cache = project / ".fwclaims-cache"
-    (cache / "corpus.nq").write_bytes(b"<a> <b> .\n\x00garbage")
+    part = json.loads((cache / "corpus.json").read_text())["parts"][0]
+    (cache / part).write_bytes(b"<a> <b> .\n\x00garbage")
     code, out, err = run_cli(project, "list")
     assert code == 0 and "fixture-latency" in out, err
     (cache / "corpus.json").write_bytes(b"\xff[")

@@ -80,28 +80,62 @@ def test_site_queries_embedded(benchmark, scale_corpus):
 
 
 def test_publish_full_embedded(benchmark, scale_corpus, tmp_path_factory):
+    """The first publish: nothing in the document or measurement caches yet."""
     out = tmp_path_factory.mktemp("site") / "site"
     result = benchmark.pedantic(
         publish, args=(scale_corpus, out), kwargs={"full": True}, rounds=1, iterations=1
     )
     benchmark.extra_info.update(pages=result.pages, files=result.files)
-    assert result.claims == CLAIMS
+    assert result.claims == CLAIMS and result.canonicalised == CLAIMS
+
+
+def test_publish_full_with_warm_caches(benchmark, scale_corpus, tmp_path_factory):
+    """Every page rendered again, the documents and measurement rows from the caches that the
+    first publish filled."""
+    out = tmp_path_factory.mktemp("site-warm") / "site"
+    publish(scale_corpus, out, full=True)  # fills the caches if test_publish_full_embedded did not
+    result = benchmark.pedantic(
+        publish, args=(scale_corpus, out), kwargs={"full": True}, rounds=1, iterations=1
+    )
+    assert result.claims == CLAIMS and result.canonicalised == 0
+
+
+def _linked_copy(scale_root: Path, tmp_path_factory, name: str) -> Path:
+    root = tmp_path_factory.mktemp(name) / "p"
+    shutil.copytree(scale_root / "claims", root / "claims")
+    shutil.copytree(scale_root / "data", root / "data", copy_function=os.link)  # no bytes copied
+    return root
+
+
+def _new_record(root: Path) -> None:
+    first = read_record(record_files(paths.results_dir(root))[0])
+    env_id, env = next((e, v) for e, v in environments() if e == first["environment_id"])
+    rec = synthetic_record(first["check"], env_id, env, RECORDS + 1, random.Random(1))
+    (paths.results_dir(root) / env_id / f"{rec['record_id']}.json").write_text(dumps(rec))
+
+
+def test_load_after_one_new_record(benchmark, scale_root, tmp_path_factory):
+    """The cached corpus with one record added since: the record is read, nothing else."""
+    root = _linked_copy(scale_root, tmp_path_factory, "load-incr")
+    load_corpus(root)
+
+    def setup():
+        _new_record(root)
+        return (root,), {}
+
+    corpus = benchmark.pedantic(load_corpus, setup=setup, rounds=1, iterations=1)
+    assert corpus.from_cache and len(corpus.records) == RECORDS + 1
 
 
 def test_publish_incremental_after_one_new_record(benchmark, scale_root, tmp_path_factory):
     """A full publish, one new record, then the timed incremental publish (the corpus is loaded
-    before the clock starts; test_warm_load_from_cache times that), checked against --full."""
-    root = tmp_path_factory.mktemp("incr") / "p"
-    shutil.copytree(scale_root / "claims", root / "claims")
-    shutil.copytree(scale_root / "data", root / "data", copy_function=os.link)  # no bytes copied
+    before the clock starts; test_load_after_one_new_record times that), checked against --full."""
+    root = _linked_copy(scale_root, tmp_path_factory, "incr")
     out = root / "site"
     publish(load_corpus(root), out)
 
     def setup():
-        first = read_record(record_files(paths.results_dir(root))[0])
-        env_id, env = next((e, v) for e, v in environments() if e == first["environment_id"])
-        rec = synthetic_record(first["check"], env_id, env, RECORDS + 1, random.Random(1))
-        (paths.results_dir(root) / env_id / f"{rec['record_id']}.json").write_text(dumps(rec))
+        _new_record(root)
         return (load_corpus(root), out), {}
 
     result = benchmark.pedantic(publish, setup=setup, rounds=1, iterations=1)
@@ -124,8 +158,8 @@ def test_site_queries_on_server(benchmark, scale_root, scale_server):
 def test_publish_full_from_server(benchmark, scale_root, scale_server, tmp_path_factory):
     corpus = load_corpus(scale_root, store=scale_server)
     out = tmp_path_factory.mktemp("site-server") / "site"
-    result = benchmark.pedantic(publish, args=(corpus, out), kwargs={"full": True}, rounds=1,
-                                iterations=1)  # fmt: skip
+    result = benchmark.pedantic(publish, args=(corpus, out), kwargs={"full": True, "cache": False},
+                                rounds=1, iterations=1)  # fmt: skip
     assert result.claims == CLAIMS
 
 

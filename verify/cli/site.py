@@ -29,6 +29,9 @@ def publish(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     full: bool = typer.Option(False, "--full", help="Render every page again, even those of "
                               "claims that did not change since the previous site."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Canonicalise every claim's Turtle "
+                                  "and JSON-LD again instead of taking unchanged ones from the "
+                                  "cache."),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid-records", help="Publish even when some run records cannot be "
         "read: leave them out, and name them on the site's index and method pages.",
@@ -41,7 +44,8 @@ def publish(
     Refuses (exit 2) when a run record cannot be read, unless --skip-invalid-records is given."""
     from verify.publish.build import publish as build
 
-    result = build(corpus(), out or _default_out(), full=full, skip_invalid_records=skip_invalid)
+    result = build(corpus(), out or _default_out(), full=full, skip_invalid_records=skip_invalid,
+                   cache=not no_cache)  # fmt: skip
     if json_out:
         print_json(result.to_dict())
         return

@@ -1,6 +1,6 @@
 """`verify publish`: the static claims site, built from kg's read API into a folder.
 
-build          the folder: templates, assets, raw records, an atomic swap
+build          the folder: templates, assets, raw records (hard links), an atomic swap
 sitedata       everything the pages show, gathered once from kg.api
 pages          which template each page uses and what it is given
 overview       the index's verdict heat-map and per-category status bars (inline SVG)
@@ -10,4 +10,6 @@ runstable      the compact runs table with its sparklines
 evidencepairs  published numbers by matched pair, set against this machine's measurement
 versionplot    the deciding cell's ratio against the framework version
 charts         the inline SVG forest plot (speccurve: the specification curve)
+incremental    which claims' files can be taken from the previous site unchanged
+runcsv         the measurements download, from per-environment parts in the cache
 """

@@ -5,8 +5,11 @@ data only through the read API (see verify.publish.sitedata). Every link is rela
 shipped, so the folder works from file:// with no network. The same corpus gives the same bytes.
 The site is built in a temporary folder beside the target and swapped in at the end, so a failed
 publish leaves the previous site as it was. A claim whose inputs did not change since the previous
-site keeps that site's files (linked, not rendered again; see verify.publish.incremental), and so
-do raw records already there; ``full=True`` renders everything.
+site keeps that site's files (linked, not rendered again; see verify.publish.incremental);
+``full=True`` renders everything. Raw records are hard links to data/results/ where the file
+system allows (records never change once written). Each claim's Turtle and JSON-LD come from a
+cache beside the corpus cache when its inputs did not change (kg.doccache), and so do the
+measurement rows of unchanged runs (verify.publish.runcsv), unless ``cache=False``.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg import api
+from kg import api, doccache
 from kg.errors import RecordError, UsageError
 from kg.paths import PACKAGE_ROOT
 from kg.store import Corpus
-from verify.publish import claimpage, incremental, pages, sitedata
+from verify.publish import claimpage, incremental, pages, runcsv, sitedata
 from verify.publish.sitedata import STATUS, SiteData, safe_name
 
 MARKER = ".fwclaims-site"  # a folder holding this file was written by publish and may be replaced
@@ -46,11 +49,13 @@ class PublishResult:
     claims: int
     seconds: float
     reused: int = 0  # claims whose files came from the previous site unchanged
+    canonicalised: int = 0  # claims whose downloads were not in the document cache
 
     def to_dict(self) -> dict:
         """Plain dict for --json."""
         return {"out": str(self.out), "pages": self.pages, "files": self.files,
                 "claims": self.claims, "reused_claims": self.reused,
+                "canonicalised_claims": self.canonicalised,
                 "seconds": round(self.seconds, 3)}  # fmt: skip
 
 
@@ -65,6 +70,7 @@ def environment():
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates do not change during a publish: no stat per page
     )
     env.filters["ratio"] = lambda v: "" if v is None else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
     env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:.1f}%"
@@ -76,12 +82,13 @@ def environment():
 
 
 def publish(
-    corpus: Corpus, out: Path, *, full: bool = False, skip_invalid_records: bool = False
-) -> PublishResult:
+    corpus: Corpus, out: Path, *, full: bool = False, skip_invalid_records: bool = False,
+    cache: bool = True,
+) -> PublishResult:  # fmt: skip
     """Build the site for `corpus` into `out`, replacing a previous site there atomically; the
-    previous site's files of unchanged claims are reused unless `full`. Run records that could
-    not be read make it refuse (RecordError) unless `skip_invalid_records`, and then the site
-    names them."""
+    previous site's files of unchanged claims are reused unless `full`, cached downloads unless
+    not `cache`. Run records that could not be read make it refuse (RecordError) unless
+    `skip_invalid_records`, and then the site names them."""
     if corpus.skipped and not skip_invalid_records:
         raise _unreadable(corpus)
     start = time.perf_counter()
@@ -94,13 +101,18 @@ def publish(
         raise UsageError(f"cannot write a site next to {out} ({e}); choose another --out") from e
     try:
         data = sitedata.gather(corpus, documents=False)
-        digests = incremental.claim_digests(data, incremental.shared_digest(data, corpus.files))
+        data.texts["measurements"] = runcsv.measurements_csv(
+            corpus, data, use_cache=cache and doccache.records_tell(corpus)
+        )
+        shared = incremental.shared_digest(data, corpus.files)
+        digests = incremental.claim_digests(data, shared, corpus.record_stats)
         before = None if full or not (out / MARKER).is_file() else out
         old = incremental.previous(out) if before else {}
         reuse = {c for c, d in digests.items() if old.get(c) == d and _has_files(out, c)}
         changed = [c for c in data.claims if c not in reuse]
-        graphs = sitedata.claim_graphs(corpus, changed if reuse else None)
-        data.documents = {cid: sitedata.documents(t) for cid, t in graphs.items()}
+        data.documents, fresh = doccache.claim_documents(
+            corpus, changed if reuse else None, use_cache=cache
+        )
         writer = _Writer(tmp, environment(), data, previous=before, reuse=reuse)
         writer.build()
         (tmp / MARKER).write_text("fwclaims static site; `verify publish` replaces this folder\n")
@@ -110,7 +122,7 @@ def publish(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return PublishResult(out, writer.pages, writer.files, len(data.claims),
-                         time.perf_counter() - start, len(reuse))  # fmt: skip
+                         time.perf_counter() - start, len(reuse), len(fresh))  # fmt: skip
 
 
 def _has_files(site: Path, claim_id: str) -> bool:
@@ -195,19 +207,27 @@ class _Writer:
         self.copy_records()
 
     def copy_records(self) -> None:
-        """Raw run and exploration records, so the pages' record links work offline."""
+        """Raw run and exploration records, so the pages' record links work offline: hard links
+        to the records themselves (they never change once written), else to the previous site's
+        copy, else a copy (another file system, or one that cannot link)."""
         results = (self.data.root / "data" / "results").resolve()
+        folders: set[Path] = set()
+        inside: dict[Path, bool] = {}  # a record folder -> whether it really is in results/
         for r in [*self.data.runs, *self.data.explorations.values()]:
             href = claimpage.record_href(r.record)
-            src = (self.data.root / r.record).resolve() if href and r.record else None
-            if src is None or not src.is_relative_to(results) or not src.is_file():
+            if not href or not r.record:
                 continue
+            src = self.data.root / r.record
+            if src.parent not in inside:
+                inside[src.parent] = src.parent.resolve().is_relative_to(results)
+            if not inside[src.parent] or src.is_symlink():  # a link may point anywhere
+                src = src.resolve()
+                if not src.is_relative_to(results):
+                    continue
             dest = self.base / href
-            if not dest.exists():
-                old = self.previous / href if self.previous else None
-                if old is not None and old.is_file() and old.stat().st_size == src.stat().st_size:
-                    incremental.link_or_copy(old, dest)  # records never change once written
-                else:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(src, dest)
+            if dest.parent not in folders:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(dest.parent)
+            old = self.previous / href if self.previous else None
+            if incremental.link_record(src, dest, old):
                 self.files += 1

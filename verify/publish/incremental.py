@@ -52,21 +52,28 @@ def shared_digest(data: SiteData, turtle_files: list[Path]) -> str:
     return h.hexdigest()
 
 
-def claim_digests(data: SiteData, shared: str) -> dict[str, str]:
-    """Each claim id -> the digest of what its files are made of."""
+def claim_digests(
+    data: SiteData, shared: str, seen: dict[str, list[int] | None] | None = None
+) -> dict[str, str]:
+    """Each claim id -> the digest of what its files are made of; `seen`: each record file's
+    size and time as the corpus was loaded (kg.load), so that a record changed since the load
+    cannot lend its new state to files made from the old one."""
     out = {}
     for cid in data.claims:
         h = hashlib.sha256(shared.encode())
         explored = data.explorations.get(cid)
         for r in [*data.runs_by_claim.get(cid, []), *([explored] if explored else [])]:
-            h.update(f"{r.run}\0{r.record}\0{_stat(data.root, r.record)}\n".encode())
+            h.update(f"{r.run}\0{r.record}\0{_stat(data.root, r.record, seen)}\n".encode())
         out[cid] = h.hexdigest()
     return out
 
 
-def _stat(root: Path, record: str | None) -> str:
+def _stat(root: Path, record: str | None, seen: dict[str, list[int] | None] | None) -> str:
     if not record:
         return ""
+    known = seen.get(str(root / record)) if seen else None
+    if known:
+        return f"{known[0]}:{known[1]}"
     try:
         st = (root / record).stat()
     except OSError:
@@ -104,3 +111,32 @@ def link_or_copy(src: Path, dest: Path) -> None:
         os.link(src, dest)
     except OSError:
         shutil.copyfile(src, dest)
+
+
+def link_record(src: Path, dest: Path, old: Path | None = None) -> bool:
+    """Put the raw record `src` at `dest` (whose folder exists): a hard link to it, else to
+    `old` (the previous site's copy, when it is as long), else a copy; False when there is no
+    such record or `dest` is there already."""
+    try:
+        os.link(src, dest)
+        return True
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        if not src.is_file():
+            return False
+    except OSError:
+        pass
+    try:
+        if old is not None and old.stat().st_size == src.stat().st_size:
+            os.link(old, dest)
+            return True
+    except FileExistsError:
+        return False
+    except OSError:
+        pass
+    try:
+        shutil.copyfile(src, dest)
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    return True

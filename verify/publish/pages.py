@@ -51,8 +51,12 @@ def write_all(w: Any) -> None:
 
 
 def tables(w: Any, data: SiteData) -> None:
-    """The site-wide CSV downloads, from kg.frames' rows (the columns a DataFrame has)."""
+    """The site-wide CSV downloads, from kg.frames' rows (the columns a DataFrame has), or as
+    already formatted (the measurements, see verify.publish.runcsv)."""
     for name, _ in TABLES:
+        if name in data.texts:
+            w.write(f"data/{name}.csv", data.texts[name])
+            continue
         columns, rows = data.tables[name]
         buf = io.StringIO()
         out = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")

@@ -9,6 +9,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,14 @@ def cell_status(run: Run | ClaimVerdict) -> str:
     return "outside" if outside_scope(run) else str(run.verdict)
 
 
+@lru_cache(maxsize=8)
+def source_ids(ids: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern matching any of the source ids as a whole word, longest first (built once per
+    set of ids: explanations are read some ten times per claim)."""
+    alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])({alternatives})(?![\w-])")
+
+
 @dataclass
 class SiteData:
     """The corpus as the site sees it; built by `gather`."""
@@ -129,6 +138,7 @@ class SiteData:
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # downloads already formatted (CSV)
     explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
     specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
 
@@ -199,9 +209,9 @@ class SiteData:
         cells = [(m.cell, m.ratio, m.ci_low, m.ci_high) for m in self.measurements.get(run.run, [])]
         text = readable(run.explanation, cells)
         if self.sources:
-            ids = "|".join(re.escape(i) for i in sorted(self.sources, key=len, reverse=True))
-            text = re.sub(rf"(?<![\w-])({ids})(?![\w-])",
-                          lambda m: self.sources[m[1]].name or m[1], text)  # fmt: skip
+            text = source_ids(tuple(self.sources)).sub(
+                lambda m: self.sources[m[1]].name or m[1], text
+            )
         return text
 
     def definition(self, status: str) -> str:
@@ -264,25 +274,15 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
 
 
 def _tables(corpus: Corpus) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
-    """kg.frames' rows and columns, for the site's CSV downloads."""
+    """kg.frames' rows and columns, for the site's CSV downloads (but the measurements, which
+    verify.publish.runcsv formats from its cache)."""
     claim_rows = frames.claim_rows(corpus)
     envs, verdict_rows = frames.verdict_rows(corpus)
     return {
         "claims": (frames.claim_columns(claim_rows), claim_rows),
         "runs": (list(frames.RUN_COLUMNS), frames.run_rows(corpus)),
-        "measurements": (list(frames.MEASUREMENT_COLUMNS), frames.measurement_rows(corpus)),
         "verdicts": (["id", *envs], verdict_rows),
     }
-
-
-def claim_graphs(corpus: Corpus, ids: list[str] | None = None) -> dict[str, Any]:
-    """Each claim's triples for its downloads (every claim's, or only these claims')."""
-    return export.claim_graphs(corpus, ids)
-
-
-def documents(triples: Any) -> tuple[bytes, bytes]:
-    """A claim's Turtle and JSON-LD downloads from its triples."""
-    return export.claim_documents(triples)
 
 
 def _environments(

@@ -1,0 +1,147 @@
+"""The corpus cache is keyed by the claims and the code only: a new run record is read and added to
+the cached corpus (no cold load), a removed or changed one makes a cold load, and either way the
+corpus is the one a cold load gives."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from synth import environments, synthetic_record, write_corpus
+
+from kg import api, load, paths, records
+from kg.load import load_corpus
+from kg.records import dumps, record_files
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    return write_corpus(tmp_path / "project", claims=24, files=2, seed=13, records=20)
+
+
+@pytest.fixture
+def cold_loads(monkeypatch) -> list[int]:
+    """How many cold loads (parse and validate) happened."""
+    calls: list[int] = []
+    real = load.build_corpus
+
+    def build(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(load, "build_corpus", build)
+    return calls
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[list[str]]:
+    """The record files read, call by call."""
+    calls: list[list[str]] = []
+    real = records.read_all
+
+    def read_all(files):
+        calls.append([f.name for f in files])
+        return real(files)
+
+    monkeypatch.setattr(records, "read_all", read_all)
+    return calls
+
+
+def _canonical(corpus) -> list[str]:
+    ds = ox.Dataset(corpus.store.quads_for_pattern(None, None, None, None))
+    ds.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted(str(q) for q in ds)
+
+
+def _cold(root: Path):
+    return load_corpus(root, use_cache=False)
+
+
+def _new_record(root: Path, n: int) -> Path:
+    corpus = _cold(root)
+    claim_id = api.checkable_claim_ids(corpus)[n % 5]
+    check = api.claim_checks(corpus, claim_id)[0]
+    env_id, env = environments()[n % 3]
+    rec = synthetic_record(check.to_dict(), env_id, env, 50_000 + n, random.Random(n))
+    path = paths.results_dir(root) / env_id / f"{rec['record_id']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(rec))
+    return path
+
+
+def test_corpus_cache_adds_a_new_record_without_a_cold_load(project, cold_loads, reads):
+    load_corpus(project)
+    path = _new_record(project, 1)
+    cold_loads.clear()
+    reads.clear()
+    corpus = load_corpus(project)
+    assert cold_loads == [] and reads == [[path.name]] and corpus.from_cache
+    assert path in corpus.records and len(corpus.records) == 21
+    assert path.stem in {r.run for r in api.runs(corpus)}
+    assert _canonical(corpus) == _canonical(_cold(project))
+    reads.clear()
+    cold_loads.clear()
+    again = load_corpus(project)  # the new record is in the cache now: nothing is read
+    assert reads == [] and cold_loads == [] and _canonical(again) == _canonical(corpus)
+
+
+def test_corpus_cache_cold_loads_after_a_record_is_removed(project, cold_loads):
+    load_corpus(project)
+    gone = record_files(paths.results_dir(project))[3]
+    gone.unlink()
+    cold_loads.clear()
+    corpus = load_corpus(project)
+    assert cold_loads == [1] and not corpus.from_cache
+    assert gone.stem not in {r.run for r in api.runs(corpus)} and len(corpus.records) == 19
+
+
+def test_corpus_cache_cold_loads_after_a_record_is_changed(project, cold_loads):
+    load_corpus(project)
+    path = record_files(paths.results_dir(project))[2]
+    rec = json.loads(path.read_text())
+    rec["verdict"]["explanation"] = "Changed after the fact."
+    path.write_text(dumps(rec))
+    cold_loads.clear()
+    corpus = load_corpus(project)
+    assert cold_loads == [1]
+    run = next(r for r in api.runs(corpus) if r.run == path.stem)
+    assert run.explanation == "Changed after the fact."
+
+
+def test_corpus_cache_cold_loads_after_a_claim_file_changes(project, cold_loads):
+    load_corpus(project)
+    path = project / "claims" / "synthetic-000.ttl"
+    path.write_text(path.read_text().replace("in setting 0.", "in setting zero."))
+    cold_loads.clear()
+    corpus = load_corpus(project)
+    assert cold_loads == [1] and any(
+        c.text.endswith("setting zero.") for c in api.claims(corpus).values()
+    )
+
+
+def test_corpus_cache_names_a_new_unreadable_record_on_every_load(project, cold_loads):
+    load_corpus(project)
+    bad = _new_record(project, 2)
+    bad.write_text("{")
+    cold_loads.clear()
+    first = load_corpus(project)
+    again = load_corpus(project)
+    assert cold_loads == [] and again.from_cache
+    assert [e.path for e in first.skipped] == [e.path for e in again.skipped] == [str(bad)]
+    assert bad not in again.records and len(again.records) == 20
+
+
+def test_corpus_cache_keeps_few_parts_after_many_new_records(project, cold_loads):
+    load_corpus(project)
+    for n in range(load.CACHE_PARTS + 2):
+        _new_record(project, 10 + n)
+        load_corpus(project)
+    meta = json.loads((paths.cache_dir(project) / "corpus.json").read_text())
+    parts = sorted(p.name for p in paths.cache_dir(project).glob("corpus*.nq"))
+    assert sorted(meta["parts"]) == parts and len(parts) <= load.CACHE_PARTS
+    corpus = load_corpus(project)
+    assert len(corpus.records) == 20 + load.CACHE_PARTS + 2
+    assert _canonical(corpus) == _canonical(_cold(project))

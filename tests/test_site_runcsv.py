@@ -1,0 +1,122 @@
+"""data/measurements.csv from per-environment parts: only new or changed runs are formatted again,
+only their environment's part is rewritten, and the text is always that of formatting every row
+afresh."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+from synth import environments, synthetic_record, write_corpus
+
+from kg import api, frames, paths
+from kg.load import load_corpus
+from kg.records import dumps, record_files
+from verify.publish import runcsv
+from verify.publish.build import publish
+from verify.publish.sitedata import gather
+
+
+@pytest.fixture
+def synthetic(tmp_path) -> Path:
+    return write_corpus(tmp_path / "project", claims=40, files=2, seed=11, records=60)
+
+
+def _fresh(root: Path) -> str:
+    """The download as the rows of kg.frames, formatted in one go."""
+    corpus = load_corpus(root, use_cache=False)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=runcsv.COLUMNS, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(frames.measurement_rows(corpus))
+    return buf.getvalue()
+
+
+def _csv(root: Path, **kw) -> str:
+    corpus = load_corpus(root)
+    return runcsv.measurements_csv(corpus, gather(corpus, documents=False), **kw)
+
+
+def _parts(root: Path) -> dict[str, int]:
+    folder = paths.cache_dir(root) / runcsv.FOLDER
+    return {p.name: p.stat().st_ino for p in sorted(folder.glob("*.json"))}
+
+
+@pytest.fixture
+def spy(monkeypatch) -> list[list[str]]:
+    """The runs kg.frames is asked to make measurement rows of, call by call."""
+    calls: list[list[str]] = []
+    real = frames.measurement_rows
+
+    def rows(corpus, runs=None):
+        runs = list(runs) if runs is not None else api.runs(corpus)
+        calls.append([r.run for r in runs])
+        return real(corpus, runs)
+
+    monkeypatch.setattr(frames, "measurement_rows", rows)
+    return calls
+
+
+def _add_record(root: Path, env_index: int) -> dict:
+    corpus = load_corpus(root, use_cache=False)
+    check = next(c for cid in api.checkable_claim_ids(corpus)
+                 for c in api.claim_checks(corpus, cid) if c.benchmark_type == "benchmark")  # fmt: skip
+    env_id, env = environments()[env_index]
+    rec = synthetic_record(check.to_dict(), env_id, env, 77_777, random.Random(3))
+    path = paths.results_dir(root) / env_id / f"{rec['record_id']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(rec))
+    return rec
+
+
+def test_runcsv_cached_text_equals_rows_formatted_afresh(synthetic, spy):
+    first = _csv(synthetic)
+    assert first == _fresh(synthetic) and first.count("\n") > 100
+    calls = len(spy)
+    assert _csv(synthetic) == first and len(spy) == calls  # nothing formatted the second time
+    assert _csv(synthetic, use_cache=False) == first
+
+
+def test_runcsv_new_record_formats_only_its_run_and_rewrites_only_its_part(synthetic, spy):
+    _csv(synthetic)
+    before = _parts(synthetic)
+    assert len(before) > 1
+    rec = _add_record(synthetic, 0)
+    spy.clear()
+    text = _csv(synthetic)
+    assert [r for call in spy for r in call] == [rec["record_id"]]
+    after = _parts(synthetic)
+    changed = sorted(name for name in after if after[name] != before.get(name))
+    assert changed == [f"{rec['environment_id']}.json"]
+    assert text == _fresh(synthetic)
+
+
+def test_runcsv_removed_or_changed_record_gives_the_fresh_text(synthetic):
+    _csv(synthetic)
+    timed = [
+        f for f in record_files(paths.results_dir(synthetic)) if json.loads(f.read_text())["cells"]
+    ]
+    timed[0].unlink()
+    data = json.loads(timed[1].read_text())
+    data["ended"] = data["ended"].replace(":40.", ":45.")  # a column of every row of the run
+    timed[1].write_text(dumps(data))
+    assert _csv(synthetic) == _fresh(synthetic)
+
+
+def test_runcsv_damaged_part_is_made_afresh(synthetic):
+    _csv(synthetic)
+    for p in (paths.cache_dir(synthetic) / runcsv.FOLDER).glob("*.json"):
+        p.write_text('{"stamp": 1, "runs": [')
+    assert _csv(synthetic) == _fresh(synthetic)
+
+
+def test_publish_writes_the_measurements_download_from_the_parts(synthetic, tmp_path):
+    publish(load_corpus(synthetic), tmp_path / "site")
+    _add_record(synthetic, 1)
+    publish(load_corpus(synthetic), tmp_path / "site")
+    text = (tmp_path / "site" / "data" / "measurements.csv").read_text()
+    assert text == _fresh(synthetic)
