@@ -92,7 +92,8 @@ def _inputs(corpus: Corpus, data: SiteData, r: Run) -> str | None:
     if seen is None:
         return None
     claim = data.claims.get(r.claim_id)
-    rule = claim.check.rule if claim and claim.check else None
+    check = next((k for k in claim.checks if k.check_id == r.check_id), None) if claim else None
+    rule = check.rule if check else None  # the run's own check names the tiers, as kg.frames does
     sides = [rule.subject, rule.baseline] if rule else None
     return json.dumps([r.claim_id, r.verdict.value, r.ended, r.record, seen, sides])
 
