@@ -138,3 +138,18 @@ def add_worded_records(project: Path) -> None:
     cpu["verdict"] = {"label": "holds", "qualifier": "larger-than-claimed",
                       "explanation": "PyTorch eager was 9.0x faster than Keras predict."}  # fmt: skip
     _write(project, CPU_ENV, "20261124T010000Z-fixture-latency-44444444.json", cpu)
+
+
+def site_tree(folder: Path) -> dict[str, bytes]:
+    """Every file of a written site by its relative path, for byte-for-byte comparisons."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def cache_free_site(root: Path, out: Path) -> dict[str, bytes]:
+    """The site of a full publish that takes nothing from any cache."""
+    from kg.load import load_corpus
+    from verify.publish.build import publish
+
+    publish(load_corpus(root, use_cache=False), out, full=True, cache=False)
+    return site_tree(out)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from site_project import cache_free_site, site_tree
 from synth import environments, synthetic_record, write_corpus
 
 from kg import api, doccache, paths
@@ -20,13 +21,8 @@ from verify.publish.build import publish
 EX = "https://example.org/"
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
-
-
 def _docs(site: Path) -> dict[str, bytes]:
-    return {k: v for k, v in _tree(site).items() if k.endswith((".ttl", ".jsonld"))}
+    return {k: v for k, v in site_tree(site).items() if k.endswith((".ttl", ".jsonld"))}
 
 
 @pytest.fixture
@@ -34,16 +30,11 @@ def synthetic(tmp_path) -> Path:
     return write_corpus(tmp_path / "project", claims=40, files=2, seed=3, records=30)
 
 
-def _cache_free(root: Path, out: Path) -> dict[str, bytes]:
-    publish(load_corpus(root, use_cache=False), out, full=True, cache=False)
-    return _tree(out)
-
-
 def test_doccache_second_full_publish_canonicalises_nothing(synthetic, tmp_path):
     first = publish(load_corpus(synthetic), tmp_path / "a", full=True)
     again = publish(load_corpus(synthetic), tmp_path / "b", full=True)
     assert first.canonicalised == first.claims and again.canonicalised == 0
-    assert _tree(tmp_path / "b") == _cache_free(synthetic, tmp_path / "c")
+    assert site_tree(tmp_path / "b") == cache_free_site(synthetic, tmp_path / "c")
 
 
 def test_doccache_changed_claim_triples_recanonicalise_exactly_that_claim(synthetic, tmp_path):
@@ -57,7 +48,7 @@ def test_doccache_changed_claim_triples_recanonicalise_exactly_that_claim(synthe
     before, after = _docs(tmp_path / "a"), _docs(tmp_path / "b")
     assert sorted(k for k in after if after[k] != before[k]) == [
         f"claims/{claim.id}.jsonld", f"claims/{claim.id}.ttl"]  # fmt: skip
-    assert _tree(tmp_path / "b") == _cache_free(synthetic, tmp_path / "c")
+    assert site_tree(tmp_path / "b") == cache_free_site(synthetic, tmp_path / "c")
 
 
 def test_doccache_changed_record_recanonicalises_exactly_its_claim(synthetic, tmp_path):
@@ -72,7 +63,7 @@ def test_doccache_changed_record_recanonicalises_exactly_its_claim(synthetic, tm
     cid = data["claim_id"]
     assert sorted(k for k in after if after[k] != before[k]) == [
         f"claims/{cid}.jsonld", f"claims/{cid}.ttl"]  # fmt: skip
-    assert _tree(tmp_path / "b") == _cache_free(synthetic, tmp_path / "c")
+    assert site_tree(tmp_path / "b") == cache_free_site(synthetic, tmp_path / "c")
 
 
 def test_doccache_new_record_recanonicalises_exactly_its_claim(synthetic, tmp_path):
@@ -87,7 +78,7 @@ def test_doccache_new_record_recanonicalises_exactly_its_claim(synthetic, tmp_pa
     target.write_text(dumps(rec))
     again = publish(load_corpus(synthetic), tmp_path / "b", full=True)
     assert again.canonicalised == 1
-    assert _tree(tmp_path / "b") == _cache_free(synthetic, tmp_path / "c")
+    assert site_tree(tmp_path / "b") == cache_free_site(synthetic, tmp_path / "c")
 
 
 def test_doccache_new_package_version_recanonicalises_every_claim(synthetic, tmp_path, monkeypatch):
@@ -107,7 +98,7 @@ def test_doccache_damaged_entry_is_written_again(synthetic, tmp_path):
     entries[0].write_bytes(bytes(data))
     again = publish(load_corpus(synthetic), tmp_path / "b", full=True)
     assert again.canonicalised == 1
-    assert _tree(tmp_path / "b") == _tree(tmp_path / "a")
+    assert site_tree(tmp_path / "b") == site_tree(tmp_path / "a")
 
 
 def test_doccache_entries_no_claim_uses_are_removed(synthetic, tmp_path):
@@ -182,7 +173,7 @@ def test_doccache_a_run_described_outside_its_record_is_keyed_by_its_triples(syn
     again = publish(load_corpus(synthetic), tmp_path / "b", full=True)
     assert again.canonicalised == 1
     assert b"second note" in (tmp_path / "b" / "claims" / f"{cid}.ttl").read_bytes()
-    assert _tree(tmp_path / "b") == _cache_free(synthetic, tmp_path / "c")
+    assert site_tree(tmp_path / "b") == cache_free_site(synthetic, tmp_path / "c")
 
 
 def test_doccache_a_record_changed_after_the_load_is_not_cached_under_its_new_state(
@@ -197,4 +188,4 @@ def test_doccache_a_record_changed_after_the_load_is_not_cached_under_its_new_st
     publish(load_corpus(synthetic), tmp_path / "b", full=True)
     cid = data["claim_id"]
     assert b"Changed while publishing." in (tmp_path / "b" / "claims" / f"{cid}.ttl").read_bytes()
-    assert _tree(tmp_path / "b") == _cache_free(synthetic, tmp_path / "c")
+    assert site_tree(tmp_path / "b") == cache_free_site(synthetic, tmp_path / "c")

@@ -8,18 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from site_project import make_project
+from site_project import cache_free_site, make_project, site_tree
 from synth import environments, synthetic_record, write_corpus
 
 from kg import api
 from kg.load import load_corpus
 from kg.records import dumps
 from verify.publish.build import publish
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
 
 
 def _add_record(root: Path, claim_id: str, n: int) -> Path:
@@ -44,12 +39,6 @@ def synthetic(tmp_path) -> Path:
     return write_corpus(tmp_path / "project", claims=60, files=2, seed=5, records=40)
 
 
-def _cache_free(root: Path, out: Path) -> dict[str, bytes]:
-    """The site of a full publish that takes nothing from any cache."""
-    publish(load_corpus(root, use_cache=False), out, full=True, cache=False)
-    return _tree(out)
-
-
 def test_incremental_after_a_new_record_equals_full_publish(synthetic, tmp_path):
     site, full_site = tmp_path / "site", tmp_path / "full"
     first = publish(load_corpus(synthetic), site)
@@ -60,7 +49,7 @@ def test_incremental_after_a_new_record_equals_full_publish(synthetic, tmp_path)
     again = publish(corpus, site)
     assert 0 < again.reused == first.claims - 1  # only the claim with the new record
     assert again.canonicalised == 1
-    a, b = _tree(site), _cache_free(synthetic, full_site)
+    a, b = site_tree(site), cache_free_site(synthetic, full_site)
     assert sorted(a) == sorted(b)
     assert [name for name in a if a[name] != b[name]] == []
 
@@ -72,10 +61,10 @@ def test_incremental_after_records_come_and_go_equals_a_cache_free_publish(synth
     for n, cid in enumerate(ids[:3]):  # one publish after each new record
         _add_record(synthetic, cid, 10 + n)
         publish(load_corpus(synthetic), site)
-    assert _tree(site) == _cache_free(synthetic, tmp_path / "a")
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "a")
     sorted((synthetic / "data" / "results").rglob("*.json"))[0].unlink()
     publish(load_corpus(synthetic), site)
-    assert _tree(site) == _cache_free(synthetic, tmp_path / "b")
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "b")
 
 
 def test_unchanged_claim_files_are_linked_not_rewritten(synthetic, tmp_path):
@@ -94,9 +83,9 @@ def test_publish_twice_reuses_every_claim_and_changes_nothing(tmp_path):
     root = make_project(tmp_path / "p")
     site = tmp_path / "site"
     publish(load_corpus(root), site)
-    before = _tree(site)
+    before = site_tree(site)
     again = publish(load_corpus(root), site)
-    assert again.reused == again.claims and _tree(site) == before
+    assert again.reused == again.claims and site_tree(site) == before
 
 
 def test_a_changed_claim_file_renders_every_claim_again(synthetic, tmp_path):
@@ -106,7 +95,7 @@ def test_a_changed_claim_file_renders_every_claim_again(synthetic, tmp_path):
     path.write_text(path.read_text().replace("in setting 0.", "in setting zero."))
     again = publish(load_corpus(synthetic), site)
     assert again.reused == 0 and again.canonicalised == 1  # the other documents: from the cache
-    assert _tree(site) == _cache_free(synthetic, tmp_path / "full")
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
 
 
 def test_publish_json_reports_reused_claims(tmp_path):
@@ -125,4 +114,4 @@ def test_a_record_changed_after_the_load_is_rendered_again_on_the_next_publish(s
     record.write_text(dumps(data))
     publish(corpus, site)  # made from the graph before the change
     publish(load_corpus(synthetic), site)
-    assert _tree(site) == _cache_free(synthetic, tmp_path / "full")
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from site_project import site_tree
 from synth import write_corpus
 
 from kg import paths
@@ -15,11 +16,6 @@ from kg.load import load_corpus
 from kg.records import record_files
 from verify.publish import incremental
 from verify.publish.build import publish
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
 
 
 @pytest.fixture
@@ -50,7 +46,7 @@ def test_publish_copies_raw_records_when_no_link_can_be_made(synthetic, tmp_path
     for rec in record_files(paths.results_dir(synthetic)):
         copy = _site_record(tmp_path / "copied", synthetic, rec)
         assert copy.stat().st_ino != rec.stat().st_ino and copy.read_bytes() == rec.read_bytes()
-    assert _tree(tmp_path / "copied") == _tree(tmp_path / "linked")
+    assert site_tree(tmp_path / "copied") == site_tree(tmp_path / "linked")
 
 
 def test_publish_links_the_previous_sites_copies_across_file_systems(
