@@ -60,14 +60,14 @@ class EnvVerdict:
 def env_verdicts(data: SiteData, claim_id: str) -> list[EnvVerdict]:
     """The claim's verdict in every environment that ran one of its checks, in site order."""
     c = data.claims[claim_id]
-    latest = latest_by_check(data, claim_id)
+    verdicts = data.combined.get(claim_id, {})  # the site's one combination (kg.api)
     out = []
     for env_id in data.env_order:
-        by_check = latest.get(env_id)
-        if not by_check:
+        v = verdicts.get(env_id)
+        if v is None:
             continue
-        newest = max(by_check.values(), key=lambda r: r.ended or "")
-        joint = c.combined(by_check)
+        by_check, newest = v.runs, v.newest
+        joint = (v.verdict, v.outside_scope) if len(c.checks) > 1 else None
         if joint is None:  # one check: its run's verdict, qualifier and scope as they are
             status, words = cell_status(newest), verdict_words(newest)
             explanation, definition = data.explanation(newest), data.definition(newest.verdict)
