@@ -83,12 +83,16 @@ def test_design_varies_each_side_over_the_tiers_that_answer_the_same_question(co
     assert levels["threads"] == ["1", "2"] and levels["model"] == ["small-cnn", "resnet-style"]
     assert levels["layout"] == ["contiguous", "channels_last"]
     plan = explore.one_at_a_time(check, physical_cores=2)
-    assert plan[0].extended and plan[0].factors == explore.stated_setup(check)
-    assert len(plan) == 1 + 1 + (len(levels["baseline"]) - 1) + 1 + 1 + 1
-    grid = explore.variant(check, plan[0]).parameters
+    assert not plan[0].extended and plan[0].factors == explore.stated_setup(check)
+    assert explore.variant(check, plan[0]).parameters["input_sizes"] == [28, 64, 128, 224]
+    # the edges close the first pass: they cost the most
+    assert plan[-1].extended and plan[-1].factors == explore.stated_setup(check)
+    assert plan[-1].key() != plan[0].key()
+    assert len(plan) == 1 + 1 + (len(levels["baseline"]) - 1) + 1 + 1 + 1 + 1
+    grid = explore.variant(check, plan[-1]).parameters
     assert grid["batch_sizes"] == [1, 8, 16] and grid["input_sizes"] == [16, 28, 64, 128, 224, 392]
     assert grid["tiers"] == ["torch-eager", "keras-predict"]
-    one = explore.variant(check, plan[-1]).parameters  # the other model, stated grid
+    one = explore.variant(check, plan[-2]).parameters  # the other model, stated grid
     assert one["model"] == "resnet-style" and one["input_sizes"] == [28, 64, 128, 224]
 
 
@@ -189,4 +193,34 @@ def test_exploration_stops_at_its_budget_after_the_stated_setup(corpus, monkeypa
     skipped = [s for s in found.setups if s["status"] == "not-run"]
     assert len(ran) == 2 and ran[0]["factors"] == explore.stated_setup(check)
     assert skipped and all(s["reason"] == "the budget was spent" for s in skipped)
-    assert len(found.setups) == len(explore.one_at_a_time(check, physical_cores=2))
+    plan = explore.one_at_a_time(check, physical_cores=2)
+    assert len(found.setups) == len([s for s in plan if not s.extended])
+
+
+def test_exploration_measures_the_edges_last_and_counts_each_stated_cell_once(corpus):
+    # The edges run re-measures the stated grid (a grid is a product of batches and sizes), but
+    # only its new cells become specifications: each stated cell is the stated setup's, once.
+    from kg.model import RunStatus, Verdict
+    from verify.run.options import RunResult
+
+    [check] = api.claim_checks(corpus, "inference-latency-3x")
+    seen = []
+
+    def run(c, o):
+        p = c.parameters
+        seen.append((tuple(p["tiers"]), len(p["batch_sizes"]) * len(p["input_sizes"])))
+        cells = [{"label": f"b{b}-s{s}", "cell": {"batch": b, "size": s},
+                  "summary": {"ratio": 5.0, "ci_low": 4.0, "ci_high": 6.0}}
+                 for b in p["batch_sizes"] for s in p["input_sizes"]]  # fmt: skip
+        return RunResult(c.claim_id, RunStatus.OK, Verdict(Label.HOLDS, "canned"), {"cells": cells})
+
+    only = {"baseline": ["keras-call"]}
+    found = explore.explore(check, RunOptions(), run, budget=1e6, only=only, physical_cores=1)
+    stated = explore.stated_cells(check)
+    assert seen[0] == (("torch-eager", "keras-predict"), len(stated))  # as stated, its grid
+    assert seen[1][0] == ("torch-eager", "keras-call")
+    assert seen[2] == (("torch-eager", "keras-predict"), 3 * 6)  # then the grid with its edges
+    as_stated = [s for s in found.specs if s.factors["baseline"] == "keras-predict"]
+    cells = [(int(s.factors["batch"]), int(s.factors["input"])) for s in as_stated]
+    assert len(cells) == len(set(cells)) == 3 * 6
+    assert {c for c, s in zip(cells, as_stated, strict=True) if s.stated} == stated

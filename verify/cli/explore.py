@@ -27,9 +27,10 @@ def explore(
 ) -> None:
     """Measure each claim in its multiverse of reasonable setups and write an exploration record.
 
-    The claim as stated is measured on its grid plus one step beyond each edge; then every other
-    API tier on each side, all physical cores, channels-last PyTorch and the other model, one at a
-    time; then the two factors that best separate holding from not holding, crossed. Each measured
+    The claim as stated is measured on its grid; then every other API tier on each side, all
+    physical cores, channels-last PyTorch and the other model, one at a time, and the grid one
+    step beyond each edge; then the two factors that best separate holding from not holding,
+    crossed. Only the claim as stated is sure to run; the budget bounds the rest. Each measured
     cell is a specification judged by the claim's own rule; the summary says in how many it holds,
     which factor it turns on, and whether the verdict is robust, fragile, mixed or reversed.
     """
