@@ -59,6 +59,28 @@ def test_machine_load_is_recorded_per_sample_with_the_process_own_off_cpu_time(o
         assert pair["threshold_cores"] is None and pair["busy"] is False
 
 
+def test_machine_load_sums_signed_tick_errors_before_clipping():
+    # /proc/stat counts whole ticks: over short samples the difference to the process's own CPU
+    # time is off by up to a tick per core either way. Summed signed, the rounding cancels; each
+    # sample clipped at zero first would read as half a core of other work on a quiet machine.
+    from verify.run.machine import pair_load
+    from verify.run.state import CellData
+
+    c = CellData({"label": "b1-s28"})
+    c.add_pair()
+    for side in ("A", "B"):
+        for others in (0.01, -0.009, 0.011, -0.01):
+            c.record_sample(side, 0, {"wall": [0.02], "cpu": [0.02], "others": [others],
+                                      "steal": [0.0], "span": [0.02]})  # fmt: skip
+    load = pair_load(0, [c], {"A": "subject", "B": "baseline"})
+    assert load is not None and 0.0 <= load.others_cores < 0.03 and not load.busy
+    clipped = sum(max(0.0, x) for side in ("A", "B") for x in c.others[side][0]) / 0.16
+    assert clipped > 0.25  # what clipping each sample would have called a busy machine
+    c.others["A"][0] = [-0.05] * 4  # and a sum below zero is no load at all, never negative
+    c.others["B"][0] = [0.0] * 4
+    assert pair_load(0, [c], {"A": "subject", "B": "baseline"}).others_cores == 0.0
+
+
 def test_claims_with_the_same_measurement_share_it_and_say_so(opts):
     opts.busy_cores = None
     first = run_check(check("about", 1.0, sizes=[16]), opts, environment=ENV)

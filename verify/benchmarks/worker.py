@@ -112,8 +112,8 @@ class Worker:
 
         Beside the benchmark's own (wall-clock) figure come, over the same span: this process's
         CPU seconds per call (all its threads), and what the rest of the machine did, from
-        /proc/stat: CPU seconds other processes used (``others``) and time stolen by the
-        hypervisor (``steal``), both in seconds over the whole span (``span``).
+        /proc/stat: CPU seconds other processes used (``others``, signed: see below) and time
+        stolen by the hypervisor (``steal``), both in seconds over the whole span (``span``).
         """
         session, out = (
             self.sessions[sid],
@@ -127,7 +127,10 @@ class Worker:
             out["span"].append(span)
             if m0 is not None and m1 is not None:
                 busy, steal = (m1[0] - m0[0]) / TICKS_PER_S, (m1[1] - m0[1]) / TICKS_PER_S
-                out["others"].append(max(0.0, busy - own))
+                # signed: /proc/stat counts whole ticks, so one short sample's difference is off
+                # by up to a tick per core either way; clipped at zero per sample, those errors
+                # would add up to a phantom load (verify.run.machine clips the pair's sum)
+                out["others"].append(busy - own)
                 out["steal"].append(steal)
         return out
 

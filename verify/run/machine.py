@@ -2,7 +2,9 @@
 the measured process.
 
 Each sample brings, beside its wall and CPU time, the CPU seconds other processes used over the
-same span and the time the hypervisor stole (kg: verify.benchmarks.worker reads /proc/stat). A
+same span and the time the hypervisor stole (verify.benchmarks.worker reads /proc/stat; a
+sample's figure is signed, since /proc/stat counts whole ticks, and only a pair's sum is clipped
+at zero: clipping each short sample would turn rounding into a phantom load). A
 pair whose samples saw other work use more than ``BUSY_CORES`` cores on average, or steal more
 than ``BUSY_STEAL`` of the time, was measured on a busy machine: its samples are kept in the record
 but left out of the estimate, and the runner measures another pair if the budget allows.
@@ -69,7 +71,8 @@ def pair_load(
     if span <= 0:
         return None
     off = {roles[s]: max(0.0, 1.0 - cpu[s] / wall[s]) for s in wall if wall[s] > 0}
-    return PairLoad(pair, span, others / span, steal / span, off, threshold)
+    # the samples' figures are signed (tick rounding); only their sum is clipped at zero
+    return PairLoad(pair, span, max(0.0, others / span), steal / span, off, threshold)
 
 
 def busy_sentence(loads: list[PairLoad]) -> str:
