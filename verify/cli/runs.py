@@ -234,7 +234,9 @@ def calibrate(
 
     Puts a tier against itself (torch-eager, keras-call) through the same runner and verdict
     logic, judged as "about 1.0x" and "at least 1.1x"; simulates interleaved and blocked order on
-    synthetic samples with drift; measures the harness overhead per timed call.
+    synthetic samples with drift; measures the harness overhead per timed call. From the A/A
+    runs it estimates each tier's variance floor: saved, later timed runs in this environment
+    give every cell's interval at least that spread.
     """
     from verify.run import calibrate as cal
 
@@ -259,6 +261,17 @@ def calibrate(
                      "false 'at least 1.1x'", "'about 1x' holds", "CI half-width",
                      "re-runs in 1st CI", "note"],
                     rows))  # fmt: skip
+    for row in report.get("floors") or []:
+        for cls, f in row["by_class"].items():
+            loo = f["leave_one_out"]
+            out.print(
+                f"variance floor {row['tier']} ({cls} inputs): {f['sd']:.3f} per pair on the log"
+                f" scale (within runs {f['within_sd']:.3f}, between runs {f['between_sd']:.3f};"
+                f" {f['runs']} runs); each run re-judged with the other runs' floor: CIs"
+                f" excluding 1 {loo['excludes_before']} -> {loo['excludes_after']} of"
+                f" {loo['runs']}, re-run coverage {_pct(loo, 'coverage_before')} ->"
+                f" {_pct(loo, 'coverage_after')}"
+            )
     o = report["overhead"]
     out.print(
         f"harness overhead: {o['per_call_s'] * 1e9:.0f} ns per timed call (empty loop"

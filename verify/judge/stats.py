@@ -16,7 +16,7 @@ So each pair gives one log ratio, and the interval is a t interval over those (P
 freedom): with three pairs it is wide, as it should be, and it narrows only as pairs agree. The
 estimate is the geometric mean of the pairs' ratios, the centre of that interval. A variance floor
 (``floor_sd``, on the log scale) adds run-to-run spread that pairs within one run cannot show,
-where `verify calibrate` has measured it on this machine.
+where `verify calibrate` has measured it on this machine (verify.judge.floors).
 
 Samples within a pair only decide how precisely each pair's own ratio is known; they enter through
 the spread between pairs. A percentile bootstrap over three clusters, used before, gave intervals
@@ -105,6 +105,8 @@ class CellSummary:
     n_samples_baseline: int
     method: str = METHOD
     pair_ratios: tuple[float, ...] = ()  # one per process pair, in pair order
+    floor_sd: float = 0.0  # the variance floor this cell's interval was given (log scale)
+    floored: bool = False  # whether the floor exceeded the pairs' own spread and so widened it
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the run record."""
@@ -133,6 +135,7 @@ def summarize_cell(
     b_proc = [metric_values(p, metric, better, timed) for p in baseline]
     logs = pair_log_ratios(s_proc, b_proc, quantile_for(metric), better)
     centre, lo, hi = t_interval(logs, CONFIDENCE, floor_sd)
+    own_sd = float(np.std(logs, ddof=1)) if len(logs) >= 2 else math.inf
     raw_s = np.concatenate([np.asarray(p, float) for p in subject])
     raw_b = np.concatenate([np.asarray(p, float) for p in baseline])
     return CellSummary(
@@ -150,4 +153,6 @@ def summarize_cell(
         n_samples_subject=len(raw_s),
         n_samples_baseline=len(raw_b),
         pair_ratios=tuple(float(math.exp(x)) for x in logs),
+        floor_sd=floor_sd,
+        floored=floor_sd > own_sd,
     )
