@@ -34,7 +34,7 @@ from verify.judge.verdicts import deciding_cell, judge  # noqa: E402
 from verify.run.state import cell_title  # noqa: E402
 
 LATENCY = "verify.benchmarks.latency"
-Table = dict[str, dict[str, dict[str, float]]]  # module -> tier -> size class -> sd
+Table = dict[str, dict[str, dict[str, floors.Floor]]]  # module -> tier -> size class -> floor
 
 
 def records(folder: Path) -> list[dict[str, Any]]:
@@ -118,13 +118,17 @@ def aa_series(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def table_of(report: dict[str, Any] | None, given: list[str]) -> Table:
-    """Tier floors from a report's floors rows, then --floor TIER=SD (latency module, all sizes)."""
+    """Tier floors from a report's floors rows, then --floor TIER=SD[:DF] (latency module, all
+    sizes; no DF: the run's own degrees of freedom)."""
     table: Table = defaultdict(dict)
     for row in (report or {}).get("floors") or []:
-        table[row["module"]][row["tier"]] = {k: v["sd"] for k, v in row["by_class"].items()}
+        table[row["module"]][row["tier"]] = {
+            k: floors.Floor(v["sd"], v.get("df")) for k, v in row["by_class"].items()
+        }
     for item in given:
-        tier, sd = item.split("=")
-        table[LATENCY][tier] = {floors.ALL_SIZES: float(sd)}
+        tier, value = item.split("=")
+        sd, _, df = value.partition(":")
+        table[LATENCY][tier] = {floors.ALL_SIZES: floors.Floor(float(sd), int(df) if df else None)}
     return dict(table)
 
 
@@ -152,10 +156,10 @@ def rejudge(recs: list[dict[str, Any]], table: Table) -> list[dict[str, Any]]:
         rule = Rule.from_dict(rec["check"]["rule"])
         module = rec["check"]["module"]
 
-        def floor_of(cell: dict[str, Any], rule: Rule = rule, module: str = module) -> float:
+        def floor_of(cell: dict[str, Any], rule: Rule = rule, module: str = module) -> Any:
             return floors.cell_floor(table.get(module, {}), rule.subject, rule.baseline or "", cell)
 
-        before = judge(rule, estimates(rec, lambda cell: 0.0))
+        before = judge(rule, estimates(rec, lambda cell: floors.NO_FLOOR))
         after = judge(rule, estimates(rec, floor_of))
         label = rec["verdict"]["label"]
         if (before.label, before.qualifier) != (after.label, after.qualifier) or (
@@ -179,10 +183,10 @@ def widening(recs: list[dict[str, Any]], claim: str, table: Table, last: int = 3
         rule = Rule.from_dict(rec["check"]["rule"])
         table_m = table.get(rec["check"]["module"], {})
 
-        def floor_of(c: dict[str, Any], rule: Rule = rule, t: Any = table_m) -> float:
+        def floor_of(c: dict[str, Any], rule: Rule = rule, t: Any = table_m) -> Any:
             return floors.cell_floor(t, rule.subject, rule.baseline or "", c)
 
-        plain = estimates(rec, lambda c: 0.0)
+        plain = estimates(rec, lambda c: floors.NO_FLOOR)
         cell = deciding_cell(rule, plain)
         if cell is None:
             continue
@@ -190,7 +194,7 @@ def widening(recs: list[dict[str, Any]], claim: str, table: Table, last: int = 3
         logs = logs_of(raw) or []
         wide = floors.interval(logs, floor_of(raw["cell"]))
         out.append({"record": rec["file"], "cell": cell.label, "pairs": len(logs),
-                    "own_sd": float(np.std(logs, ddof=1)), "floor_sd": floor_of(raw["cell"]),
+                    "own_sd": float(np.std(logs, ddof=1)), "floor": floor_of(raw["cell"]).__dict__,
                     "before": [cell.low, cell.high], "after": [wide.ci_low, wide.ci_high],
                     "width_factor": math.log(wide.ci_high / wide.ci_low)
                     / math.log(cell.high / cell.low),
@@ -220,7 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         "aa_leave_one_out": aa_series(report) if report else [],
         "reruns": [tally_reruns(rows, t) for t in ("torch-eager", "keras-call", None)],
         "rerun_cells": rows,
-        "floors": table,
+        "floors": {
+            m: {t: {k: f.__dict__ for k, f in c.items()} for t, c in tiers.items()}
+            for m, tiers in table.items()
+        },
         "widening": widening(recs, args.claim, table) if table else [],
         "label_changes": rejudge(recs, table) if table else [],
         "records": len(recs),

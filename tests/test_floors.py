@@ -8,11 +8,12 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats as sps
 from test_runner import ENV, check
 
 from kg.environments import environment_id
 from kg.model import Label, RunStatus
-from verify.judge import floors
+from verify.judge import floors, stats
 from verify.run import floors as run_floors
 from verify.run.calibrate import floor_row
 from verify.run.engine import run_check
@@ -29,9 +30,9 @@ def test_floor_estimate_takes_the_larger_of_the_pooled_pair_spread_and_the_run_s
     est = floors.estimate(series)
     assert est.within_sd == pytest.approx(0.01)
     assert est.between_sd == pytest.approx(math.sqrt(3) * 0.1)  # n (m - 0)^2 with n = 3
-    assert est.sd == est.between_sd and (est.runs, est.pairs) == (4, 12)
+    assert est.sd == est.between_sd and (est.runs, est.pairs, est.df) == (4, 12, 4)
     scattered = [[0.2, -0.2, 0.0], [0.0, 0.2, -0.2]]  # runs agree, pairs do not
-    assert floors.estimate(scattered).sd == pytest.approx(0.2)
+    assert floors.estimate(scattered).floor == floors.Floor(pytest.approx(0.2), 4)
 
 
 def test_floor_estimate_needs_two_runs_and_estimates_the_truth_when_it_is_not_known():
@@ -46,21 +47,34 @@ def test_floor_estimate_needs_two_runs_and_estimates_the_truth_when_it_is_not_kn
 
 
 def test_floor_of_a_cell_adds_its_tiers_in_quadrature_and_an_aa_cell_gets_its_tier_floor():
-    assert floors.combine(0.1, 0.1) == pytest.approx(0.1)
-    assert floors.combine(0.3, 0.4) == pytest.approx(math.sqrt(0.125))
-    assert floors.combine(0.1, None) == pytest.approx(0.1 / math.sqrt(2))
-    assert floors.combine(None, None) == 0.0
+    F = floors.Floor
+    assert floors.combine(F(0.1, 20), F(0.1, 20)) == F(pytest.approx(0.1), 40)
+    assert floors.combine(F(0.3, 10), F(0.4, 10)).sd == pytest.approx(math.sqrt(0.125))
+    assert floors.combine(F(0.1, 20), None) == F(pytest.approx(0.1 / math.sqrt(2)), 20)
+    assert floors.combine(F(0.1, None), F(0.1, 5)).df is None  # unknown on one side: unknown
+    assert floors.combine(None, None) == floors.NO_FLOOR
 
 
 def test_cell_floor_uses_its_size_class_else_the_pooled_floor_of_each_tier():
-    table = {"a": {"small": 0.2, "all": 0.1}, "b": {"large": 0.4}}
+    F = floors.Floor
+    table = {"a": {"small": F(0.2, 10), "all": F(0.1, 10)}, "b": {"large": F(0.4, 10)}}
     small, large = {"batch": 1, "size": 28}, {"batch": 1, "size": 224}
     assert floors.size_class(small) == "small" and floors.size_class(large) == "large"
-    assert floors.cell_floor(table, "a", "a", small) == pytest.approx(0.2)
-    assert floors.cell_floor(table, "a", "a", large) == pytest.approx(0.1)  # pooled
-    assert floors.cell_floor(table, "a", "b", large) == pytest.approx(floors.combine(0.1, 0.4))
-    assert floors.cell_floor(table, "b", "b", small) == 0.0  # b has no small or pooled floor
-    assert floors.cell_floor(table, "x", "y", small) == 0.0
+    assert floors.cell_floor(table, "a", "a", small).sd == pytest.approx(0.2)
+    assert floors.cell_floor(table, "a", "a", large).sd == pytest.approx(0.1)  # pooled
+    assert floors.cell_floor(table, "a", "b", large) == floors.combine(F(0.1, 10), F(0.4, 10))
+    assert floors.cell_floor(table, "b", "b", small) == floors.NO_FLOOR  # no small, no pooled
+    assert floors.cell_floor(table, "x", "y", small) == floors.NO_FLOOR
+
+
+def test_interval_with_a_floor_takes_the_quantile_of_the_floors_own_degrees_of_freedom():
+    logs = np.log([2.0, 2.0 * math.exp(0.001), 2.0 * math.exp(-0.001)])
+    lo, hi = stats.t_interval(logs, 0.95, 0.1, 20)[1:]  # on the log scale
+    half = (hi - lo) / 2
+    assert half == pytest.approx(sps.t.ppf(0.975, 20) * 0.1 / math.sqrt(3))
+    # without degrees of freedom the run's own (2) are used: a far wider interval
+    unknown = stats.t_interval(logs, 0.95, 0.1)
+    assert (unknown[2] - unknown[1]) / 2 == pytest.approx(sps.t.ppf(0.975, 2) * 0.1 / math.sqrt(3))
 
 
 def test_leave_one_out_floor_makes_too_narrow_intervals_cover_the_other_runs():
@@ -69,8 +83,10 @@ def test_leave_one_out_floor_makes_too_narrow_intervals_cover_the_other_runs():
     series = [list(rng.normal(0.0, 0.1) + rng.normal(0.0, 0.01, 3)) for _ in range(20)]
     r = floors.leave_one_out(series)
     assert r.runs == 20 and r.excludes_before >= 10 and r.excludes_after <= 2
-    assert r.coverage_before < 0.5 < 0.9 < r.coverage_after
+    # a right 95% interval holds another run's estimate about 83% of the time (both are noisy)
+    assert r.coverage_before < 0.5 < 0.75 < r.coverage_after
     assert r.median_floor_sd == pytest.approx(math.sqrt(3) * 0.1, rel=0.4)
+    assert r.coverage_after < 0.999  # the floor's own quantile: not an interval as wide as it gets
 
 
 def test_calibrate_floor_row_keeps_the_series_and_a_floor_per_size_class():
@@ -84,7 +100,8 @@ def test_calibrate_floor_row_keeps_the_series_and_a_floor_per_size_class():
 
 def _report(folder, env_id=ENV_ID, sd=0.2, stamp="20261201T000000Z", tiers=("numpy-a",)):
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [{"module": SELFTEST, "tier": t, "by_class": {"all": {"sd": sd}}} for t in tiers]
+    rows = [{"module": SELFTEST, "tier": t, "by_class": {"all": {"sd": sd, "df": 19}}}
+            for t in tiers]  # fmt: skip
     path = folder / f"{stamp}-{env_id}.json"
     path.write_text(json.dumps({"environment_id": env_id, "measured": stamp, "floors": rows}))
     return path
@@ -101,7 +118,8 @@ def test_load_reads_the_newest_report_of_this_environment_that_has_floors(tmp_pa
     )
     found = run_floors.load(ENV_ID, cal)
     assert found is not None and found.report.endswith(f"20261202T000000Z-{ENV_ID}.json")
-    assert found.cell_floor(SELFTEST, "numpy-a", "numpy-a", {"size": 16}) == pytest.approx(0.3)
+    got = found.cell_floor(SELFTEST, "numpy-a", "numpy-a", {"size": 16})
+    assert got == floors.Floor(pytest.approx(0.3), 38)
     assert run_floors.load("no-such-env", cal) is None
 
 
@@ -119,8 +137,9 @@ def _state(floor: run_floors.VarianceFloors | None, spread: float) -> CheckState
 
 
 def _floor(sd: float) -> run_floors.VarianceFloors:
+    f = {"all": floors.Floor(sd, None)}  # the run's own degrees of freedom, as with no df known
     return run_floors.VarianceFloors("data/calibration/x.json", "2026-12-01T00:00:00Z",
-                                     {SELFTEST: {"numpy-a": {"all": sd}, "numpy-b": {"all": sd}}})  # fmt: skip
+                                     {SELFTEST: {"numpy-a": f, "numpy-b": f}})  # fmt: skip
 
 
 def test_judge_widens_an_interval_of_pairs_that_agree_too_well_to_the_floor():
@@ -151,8 +170,11 @@ def test_record_names_the_floor_and_its_report_or_none_without_one():
     state = _state(_floor(0.2), 0.001)
     rec = state.to_record(state.judge(), RunStatus.OK, ENV, ENV_ID)
     assert rec["variance_floor"]["report"] == "data/calibration/x.json"
-    assert rec["variance_floor"]["subject"] == {"tier": "numpy-a", "sd": {"all": 0.2}}
-    assert rec["variance_floor"]["cells"] == {"n16": pytest.approx(0.2)}
+    assert rec["variance_floor"]["subject"] == {
+        "tier": "numpy-a",
+        "floors": {"all": {"sd": 0.2, "df": None}},
+    }
+    assert rec["variance_floor"]["cells"]["n16"]["sd"] == pytest.approx(0.2)
     assert rec["cells"][0]["summary"]["floored"] is True
     bare = _state(None, 0.001)
     assert bare.to_record(bare.judge(), RunStatus.OK, ENV, ENV_ID)["variance_floor"] is None
@@ -173,6 +195,9 @@ def test_run_check_applies_this_environments_floor_only_when_a_report_holds_one(
     if with_report:
         assert result.record["variance_floor"]["report"].endswith(f"-{ENV_ID}.json")
         assert summary["floor_sd"] == pytest.approx(0.5) and summary["floored"]
-        assert summary["ci_high"] / summary["ci_low"] > math.exp(2 * 0.5)
+        # two tiers of df 19 each: 38 degrees of freedom, t quantile about 2.02
+        assert summary["floor_df"] == 38
+        half = math.log(summary["ci_high"] / summary["ci_low"]) / 2
+        assert half == pytest.approx(sps.t.ppf(0.975, 38) * 0.5 / math.sqrt(summary["n_processes"]))
     else:
         assert result.record["variance_floor"] is None and summary["floor_sd"] == 0.0

@@ -14,11 +14,18 @@ deviation of one pair's log ratio. It takes the larger of two estimates of the s
   if something is shared by the pairs of one run (the state of the machine that hour, the cell
   order a seed gave), only the second sees it, and it is the one a re-run's interval must cover.
 
+A floor is known far better than a run's own spread (its degrees of freedom are the series' runs
+or pairs, not a run's pairs less one), so the interval it implies takes the t quantile of its own
+degrees of freedom: the interval is the wider of the pairs' own t interval and the floor's. With
+the run's t quantile instead (4.30 for three pairs) a floor from twenty runs would give intervals
+about twice as wide as the spread it measured.
+
 A cell compares two tiers. An A/A pair holds two processes of the same tier, so its log ratio's
 variance is twice one process's; a cell's pair holds one process of each tier, so its variance is
 the sum of the two tiers' halves: ``combine`` adds the floors in quadrature and halves the sum,
-which gives back the A/A floor when both sides are the same tier. A tier that was not calibrated
-adds nothing, so the floor is never more than what was measured.
+which gives back the A/A floor when both sides are the same tier (with Welch-Satterthwaite degrees
+of freedom). A tier that was not calibrated adds nothing, so the floor is never more than what was
+measured.
 
 Floors are kept per tier and input-size class (``size_class``); a cell uses its class's floor, or
 the tier's floor pooled over classes where its class was not calibrated.
@@ -49,14 +56,32 @@ def size_class(cell: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class Floor:
+    """A floor on one pair's log-ratio standard deviation and its degrees of freedom (None:
+    unknown, the run's own are used)."""
+
+    sd: float = 0.0
+    df: int | None = None
+
+
+NO_FLOOR = Floor()
+
+
+@dataclass(frozen=True)
 class FloorEstimate:
     """A floor on one pair's log-ratio standard deviation and the two estimates behind it."""
 
     sd: float
+    df: int  # of the estimate that won
     within_sd: float  # pairs around their own run's mean, pooled over runs
     between_sd: float  # run estimates around the truth, scaled to one pair
     runs: int
     pairs: int
+
+    @property
+    def floor(self) -> Floor:
+        """The floor the judge applies."""
+        return Floor(self.sd, self.df)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for a calibration report."""
@@ -71,15 +96,19 @@ def estimate(series: Sequence[Sequence[float]], centre: float | None = 0.0) -> F
     if len(runs) < 2:
         raise ValueError("a floor needs at least two runs of at least two pairs each")
     dev = sum(float(np.sum((r - r.mean()) ** 2)) for r in runs)
-    within = dev / sum(len(r) - 1 for r in runs)
+    within_df = sum(len(r) - 1 for r in runs)
+    within = dev / within_df
     means = np.array([r.mean() for r in runs])
     sizes = np.array([len(r) for r in runs], dtype=float)
     if centre is None:
-        between = float(np.sum(sizes * (means - means.mean()) ** 2)) / (len(runs) - 1)
+        between_df = len(runs) - 1
+        between = float(np.sum(sizes * (means - means.mean()) ** 2)) / between_df
     else:
+        between_df = len(runs)
         between = float(np.mean(sizes * (means - centre) ** 2))
     return FloorEstimate(
         sd=math.sqrt(max(within, between)),
+        df=between_df if between >= within else within_df,
         within_sd=math.sqrt(within),
         between_sd=math.sqrt(between),
         runs=len(runs),
@@ -87,32 +116,42 @@ def estimate(series: Sequence[Sequence[float]], centre: float | None = 0.0) -> F
     )
 
 
-def combine(subject_sd: float | None, baseline_sd: float | None) -> float:
+def combine(subject: Floor | None, baseline: Floor | None) -> Floor:
     """One cell's floor from its two tiers' A/A floors (None: that tier was not calibrated)."""
-    return math.sqrt(((subject_sd or 0.0) ** 2 + (baseline_sd or 0.0) ** 2) / 2.0)
+    parts = [(f.sd**2 / 2.0, f.df) for f in (subject, baseline) if f is not None and f.sd > 0]
+    if not parts:
+        return NO_FLOOR
+    var = sum(v for v, _ in parts)
+    if len(parts) == 1:
+        # one side's spread alone: the other side's is unknown, so nothing is added for it
+        return Floor(math.sqrt(var), parts[0][1])
+    dfs = [df for _, df in parts]
+    if any(df is None for df in dfs):
+        return Floor(math.sqrt(var), None)
+    df = var**2 / sum(v**2 / float(d) for v, d in parts if d)
+    return Floor(math.sqrt(var), max(1, int(df)))
 
 
-def tier_floor(table: Mapping[str, Mapping[str, float]], tier: str, cls: str) -> float | None:
+def tier_floor(table: Mapping[str, Mapping[str, Floor]], tier: str, cls: str) -> Floor | None:
     """A tier's floor for a size class, its pooled floor where that class was not calibrated."""
     floors = table.get(tier)
     if not floors:
         return None
-    found = floors.get(cls, floors.get(ALL_SIZES))
-    return float(found) if found is not None else None
+    return floors.get(cls, floors.get(ALL_SIZES))
 
 
 def cell_floor(
-    table: Mapping[str, Mapping[str, float]], subject: str, baseline: str, cell: Mapping[str, Any]
-) -> float:
+    table: Mapping[str, Mapping[str, Floor]], subject: str, baseline: str, cell: Mapping[str, Any]
+) -> Floor:
     """The floor a cell's interval gets: its two tiers' floors for its size class, combined."""
     cls = size_class(cell)
     return combine(tier_floor(table, subject, cls), tier_floor(table, baseline, cls))
 
 
-def interval(logs: Sequence[float], floor_sd: float = 0.0) -> stats.CellSummary:
+def interval(logs: Sequence[float], floor: Floor = NO_FLOOR) -> stats.CellSummary:
     """A cell summary from per-pair log ratios alone (the samples are not needed to re-judge)."""
     arr = np.asarray(logs, dtype=float)
-    centre, lo, hi = stats.t_interval(arr, stats.CONFIDENCE, floor_sd)
+    centre, lo, hi = stats.t_interval(arr, stats.CONFIDENCE, floor.sd, floor.df)
     return stats.CellSummary(
         label="", metric="", subject_median=0.0, baseline_median=0.0, subject_p90=0.0,
         baseline_p90=0.0, ratio=math.exp(centre), ci_low=math.exp(lo), ci_high=math.exp(hi),
@@ -143,23 +182,25 @@ def leave_one_out(series: Sequence[Sequence[float]], centre: float | None = 0.0)
     runs = [list(r) for r in series if len(r) >= 2]
     if len(runs) < 3:
         raise ValueError("leave-one-out needs at least three runs of at least two pairs each")
-    before, after, floors = [], [], []
+    before: list[stats.CellSummary] = []
+    after: list[stats.CellSummary] = []
+    sds: list[float] = []
     excl_before = excl_after = 0
     for i, logs in enumerate(runs):
         others = runs[:i] + runs[i + 1 :]
-        floor = estimate(others, centre).sd
+        floor = estimate(others, centre).floor
         truth = centre if centre is not None else float(np.mean([np.mean(r) for r in others]))
         plain, floored = interval(logs), interval(logs, floor)
         excl_before += not plain.ci_low <= math.exp(truth) <= plain.ci_high
         excl_after += not floored.ci_low <= math.exp(truth) <= floored.ci_high
         before.append(plain)
         after.append(floored)
-        floors.append(floor)
+        sds.append(floor.sd)
     return Rejudged(
         runs=len(runs),
         excludes_before=excl_before,
         excludes_after=excl_after,
         coverage_before=coverage(before)[1],
         coverage_after=coverage(after)[1],
-        median_floor_sd=float(np.median(floors)),
+        median_floor_sd=float(np.median(sds)),
     )

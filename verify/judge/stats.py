@@ -73,17 +73,25 @@ def pair_log_ratios(
 
 
 def t_interval(
-    logs: np.ndarray, confidence: float = CONFIDENCE, floor_sd: float = 0.0
+    logs: np.ndarray,
+    confidence: float = CONFIDENCE,
+    floor_sd: float = 0.0,
+    floor_df: int | None = None,
 ) -> tuple[float, float, float]:
-    """Centre and bounds (log scale) of the t interval over per-pair log ratios; a floor on the
-    standard deviation of a pair adds spread a single run cannot see."""
+    """Centre and bounds (log scale) of the t interval over per-pair log ratios. A floor on the
+    standard deviation of a pair, known with ``floor_df`` degrees of freedom (None: as many as
+    the pairs have), keeps the interval at least as wide as that spread implies."""
     n = len(logs)
     centre = float(np.mean(logs))
     if n < 2:
         return centre, -math.inf, math.inf
-    sd = max(float(np.std(logs, ddof=1)), floor_sd)
-    half = float(sps.t.ppf(0.5 + confidence / 2.0, n - 1)) * sd / math.sqrt(n)
+    half = max(_t(confidence, n - 1) * float(np.std(logs, ddof=1)),
+               _t(confidence, floor_df or n - 1) * floor_sd) / math.sqrt(n)  # fmt: skip
     return centre, centre - half, centre + half
+
+
+def _t(confidence: float, df: int) -> float:
+    return float(sps.t.ppf(0.5 + confidence / 2.0, df))
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,8 @@ class CellSummary:
     method: str = METHOD
     pair_ratios: tuple[float, ...] = ()  # one per process pair, in pair order
     floor_sd: float = 0.0  # the variance floor this cell's interval was given (log scale)
-    floored: bool = False  # whether the floor exceeded the pairs' own spread and so widened it
+    floor_df: int | None = None  # the degrees of freedom it is known with
+    floored: bool = False  # whether the floor, not the pairs' own spread, set the interval
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the run record."""
@@ -129,13 +138,14 @@ def summarize_cell(
     better: str,
     timed: bool = True,
     floor_sd: float = 0.0,
+    floor_df: int | None = None,
 ) -> CellSummary:
     """Summarise one cell's raw samples (one list per process and side) against a rule."""
     s_proc = [metric_values(p, metric, better, timed) for p in subject]
     b_proc = [metric_values(p, metric, better, timed) for p in baseline]
     logs = pair_log_ratios(s_proc, b_proc, quantile_for(metric), better)
-    centre, lo, hi = t_interval(logs, CONFIDENCE, floor_sd)
-    own_sd = float(np.std(logs, ddof=1)) if len(logs) >= 2 else math.inf
+    centre, lo, hi = t_interval(logs, CONFIDENCE, floor_sd, floor_df)
+    own = t_interval(logs, CONFIDENCE)[2] - centre if len(logs) >= 2 else math.inf
     raw_s = np.concatenate([np.asarray(p, float) for p in subject])
     raw_b = np.concatenate([np.asarray(p, float) for p in baseline])
     return CellSummary(
@@ -154,5 +164,6 @@ def summarize_cell(
         n_samples_baseline=len(raw_b),
         pair_ratios=tuple(float(math.exp(x)) for x in logs),
         floor_sd=floor_sd,
-        floored=floor_sd > own_sd,
+        floor_df=floor_df,
+        floored=hi - centre > own,
     )

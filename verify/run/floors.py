@@ -10,7 +10,7 @@ each cell got and from which report.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,30 +24,42 @@ class VarianceFloors:
 
     report: str  # the report's path, relative to the repository root where it lies inside it
     measured: str
-    modules: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    modules: dict[str, dict[str, dict[str, floors.Floor]]] = field(default_factory=dict)
 
-    def table(self, module: str) -> dict[str, dict[str, float]]:
+    def table(self, module: str) -> dict[str, dict[str, floors.Floor]]:
         """Per tier and size class, the floors measured for a benchmark module."""
         return self.modules.get(module, {})
 
-    def cell_floor(self, module: str, subject: str, baseline: str, cell: dict[str, Any]) -> float:
-        """The floor one cell's interval gets (0 when neither tier was calibrated)."""
+    def cell_floor(
+        self, module: str, subject: str, baseline: str, cell: dict[str, Any]
+    ) -> floors.Floor:
+        """The floor one cell's interval gets (sd 0 when neither tier was calibrated)."""
         return floors.cell_floor(self.table(module), subject, baseline, cell)
 
     def describe(self, module: str, subject: str, baseline: str) -> dict[str, Any]:
         """What the record keeps: the report and each side's floors by size class."""
         table = self.table(module)
-        return {"report": self.report, "measured": self.measured,
-                "subject": {"tier": subject, "sd": table.get(subject)},
-                "baseline": {"tier": baseline, "sd": table.get(baseline)}}  # fmt: skip
+
+        def side(tier: str) -> dict[str, Any]:
+            found = table.get(tier)
+            return {"tier": tier, "floors": {k: asdict(f) for k, f in found.items()}
+                    if found else None}  # fmt: skip
+
+        return {"report": self.report, "measured": self.measured, "subject": side(subject),
+                "baseline": side(baseline)}  # fmt: skip
 
 
-def _floors_of(report: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
-    out: dict[str, dict[str, dict[str, float]]] = {}
+def _floor(row: dict[str, Any]) -> floors.Floor:
+    df = row.get("df")
+    return floors.Floor(float(row["sd"]), int(df) if df is not None else None)
+
+
+def _floors_of(report: dict[str, Any]) -> dict[str, dict[str, dict[str, floors.Floor]]]:
+    out: dict[str, dict[str, dict[str, floors.Floor]]] = {}
     rows = report.get("floors")
     for row in rows if isinstance(rows, list) else []:
         try:
-            by_class = {str(k): float(v["sd"]) for k, v in row["by_class"].items()}
+            by_class = {str(k): _floor(v) for k, v in row["by_class"].items()}
             out.setdefault(str(row["module"]), {})[str(row["tier"])] = by_class
         except (KeyError, TypeError, ValueError, AttributeError):
             continue  # a row this version cannot read gives no floor rather than a wrong one

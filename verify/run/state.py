@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kg import records
@@ -17,6 +17,7 @@ from kg.model import Check, Label, RunStatus, Verdict
 from kg.textutil import utc_now
 from verify.judge import stats
 from verify.judge.explain import CellEstimate
+from verify.judge.floors import NO_FLOOR, Floor
 from verify.judge.verdicts import Context, judge, not_checkable
 from verify.run import codehash
 from verify.run.failures import NotCheckableHere, RunFailure
@@ -148,10 +149,10 @@ class CheckState:
         """Pairs measured while the machine was busy with other work (left out of estimates)."""
         return {p.pair for p in self.loads if p.busy}
 
-    def floor_sd(self, cell: dict[str, Any]) -> float:
-        """The variance floor a timed cell's interval gets here (0 without calibration)."""
+    def floor(self, cell: dict[str, Any]) -> Floor:
+        """The variance floor a timed cell's interval gets here (none without calibration)."""
         if not self.timed or self.floors is None:
-            return 0.0
+            return NO_FLOOR
         return self.floors.cell_floor(self.check.module, self.tier("A"), self.tier("B"), cell)
 
     def summaries(self) -> list[stats.CellSummary | None]:
@@ -174,7 +175,8 @@ class CheckState:
                     metric=self.rule.metric,
                     better=self.rule.better,
                     timed=self.timed,
-                    floor_sd=self.floor_sd(c.cell),
+                    floor_sd=self.floor(c.cell).sd,
+                    floor_df=self.floor(c.cell).df,
                 )
             )
         return out
@@ -184,7 +186,7 @@ class CheckState:
         if self.kind != "timed" or self.floors is None:
             return None
         out = self.floors.describe(self.check.module, self.tier("A"), self.tier("B"))
-        return {**out, "cells": {c.label: self.floor_sd(c.cell) for c in self.cells}}
+        return {**out, "cells": {c.label: asdict(self.floor(c.cell)) for c in self.cells}}
 
     def note(self) -> str:
         """A sentence qualifying a verdict: a busy machine (the context adds scope, stand-in)."""
