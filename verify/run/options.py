@@ -40,7 +40,6 @@ class RunOptions:
     precision: str = "fp32"  # fp32, or tf32 to let a GPU use TensorFloat-32 where it would
     variance_floor: bool = True  # timed cells get this environment's floor from verify calibrate
     calibration_dir: Path | None = None  # where its reports are; None: data/calibration/
-    worker_per_size: bool = False  # timed cells of each input-size class in workers of their own
 
     def thread_count(self) -> int:
         """The thread count both sides get."""
@@ -66,7 +65,6 @@ class RunOptions:
             "pair_seconds": self.pair_seconds,
             "busy_cores": self.busy_cores,
             "mem_cap_mb": self.mem_cap_mb,
-            "worker_per_size": self.worker_per_size,
         }
 
 

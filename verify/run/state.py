@@ -135,10 +135,9 @@ class CheckState:
         return self.rule.subject if side == "A" else self.rule.baseline or ""
 
     def processes_info(self, pair: int, side: str, pid: int) -> dict:
-        """The info dict of one worker process (created on first use; a side of a pair may have
-        one worker per size class)."""
+        """The info dict of one worker process (created on first use)."""
         for p in self.processes:
-            if p["pair"] == pair and p["side"] == ROLE[side] and p["pid"] == pid:
+            if p["pair"] == pair and p["side"] == ROLE[side]:
                 return p["info"]
         self.processes.append(
             {"pair": pair, "side": ROLE[side], "tier": self.tier(side), "pid": pid, "info": {}}
