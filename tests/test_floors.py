@@ -201,3 +201,23 @@ def test_run_check_applies_this_environments_floor_only_when_a_report_holds_one(
         assert half == pytest.approx(sps.t.ppf(0.975, 38) * 0.5 / math.sqrt(summary["n_processes"]))
     else:
         assert result.record["variance_floor"] is None and summary["floor_sd"] == 0.0
+
+
+def test_calibrate_keeps_the_series_and_a_later_run_here_gets_its_floor(tmp_path):
+    from verify.run import calibrate
+
+    opts = RunOptions(budget=0.5, min_sample_s=0.005, setup_timeout=10, sample_timeout=5,
+                      mem_cap_mb=400, busy_cores=None, results_dir=tmp_path / "results")  # fmt: skip
+    report = calibrate.calibrate(3, opts, simulations=10, tiers=((SELFTEST, "numpy-a"),),
+                                 params={"sizes": [16]})  # fmt: skip
+    [row] = report["floors"]
+    assert row["tier"] == "numpy-a" and len(row["series"]["small"]) == 3
+    assert report["runner"][0]["runs"] == 3 and row["by_class"]["small"]["runs"] == 3
+    saved = calibrate.save_report(report, root=tmp_path)
+    opts.calibration_dir = saved.parent
+    result = run_check(check(sizes=[16]), opts)  # this machine's environment, as calibrate's
+    floor = result.record["variance_floor"]
+    assert floor["report"].endswith(saved.name) and floor["subject"]["floors"]["small"]
+    assert floor["baseline"]["floors"] is None  # numpy-b was not calibrated: it adds nothing
+    sd = row["by_class"]["small"]["sd"]
+    assert result.record["cells"][0]["summary"]["floor_sd"] == pytest.approx(sd / math.sqrt(2))
