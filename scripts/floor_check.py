@@ -8,8 +8,8 @@
 2. Committed re-runs of one check (--results): per cell, each run's interval re-judged with a floor
    estimated from the other runs of that cell (leave-one-out, the truth unknown: the other runs'
    mean); intervals missing it and pairwise coverage, before and after, by tier.
-3. Tier floors (the report's, or --floor TIER=SD for the latency module): every record's cells
-   re-judged with the floor the judge would give them now; label changes are listed, and for
+3. Tier floors (the report's, or --floor TIER=SD[:DF][@CLASS] for the latency module): every cell
+   re-judged with the floor the judge would give it now; label changes are listed, and for
    --claim the widening of the deciding cell of its latest record.
 """
 
@@ -118,8 +118,8 @@ def aa_series(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def table_of(report: dict[str, Any] | None, given: list[str]) -> Table:
-    """Tier floors from a report's floors rows, then --floor TIER=SD[:DF] (latency module, all
-    sizes; no DF: the run's own degrees of freedom)."""
+    """Tier floors from a report's floors rows, then --floor TIER=SD[:DF][@CLASS] (latency
+    module; no DF: the run's own degrees of freedom; no CLASS: small, as A/A at 28 px gives)."""
     table: Table = defaultdict(dict)
     for row in (report or {}).get("floors") or []:
         table[row["module"]][row["tier"]] = {
@@ -127,8 +127,10 @@ def table_of(report: dict[str, Any] | None, given: list[str]) -> Table:
         }
     for item in given:
         tier, value = item.split("=")
+        value, _, cls = value.partition("@")
         sd, _, df = value.partition(":")
-        table[LATENCY][tier] = {floors.ALL_SIZES: floors.Floor(float(sd), int(df) if df else None)}
+        floor = floors.Floor(float(sd), int(df) if df else None)
+        table[LATENCY].setdefault(tier, {})[cls or "small"] = floor
     return dict(table)
 
 

@@ -55,15 +55,17 @@ def test_floor_of_a_cell_adds_its_tiers_in_quadrature_and_an_aa_cell_gets_its_ti
     assert floors.combine(None, None) == floors.NO_FLOOR
 
 
-def test_cell_floor_uses_its_size_class_else_the_pooled_floor_of_each_tier():
+def test_cell_floor_uses_only_its_own_size_class_and_the_pooled_floor_for_cells_without_size():
     F = floors.Floor
     table = {"a": {"small": F(0.2, 10), "all": F(0.1, 10)}, "b": {"large": F(0.4, 10)}}
     small, large = {"batch": 1, "size": 28}, {"batch": 1, "size": 224}
     assert floors.size_class(small) == "small" and floors.size_class(large) == "large"
     assert floors.cell_floor(table, "a", "a", small).sd == pytest.approx(0.2)
-    assert floors.cell_floor(table, "a", "a", large).sd == pytest.approx(0.1)  # pooled
-    assert floors.cell_floor(table, "a", "b", large) == floors.combine(F(0.1, 10), F(0.4, 10))
-    assert floors.cell_floor(table, "b", "b", small) == floors.NO_FLOOR  # no small, no pooled
+    # a's large inputs were not calibrated: its small-input floor is not borrowed for them
+    assert floors.cell_floor(table, "a", "a", large) == floors.NO_FLOOR
+    assert floors.cell_floor(table, "a", "b", large) == floors.combine(None, F(0.4, 10))
+    assert floors.cell_floor(table, "a", "a", {"label": "no size"}).sd == pytest.approx(0.1)
+    assert floors.cell_floor(table, "b", "b", small) == floors.NO_FLOOR
     assert floors.cell_floor(table, "x", "y", small) == floors.NO_FLOOR
 
 
@@ -100,7 +102,7 @@ def test_calibrate_floor_row_keeps_the_series_and_a_floor_per_size_class():
 
 def _report(folder, env_id=ENV_ID, sd=0.2, stamp="20261201T000000Z", tiers=("numpy-a",)):
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [{"module": SELFTEST, "tier": t, "by_class": {"all": {"sd": sd, "df": 19}}}
+    rows = [{"module": SELFTEST, "tier": t, "by_class": {"small": {"sd": sd, "df": 19}}}
             for t in tiers]  # fmt: skip
     path = folder / f"{stamp}-{env_id}.json"
     path.write_text(json.dumps({"environment_id": env_id, "measured": stamp, "floors": rows}))
@@ -137,7 +139,7 @@ def _state(floor: run_floors.VarianceFloors | None, spread: float) -> CheckState
 
 
 def _floor(sd: float) -> run_floors.VarianceFloors:
-    f = {"all": floors.Floor(sd, None)}  # the run's own degrees of freedom, as with no df known
+    f = {"small": floors.Floor(sd, None)}  # the run's own degrees of freedom, as with no df known
     return run_floors.VarianceFloors("data/calibration/x.json", "2026-12-01T00:00:00Z",
                                      {SELFTEST: {"numpy-a": f, "numpy-b": f}})  # fmt: skip
 
@@ -172,7 +174,7 @@ def test_record_names_the_floor_and_its_report_or_none_without_one():
     assert rec["variance_floor"]["report"] == "data/calibration/x.json"
     assert rec["variance_floor"]["subject"] == {
         "tier": "numpy-a",
-        "floors": {"all": {"sd": 0.2, "df": None}},
+        "floors": {"small": {"sd": 0.2, "df": None}},
     }
     assert rec["variance_floor"]["cells"]["n16"]["sd"] == pytest.approx(0.2)
     assert rec["cells"][0]["summary"]["floored"] is True

@@ -223,13 +223,18 @@ def calibrate(
     budget: float = typer.Option(20.0, "--budget", help="Seconds per A/A run."),
     simulations: int = typer.Option(500, "--simulations", help="Synthetic A/A comparisons."),
     tolerance: float = typer.Option(0.1, "--tolerance", help="Tolerance of the 'about 1x' rule."),
+    input_size: list[int] = typer.Option(
+        None, "--input-size", metavar="PX",
+        help="Input size of the A/A cells (repeat for several; default 28): each size class"
+        " (up to 64 px, larger) gets a variance floor only where it was calibrated.",
+    ),
     save: bool = typer.Option(
         True,
         "--save/--no-save",
         help="Keep the report under data/calibration/ (the site's method page shows it).",
     ),
     json_out: bool = JSON,
-) -> None:
+) -> None:  # fmt: skip
     """Measure how often the method reports a difference where there is none (A/A runs).
 
     Puts a tier against itself (torch-eager, keras-call) through the same runner and verdict
@@ -241,8 +246,9 @@ def calibrate(
     from verify.run import calibrate as cal
 
     say = None if json_out else (lambda message: console(stderr=True).print(message))
+    params = {**cal.AA_PARAMS, "input_sizes": list(input_size)} if input_size else None
     report = cal.calibrate(runs, RunOptions(budget=budget, threads=1), simulations=simulations,
-                           tolerance=tolerance, on_progress=say)  # fmt: skip
+                           tolerance=tolerance, params=params, on_progress=say)  # fmt: skip
     if save:
         saved = cal.save_report(report)
         if not json_out:

@@ -27,8 +27,9 @@ which gives back the A/A floor when both sides are the same tier (with Welch-Sat
 of freedom). A tier that was not calibrated adds nothing, so the floor is never more than what was
 measured.
 
-Floors are kept per tier and input-size class (``size_class``); a cell uses its class's floor, or
-the tier's floor pooled over classes where its class was not calibrated.
+Floors are kept per tier and input-size class (``size_class``), and pooled over classes for cells
+without an input size; a cell gets only its own class's floor, none where its class was not
+calibrated.
 """
 
 from __future__ import annotations
@@ -133,11 +134,9 @@ def combine(subject: Floor | None, baseline: Floor | None) -> Floor:
 
 
 def tier_floor(table: Mapping[str, Mapping[str, Floor]], tier: str, cls: str) -> Floor | None:
-    """A tier's floor for a size class, its pooled floor where that class was not calibrated."""
-    floors = table.get(tier)
-    if not floors:
-        return None
-    return floors.get(cls, floors.get(ALL_SIZES))
+    """A tier's floor for a size class (None where that class was not calibrated: small inputs
+    spread more than large ones, so one class's floor says nothing about another's)."""
+    return (table.get(tier) or {}).get(cls)
 
 
 def cell_floor(
