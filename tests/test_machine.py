@@ -128,9 +128,9 @@ def test_a_cell_measures_the_same_alone_and_after_larger_cells_in_its_worker():
             w.call("warmup", 120, sid=sid)
         calls = a.call("calibrate", 120, sid=sid_a, target_s=0.05)["calls"]
         # One sample from each worker in turn, many times: work elsewhere on the machine lands on
-        # both alike. Compared in blocks (three rounds of nine samples per worker), the two came
-        # out 0.75-1.25x apart in either direction (median 0.98x), and 0.93-1.15x with no large
-        # cell before at all: a neighbour staying through one worker's block, not the cells.
+        # both alike. Compared in blocks (three rounds of nine samples per worker) on a shared
+        # machine, "after" came out 0.75-1.25x of "alone", as often faster as slower (median
+        # 0.98x over 13 tries); sampled in turn, 0.99-1.00x at the fast end.
         times: dict[str, list[float]] = {"alone": [], "after": []}
         for _ in range(25):
             for key, w, sid in (("alone", a, sid_a), ("after", b, sid_b)):
