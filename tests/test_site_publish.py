@@ -155,6 +155,27 @@ def test_publish_method_page_shows_saved_calibration(corpus, project, tmp_path):
     assert "5.2%" in html and "interleaved" in html and "200 ns" in html
 
 
+def test_publish_method_page_shows_the_variance_floors_of_the_newest_report(
+    corpus, project, tmp_path
+):
+    check = {"runs": 17, "excludes_before": 2, "excludes_after": 0, "coverage_before": 0.684,
+             "coverage_after": 0.93, "median_floor_sd": 0.1}  # fmt: skip
+    floor = {"sd": 0.1234, "within_sd": 0.08, "between_sd": 0.1234, "runs": 17, "pairs": 51,
+             "leave_one_out": check}  # fmt: skip
+    report = {"tolerance": 0.1, "simulated": [], "runner": [], "overhead": None,
+              "floors": [{"module": "verify.benchmarks.latency", "tier": "torch-eager",
+                          "by_class": {"small": floor}}]}  # fmt: skip
+    folder = project / "data" / "calibration"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cpu.json").write_text(json.dumps(report))
+    try:
+        html = (publish(corpus, tmp_path / "out").out / "method.html").read_text()
+    finally:
+        (folder / "cpu.json").unlink()
+    assert "variance floor" in html and "data/calibration/cpu.json" in html
+    assert "0.123" in html and "2 → 0 of 17" in html and "68.4% → 93.0%" in html
+
+
 def test_publish_is_deterministic(project, site, tmp_path):
     # a second, fresh load: blank nodes get new labels, file order may differ; the bytes may not
     again = publish(load_corpus(project, use_cache=False), tmp_path / "again").out

@@ -223,24 +223,32 @@ def calibrate(
     budget: float = typer.Option(20.0, "--budget", help="Seconds per A/A run."),
     simulations: int = typer.Option(500, "--simulations", help="Synthetic A/A comparisons."),
     tolerance: float = typer.Option(0.1, "--tolerance", help="Tolerance of the 'about 1x' rule."),
+    input_size: list[int] = typer.Option(
+        None, "--input-size", metavar="PX",
+        help="Input size of the A/A cells (repeat for several; default 28): each size class"
+        " (up to 64 px, larger) gets a variance floor only where it was calibrated.",
+    ),
     save: bool = typer.Option(
         True,
         "--save/--no-save",
         help="Keep the report under data/calibration/ (the site's method page shows it).",
     ),
     json_out: bool = JSON,
-) -> None:
+) -> None:  # fmt: skip
     """Measure how often the method reports a difference where there is none (A/A runs).
 
     Puts a tier against itself (torch-eager, keras-call) through the same runner and verdict
     logic, judged as "about 1.0x" and "at least 1.1x"; simulates interleaved and blocked order on
-    synthetic samples with drift; measures the harness overhead per timed call.
+    synthetic samples with drift; measures the harness overhead per timed call. From the A/A
+    runs it estimates each tier's variance floor: saved, later timed runs in this environment
+    give every cell's interval at least that spread.
     """
     from verify.run import calibrate as cal
 
     say = None if json_out else (lambda message: console(stderr=True).print(message))
+    params = {**cal.AA_PARAMS, "input_sizes": list(input_size)} if input_size else None
     report = cal.calibrate(runs, RunOptions(budget=budget, threads=1), simulations=simulations,
-                           tolerance=tolerance, on_progress=say)  # fmt: skip
+                           tolerance=tolerance, params=params, on_progress=say)  # fmt: skip
     if save:
         saved = cal.save_report(report)
         if not json_out:
@@ -259,6 +267,17 @@ def calibrate(
                      "false 'at least 1.1x'", "'about 1x' holds", "CI half-width",
                      "re-runs in 1st CI", "note"],
                     rows))  # fmt: skip
+    for row in report.get("floors") or []:
+        for cls, f in row["by_class"].items():
+            loo = f["leave_one_out"]
+            out.print(
+                f"variance floor {row['tier']} ({cls} inputs): {f['sd']:.3f} per pair on the log"
+                f" scale (within runs {f['within_sd']:.3f}, between runs {f['between_sd']:.3f};"
+                f" {f['runs']} runs); each run re-judged with the other runs' floor: CIs"
+                f" excluding 1 {loo['excludes_before']} -> {loo['excludes_after']} of"
+                f" {loo['runs']}, re-run coverage {_pct(loo, 'coverage_before')} ->"
+                f" {_pct(loo, 'coverage_after')}"
+            )
     o = report["overhead"]
     out.print(
         f"harness overhead: {o['per_call_s'] * 1e9:.0f} ns per timed call (empty loop"

@@ -16,7 +16,7 @@ So each pair gives one log ratio, and the interval is a t interval over those (P
 freedom): with three pairs it is wide, as it should be, and it narrows only as pairs agree. The
 estimate is the geometric mean of the pairs' ratios, the centre of that interval. A variance floor
 (``floor_sd``, on the log scale) adds run-to-run spread that pairs within one run cannot show,
-where `verify calibrate` has measured it on this machine.
+where `verify calibrate` has measured it on this machine (verify.judge.floors).
 
 Samples within a pair only decide how precisely each pair's own ratio is known; they enter through
 the spread between pairs. A percentile bootstrap over three clusters, used before, gave intervals
@@ -73,17 +73,25 @@ def pair_log_ratios(
 
 
 def t_interval(
-    logs: np.ndarray, confidence: float = CONFIDENCE, floor_sd: float = 0.0
+    logs: np.ndarray,
+    confidence: float = CONFIDENCE,
+    floor_sd: float = 0.0,
+    floor_df: int | None = None,
 ) -> tuple[float, float, float]:
-    """Centre and bounds (log scale) of the t interval over per-pair log ratios; a floor on the
-    standard deviation of a pair adds spread a single run cannot see."""
+    """Centre and bounds (log scale) of the t interval over per-pair log ratios. A floor on the
+    standard deviation of a pair, known with ``floor_df`` degrees of freedom (None: as many as
+    the pairs have), keeps the interval at least as wide as that spread implies."""
     n = len(logs)
     centre = float(np.mean(logs))
     if n < 2:
         return centre, -math.inf, math.inf
-    sd = max(float(np.std(logs, ddof=1)), floor_sd)
-    half = float(sps.t.ppf(0.5 + confidence / 2.0, n - 1)) * sd / math.sqrt(n)
+    half = max(_t(confidence, n - 1) * float(np.std(logs, ddof=1)),
+               _t(confidence, floor_df or n - 1) * floor_sd) / math.sqrt(n)  # fmt: skip
     return centre, centre - half, centre + half
+
+
+def _t(confidence: float, df: int) -> float:
+    return float(sps.t.ppf(0.5 + confidence / 2.0, df))
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,9 @@ class CellSummary:
     n_samples_baseline: int
     method: str = METHOD
     pair_ratios: tuple[float, ...] = ()  # one per process pair, in pair order
+    floor_sd: float = 0.0  # the variance floor this cell's interval was given (log scale)
+    floor_df: int | None = None  # the degrees of freedom it is known with
+    floored: bool = False  # whether the floor, not the pairs' own spread, set the interval
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the run record."""
@@ -127,12 +138,14 @@ def summarize_cell(
     better: str,
     timed: bool = True,
     floor_sd: float = 0.0,
+    floor_df: int | None = None,
 ) -> CellSummary:
     """Summarise one cell's raw samples (one list per process and side) against a rule."""
     s_proc = [metric_values(p, metric, better, timed) for p in subject]
     b_proc = [metric_values(p, metric, better, timed) for p in baseline]
     logs = pair_log_ratios(s_proc, b_proc, quantile_for(metric), better)
-    centre, lo, hi = t_interval(logs, CONFIDENCE, floor_sd)
+    centre, lo, hi = t_interval(logs, CONFIDENCE, floor_sd, floor_df)
+    own = t_interval(logs, CONFIDENCE)[2] - centre if len(logs) >= 2 else math.inf
     raw_s = np.concatenate([np.asarray(p, float) for p in subject])
     raw_b = np.concatenate([np.asarray(p, float) for p in baseline])
     return CellSummary(
@@ -150,4 +163,7 @@ def summarize_cell(
         n_samples_subject=len(raw_s),
         n_samples_baseline=len(raw_b),
         pair_ratios=tuple(float(math.exp(x)) for x in logs),
+        floor_sd=floor_sd,
+        floor_df=floor_df,
+        floored=hi - centre > own,
     )

@@ -15,4 +15,5 @@ failures   the one failure type of the engine (errors, not checkable, timeouts, 
 environment, codehash   what a record says about the machine and the code that measured
 datacheck  adoption checks judged against the cited snapshots
 calibrate, matrix, venvs, status   A/A calibration, version matrix, what needs a run
+floors     the variance floors `verify calibrate` measured in this environment, for the judge
 """

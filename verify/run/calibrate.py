@@ -1,14 +1,18 @@
 """A/A calibration through the real runner, and the harness's own overhead.
 
 ``run_aa`` puts a tier against itself through the same runner and verdict logic as a claim;
-verify.judge.calibration holds the statistics and the simulation. ``calibrate`` does all of it and
-``save_report`` keeps the report under data/calibration/ for the site's method page.
+verify.judge.calibration holds the statistics and the simulation. From the A/A series (each run's
+per-pair log ratios, kept in the report) ``floor_row`` estimates the tier's variance floor
+(verify.judge.floors), which later timed runs in this environment apply (verify.run.floors), and
+re-judges the series with it, each run's floor estimated from the other runs. ``calibrate`` does
+all of it and ``save_report`` keeps the report under data/calibration/ for the site's method page.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +25,7 @@ from kg.fsutil import write_atomic
 from kg.model import Check, CheckType, Kind, Rule, RunStatus
 from kg.paths import calibration_dir, find_root
 from kg.textutil import file_stamp, utc_now
-from verify.judge import stats
+from verify.judge import floors, stats
 from verify.judge.calibration import ABOUT_ONE, AAReport, simulate_aa, tally
 from verify.run import environment
 from verify.run.engine import run_check
@@ -39,8 +43,9 @@ def run_aa(
     *,
     tolerance: float = 0.1,
     on_progress: Callable[[int, int], None] | None = None,
-) -> AAReport:
-    """A/A false-verdict rates through the real runner: `tier` against itself, `runs` times."""
+) -> tuple[AAReport, dict[str, list[list[float]]]]:
+    """A/A false-verdict rates through the real runner: `tier` against itself, `runs` times;
+    with them the series, per size class one list of per-pair log ratios per run and cell."""
     check = Check(
         claim_id=f"calibrate-{tier}", kind=Kind.PERFORMANCE, benchmark="calibrate", module=module,
         benchmark_type=CheckType.BENCHMARK, parameters=params,
@@ -49,16 +54,36 @@ def run_aa(
         conditions={"device": "any"},
     )  # fmt: skip
     env = environment.collect()
-    options = dataclasses.replace(options, write=False)
-    summaries = []
+    # the intervals are judged as the pairs make them: a floor from an earlier report would
+    # hide the very spread this measures
+    options = dataclasses.replace(options, write=False, variance_floor=False)
+    summaries, series = [], {}
     for i in range(runs):
         result = run_check(check, options, environment=env)
         if result.status != RunStatus.OK or result.record is None:
             raise CheckError(f"A/A run of {tier} failed: {result.reason}")
-        summaries.extend(c["summary"] for c in result.record["cells"] if c["summary"])
+        for c in result.record["cells"]:
+            if c["summary"]:
+                summaries.append(c["summary"])
+                logs = [math.log(r) for r in c["summary"]["pair_ratios"]]
+                series.setdefault(floors.size_class(c["cell"]), []).append(logs)
         if on_progress:
             on_progress(i + 1, runs)
-    return tally([stats.CellSummary(**s) for s in summaries], f"runner {tier}", tolerance)
+    return tally([stats.CellSummary(**s) for s in summaries], f"runner {tier}", tolerance), series
+
+
+def floor_row(module: str, tier: str, series: dict[str, list[list[float]]]) -> dict[str, Any]:
+    """A tier's variance floor per size class and pooled over classes, each with its
+    leave-one-out check (intervals excluding 1 and re-run coverage, before and after)."""
+    by_class: dict[str, Any] = {}
+    pooled = [run for cls in sorted(series) for run in series[cls]]
+    for cls, runs in [*sorted(series.items()), (floors.ALL_SIZES, pooled)]:
+        usable = [r for r in runs if len(r) >= 2]
+        if len(usable) < 3 or (cls == floors.ALL_SIZES and floors.ALL_SIZES in by_class):
+            continue
+        by_class[cls] = {**floors.estimate(usable).to_dict(),
+                         "leave_one_out": floors.leave_one_out(usable).to_dict()}  # fmt: skip
+    return {"module": module, "tier": tier, "by_class": by_class, "series": series}
 
 
 def measure_overhead(calls: int = 200_000, samples: int = 20) -> dict[str, float]:
@@ -109,7 +134,7 @@ def calibrate(
     """The whole calibration: simulated A/A (interleaved vs blocked), real A/A runs, overhead."""
     say = on_progress or (lambda message: None)
     report: dict[str, Any] = {"tolerance": tolerance, "simulated": [], "runner": [],
-                              "overhead": None}  # fmt: skip
+                              "floors": [], "overhead": None}  # fmt: skip
     for order in ("interleaved", "blocked"):
         say(f"simulating {simulations} A/A comparisons, {order} order")
         report["simulated"].append(
@@ -119,9 +144,10 @@ def calibrate(
         say(f"{runs} A/A runs of {tier} through the runner")
         done = lambda i, n, tier=tier: say(f"{tier}: {i} of {n} A/A runs done")  # noqa: E731
         try:
-            aa = run_aa(module, tier, params or AA_PARAMS, runs, options, tolerance=tolerance,
-                        on_progress=done)  # fmt: skip
+            aa, series = run_aa(module, tier, params or AA_PARAMS, runs, options,
+                                tolerance=tolerance, on_progress=done)  # fmt: skip
             report["runner"].append(aa.to_dict())
+            report["floors"].append(floor_row(module, tier, series))
         except CheckError as e:
             report["runner"].append({"order": f"runner {tier}", "error": str(e)})
     say("measuring the harness overhead")

@@ -25,7 +25,7 @@ from kg.load import load_corpus
 from kg.model import Check, CheckType, Combine, Kind, Label, RunStatus, Verdict, combine
 from kg.rows import Evidence
 from verify.judge.verdicts import not_checkable
-from verify.run import cleanup, gpusanity, oneshot, saving, timed
+from verify.run import cleanup, floors, gpusanity, oneshot, saving, timed
 from verify.run import environment as env_mod
 from verify.run.datacheck import judge_data
 from verify.run.failures import RunFailure
@@ -86,6 +86,21 @@ def _judge(state: CheckState, progress: Progress) -> tuple[Verdict, RunStatus]:
             return state.failed(e), e.status
 
 
+def _floored(state: CheckState, env: dict[str, Any]) -> bool:
+    """Give a benchmark check the variance floors `verify calibrate` measured in its environment;
+    True when that changed them (the environment is known exactly only once workers report their
+    framework versions)."""
+    opts = state.options
+    if not opts.variance_floor or state.check.benchmark_type != CheckType.BENCHMARK:
+        return False
+    env_id = environment_id({**env, "timing_threads": opts.thread_count()})
+    if state.floors_env == env_id:
+        return False
+    before, state.floors_env = state.floors, env_id
+    state.floors = floors.load(env_id, opts.calibration_dir)
+    return state.floors != before
+
+
 def measurement_key(check: Check, options: RunOptions) -> str | None:
     """What a timed or single-shot measurement depends on; two claims with the same key share
     one measurement in a run (probes and data checks are not shared)."""
@@ -112,16 +127,19 @@ def run_check(
     says which record it shares it with."""
     options = options or RunOptions()
     progress = on_progress or (lambda fraction, message: None)
+    machine = environment if environment is not None else env_mod.collect()
     if measured is not None and measured.state is not None:
         state = measured.state.sharing(check, measured.path.stem if measured.path else None)
         verdict, status = state.rejudge(measured), measured.status
     else:
         state = CheckState(check, options, evidence or [])
+        _floored(state, machine)
         verdict, status = _judge(state, progress)
-    progress(1.0, verdict.label)
-    env = environment if environment is not None else env_mod.collect()
-    env = {**env_mod.with_worker_versions(env, state.frameworks),
+    env = {**env_mod.with_worker_versions(machine, state.frameworks),
            "timing_threads": options.thread_count()}  # fmt: skip
+    if _floored(state, env) and status == RunStatus.OK and state.kind == "timed":
+        verdict = state.judge()  # the floors of the environment the workers turned out to be
+    progress(1.0, verdict.label)
     env_id = environment_id(env)
     record = state.to_record(verdict, status, env, env_id)
     path, unsaved = None, ""

@@ -38,6 +38,8 @@ class RunOptions:
     results_dir: Path | None = None
     python: str = ""  # interpreter the workers run (a matrix venv); "" = this one
     precision: str = "fp32"  # fp32, or tf32 to let a GPU use TensorFloat-32 where it would
+    variance_floor: bool = True  # timed cells get this environment's floor from verify calibrate
+    calibration_dir: Path | None = None  # where its reports are; None: data/calibration/
 
     def thread_count(self) -> int:
         """The thread count both sides get."""

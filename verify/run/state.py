@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kg import records
@@ -17,9 +17,11 @@ from kg.model import Check, Label, RunStatus, Verdict
 from kg.textutil import utc_now
 from verify.judge import stats
 from verify.judge.explain import CellEstimate
+from verify.judge.floors import NO_FLOOR, Floor
 from verify.judge.verdicts import Context, judge, not_checkable
 from verify.run import codehash
 from verify.run.failures import NotCheckableHere, RunFailure
+from verify.run.floors import VarianceFloors
 from verify.run.machine import PairLoad, busy_sentence
 from verify.run.options import RunOptions
 from verify.run.spawn import ALLOCATOR
@@ -121,6 +123,8 @@ class CheckState:
         self.cell_orders: dict[int, list[int]] = {}  # per pair: the order its cells were opened in
         self.loads: list[PairLoad] = []  # per measured pair: what the rest of the machine did
         self.shared_from: str | None = None  # the claim whose measurement this check reuses
+        self.floors: VarianceFloors | None = None  # this environment's, from verify calibrate
+        self.floors_env = ""  # the environment id they were looked up for
 
     def elapsed(self) -> float:
         """Seconds since the check started."""
@@ -144,9 +148,15 @@ class CheckState:
         """Pairs measured while the machine was busy with other work (left out of estimates)."""
         return {p.pair for p in self.loads if p.busy}
 
+    def floor(self, cell: dict[str, Any]) -> Floor:
+        """The variance floor a timed cell's interval gets here (none without calibration)."""
+        if not self.timed or self.floors is None:
+            return NO_FLOOR
+        return self.floors.cell_floor(self.check.module, self.tier("A"), self.tier("B"), cell)
+
     def summaries(self) -> list[stats.CellSummary | None]:
         """Per-cell statistics over the pairs measured on a quiet machine, None for cells with
-        fewer than two such pairs."""
+        fewer than two such pairs; each interval at least as wide as this environment's floor."""
         out: list[stats.CellSummary | None] = []
         busy = self.busy_pairs()
         for c in self.cells:
@@ -164,9 +174,18 @@ class CheckState:
                     metric=self.rule.metric,
                     better=self.rule.better,
                     timed=self.timed,
+                    floor_sd=self.floor(c.cell).sd,
+                    floor_df=self.floor(c.cell).df,
                 )
             )
         return out
+
+    def floor_record(self) -> dict[str, Any] | None:
+        """Which variance floor the record's intervals got, from which report (None: none)."""
+        if self.kind != "timed" or self.floors is None:
+            return None
+        out = self.floors.describe(self.check.module, self.tier("A"), self.tier("B"))
+        return {**out, "cells": {c.label: asdict(self.floor(c.cell)) for c in self.cells}}
 
     def note(self) -> str:
         """A sentence qualifying a verdict: a busy machine (the context adds scope, stand-in)."""
@@ -289,6 +308,7 @@ class CheckState:
             "load": [p.to_dict() for p in self.loads],
             "allocator": dict(ALLOCATOR),
             "cell_orders": {str(k): v for k, v in sorted(self.cell_orders.items())},
+            "variance_floor": self.floor_record(),
             "probe": self.probe,
             "errors": self.errors,
         }

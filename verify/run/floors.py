@@ -1,0 +1,91 @@
+"""The variance floors of this environment, read from the newest `verify calibrate` report.
+
+A report under data/calibration/ that `verify calibrate` wrote with real A/A runs keeps, per
+benchmark module and tier, a floor on the standard deviation of one pair's log ratio
+(verify.judge.floors). A timed run in the same environment gives each cell's interval at least
+the floor of its two tiers; without such a report nothing changes. The record says which floor
+each cell got and from which report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kg.paths import calibration_dir, find_root
+from verify.judge import floors
+
+
+@dataclass(frozen=True)
+class VarianceFloors:
+    """The floors of one calibration report: per module, per tier, per size class."""
+
+    report: str  # the report's path, relative to the repository root where it lies inside it
+    measured: str
+    modules: dict[str, dict[str, dict[str, floors.Floor]]] = field(default_factory=dict)
+
+    def table(self, module: str) -> dict[str, dict[str, floors.Floor]]:
+        """Per tier and size class, the floors measured for a benchmark module."""
+        return self.modules.get(module, {})
+
+    def cell_floor(
+        self, module: str, subject: str, baseline: str, cell: dict[str, Any]
+    ) -> floors.Floor:
+        """The floor one cell's interval gets (sd 0 when neither tier was calibrated)."""
+        return floors.cell_floor(self.table(module), subject, baseline, cell)
+
+    def describe(self, module: str, subject: str, baseline: str) -> dict[str, Any]:
+        """What the record keeps: the report and each side's floors by size class."""
+        table = self.table(module)
+
+        def side(tier: str) -> dict[str, Any]:
+            found = table.get(tier)
+            return {"tier": tier, "floors": {k: asdict(f) for k, f in found.items()}
+                    if found else None}  # fmt: skip
+
+        return {"report": self.report, "measured": self.measured, "subject": side(subject),
+                "baseline": side(baseline)}  # fmt: skip
+
+
+def _floor(row: dict[str, Any]) -> floors.Floor:
+    df = row.get("df")
+    return floors.Floor(float(row["sd"]), int(df) if df is not None else None)
+
+
+def _floors_of(report: dict[str, Any]) -> dict[str, dict[str, dict[str, floors.Floor]]]:
+    out: dict[str, dict[str, dict[str, floors.Floor]]] = {}
+    rows = report.get("floors")
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            by_class = {str(k): _floor(v) for k, v in row["by_class"].items()}
+            out.setdefault(str(row["module"]), {})[str(row["tier"])] = by_class
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # a row this version cannot read gives no floor rather than a wrong one
+    return out
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def load(env_id: str, folder: Path | None = None) -> VarianceFloors | None:
+    """The floors of the newest calibration report for this environment that has any (None:
+    no such report, and intervals stay as the pairs make them)."""
+    root = find_root()
+    folder = folder if folder is not None else calibration_dir(root)
+    for path in sorted(folder.glob("*.json"), reverse=True):  # names start with the UTC time
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(report, dict) or report.get("environment_id") != env_id:
+            continue
+        table = _floors_of(report)
+        if table:
+            return VarianceFloors(_shown(path, root), str(report.get("measured", "")), table)
+    return None
