@@ -230,24 +230,34 @@ class _Writer:
         """Raw run and exploration records, so the pages' record links work offline: hard links
         to the records themselves (they never change once written), else to the previous site's
         copy, else a copy (another file system, or one that cannot link)."""
-        results = (self.data.root / "data" / "results").resolve()
-        folders: set[Path] = set()
-        inside: dict[Path, bool] = {}  # a record folder -> whether it really is in results/
+        # plain strings, not Paths: this runs once per record, and pathlib's joins cost more
+        # than the links themselves
+        root, base = str(self.data.root), str(self.base)
+        results = os.path.realpath(os.path.join(root, "data", "results"))
+        previous = str(self.previous) if self.previous else None
+        folders: set[str] = set()
+        inside: dict[str, bool] = {}  # a record folder -> whether it really is in results/
         for r in [*self.data.runs, *self.data.explorations.values()]:
             href = claimpage.record_href(r.record)
             if not href or not r.record:
                 continue
-            src = self.data.root / r.record
-            if src.parent not in inside:
-                inside[src.parent] = src.parent.resolve().is_relative_to(results)
-            if not inside[src.parent] or src.is_symlink():  # a link may point anywhere
-                src = src.resolve()
-                if not src.is_relative_to(results):
+            src = os.path.join(root, r.record)
+            folder = os.path.dirname(src)
+            if folder not in inside:
+                inside[folder] = _within(os.path.realpath(folder), results)
+            if not inside[folder] or os.path.islink(src):  # a link may point anywhere
+                src = os.path.realpath(src)
+                if not _within(src, results):
                     continue
-            dest = self.base / href
-            if dest.parent not in folders:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(dest.parent)
-            old = self.previous / href if self.previous else None
+            dest = os.path.join(base, href)
+            if os.path.dirname(dest) not in folders:
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                folders.add(os.path.dirname(dest))
+            old = os.path.join(previous, href) if previous else None
             if incremental.link_record(src, dest, old):
                 self.files += 1
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether `path` (resolved) is `folder` or inside it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

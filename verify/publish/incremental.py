@@ -109,7 +109,7 @@ class PageReuse:
 def _stat(root: Path, record: str | None, seen: dict[str, list[int] | None] | None) -> str:
     if not record:
         return ""
-    known = seen.get(str(root / record)) if seen else None
+    known = seen.get(os.path.join(root, record)) if seen else None  # str(root / record), cheaper
     if known:
         return f"{known[0]}:{known[1]}"
     try:
@@ -153,7 +153,7 @@ def link_or_copy(src: Path, dest: Path) -> None:
         shutil.copyfile(src, dest)
 
 
-def link_record(src: Path, dest: Path, old: Path | None = None) -> bool:
+def link_record(src: str | Path, dest: str | Path, old: str | Path | None = None) -> bool:
     """Put the raw record `src` at `dest` (whose folder exists): a hard link to it, else to
     `old` (the previous site's copy, when it is as long), else a copy; False when there is no
     such record or `dest` is there already."""
@@ -163,12 +163,12 @@ def link_record(src: Path, dest: Path, old: Path | None = None) -> bool:
     except FileExistsError:
         return False
     except FileNotFoundError:
-        if not src.is_file():
+        if not os.path.isfile(src):
             return False
     except OSError:
         pass
     try:
-        if old is not None and old.stat().st_size == src.stat().st_size:
+        if old is not None and os.stat(old).st_size == os.stat(src).st_size:
             os.link(old, dest)
             return True
     except FileExistsError:
