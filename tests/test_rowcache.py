@@ -67,7 +67,7 @@ def test_rowcache_after_a_new_record_queries_only_that_record(synthetic, monkeyp
     )
     assert rowcache.restore(corpus) is not None
     rows = _rows(corpus)
-    scoped = ("VALUES ?g {", "VALUES ?run {", "VALUES ?t { fwc:Benchmark fwc:Probe fwc:DataCheck }")
+    scoped = ("GRAPH <", "VALUES ?run {", "VALUES ?t { fwc:Benchmark fwc:Probe fwc:DataCheck }")
     assert asked and [q for q in asked if not any(s in q for s in scoped)] == []
     assert len(rows[0]) == 31
 

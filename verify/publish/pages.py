@@ -232,7 +232,14 @@ def changes(w: Any, data: SiteData) -> None:
     updated = max((f.when for f in data.flips if f.when), default=None)
     if updated is None:
         updated = max((r.ended for r in data.runs if r.ended), default=FEED_EPOCH)
+    # made of the flips' runs (each told by its record) and the feed's time
+    what = "\n".join([str(updated), *(f"{f.claim_id} {f.machine} {f.when}" for f in data.flips)])
+    digest = incremental.runs_digest(w.kept.shared, what, [s for f in data.flips
+                                                          for s in (f.before, f.after)],
+                                     data.root, w.kept.seen)  # fmt: skip
     runs = {r.run: r for r in data.runs}  # the run rows carry the verdicts' qualifier and scope
-    w.render("changes.html", "changes.html", flips=flips, runs=runs)
-    w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs,
-             explain=lambda side: data.explanation(runs.get(side.run, side)))  # fmt: skip
+    if not w.reused_page("changes.html", digest):
+        w.render("changes.html", "changes.html", flips=flips, runs=runs)
+    if not w.reused_page("changes.xml", digest):
+        w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs,
+                 explain=lambda side: data.explanation(runs.get(side.run, side)))  # fmt: skip
