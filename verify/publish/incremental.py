@@ -5,16 +5,16 @@ made of changed; otherwise the previous site's files are linked in.
 What a claim's files are made of, as a digest kept in the site's manifest: the claim's own run
 records (path, size, modification time; records are append-only), and everything the pages share
 (the code and templates that render them, every Turtle file of the corpus, the environments' names
-and which of them is "this machine", the newest run's). An environment's page is made of those,
-the environment's row and its runs' records; a source's page of those and its claims' digests
-(their statuses); the changes page and feed of those, the flips and their runs' records. A
-changed claim file or any code change therefore rebuilds every page, and so
-does a record that makes another environment the newest run's; a new run record from that
-machine rebuilds only its claim's files, its environment's page and the pages of its claim's
-sources (and the changes page where it flips a verdict). The pages that list all claims or all
-runs (index, the sources' and environments' indexes, downloads) are always rendered, from rows of which only the records added
-since the previous publish are queried (kg.rowcache). The result is the same, byte for byte, as a
-full publish (a test holds it to that).
+and which of them is "this machine", the newest run's). An environment's page is made of those, the
+environment's row and its runs' records; a source's page of those and its claims' digests (their
+statuses); the changes page and feed of those, the flips and their runs' records. A changed claim
+file or any code change therefore rebuilds every page, and so does a record that makes another
+environment the newest run's; a new run record from that machine rebuilds only its claim's files,
+its environment's page and the pages of its claim's sources (and the changes page where it flips a
+verdict). The pages that list all claims or all runs (index, the sources' and environments'
+indexes, downloads) are always rendered, from rows of which only the records added since the
+previous publish are queried (kg.rowcache). The result is the same, byte for byte, as a full
+publish (a test holds it to that).
 """
 
 from __future__ import annotations
