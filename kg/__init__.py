@@ -3,12 +3,14 @@
 Never imports verify, torch, tensorflow, keras or jax. Its modules stand in layers, each importing
 only those below it (a contract in pyproject.toml):
 
+    rowcache                           the read API's bulk rows kept between loads; new records' added
     doccache                           each claim's Turtle and JSON-LD, cached by what they are made of
     claimfile  export  evidence        writing claims, exports (also into a SPARQL server),
     benchjson                          published evidence; pytest-benchmark JSON both ways
     views  changes  lifecycle  frames  what a survey author asks of the graph; DataFrames
     api                                the one read API: typed rows for the CLI, the site, the server
-    queries  scaffold                  the named queries (one per row shape); what a new claim needs
+    queries  runqueries  scaffold      the named queries (one per row shape: claims; runs, cells and
+                                       environments); what a new claim needs
     load                               files -> validated store, cached (new records added to it)
     validate                           SHACL shapes and cross-file rules, one line per problem
     crossfile  checkrules              kinds, ids, closed vocabulary, duplicates; checks, parameters, tiers

@@ -1,8 +1,8 @@
 """The one read API: what the CLI, the site and the server know about claims, sources and runs.
 
 Every function returns typed rows (kg.model). Whole-corpus results are memoised on the corpus;
-single items are looked up in them, or fetched by the same named query of kg.queries scoped to one
-claim, so no row shape is written twice.
+single items are looked up in them, or fetched by the same named query of kg.queries (claims) or
+kg.runqueries (runs) scoped to one claim, so no row shape is written twice.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import explorations as explorations_q
-from kg import ns, queries
+from kg import ns, queries, runqueries
 from kg.environments import EnvironmentName, name_environments
 from kg.errors import UnknownClaim, UnknownSource
 from kg.model import Check, Kind
@@ -250,7 +250,7 @@ def contradiction_pairs(corpus: Corpus) -> list[tuple[str, str]]:
 
 def runs(corpus: Corpus, claim_id: str | None = None) -> list[Run]:
     """Runs, newest first: claim, environment, times, status, verdict, explanation, record."""
-    rows = queries.runs(corpus)
+    rows = runqueries.runs(corpus)
     return rows if claim_id is None else [r for r in rows if r.claim_id == claim_id]
 
 
@@ -266,12 +266,12 @@ def latest_check_runs(corpus: Corpus, claim_id: str) -> dict[str, dict[str, Run]
 
 def measurements(corpus: Corpus, run_id: str) -> list[Measurement]:
     """The per-cell measurements of one run: ratio, CI, both sides' statistics, sample size."""
-    return queries.measurements(corpus).get(run_id, [])
+    return runqueries.measurements(corpus).get(run_id, [])
 
 
 def all_measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
     """Every run's measurements, keyed by run id."""
-    return queries.measurements(corpus)
+    return runqueries.measurements(corpus)
 
 
 def skipped_records(corpus: Corpus) -> list[SkippedRecord]:
@@ -287,7 +287,7 @@ def skipped_records(corpus: Corpus) -> list[SkippedRecord]:
 
 def environments(corpus: Corpus) -> list[Environment]:
     """Every environment with hardware, versions and how many runs it has."""
-    return queries.environments(corpus)
+    return runqueries.environments(corpus)
 
 
 def environment_names(corpus: Corpus) -> dict[str, EnvironmentName]:

@@ -183,10 +183,10 @@ def load_corpus(
     if use_cache and record_policy == "skip":
         cached = _read_cache(cache, key, root, files, record_paths, stats)
         if cached is not None:
-            cached.record_stats = stats
+            cached.record_stats, cached.fingerprint = stats, key
             return cached
     corpus = build_corpus(root, files, record_paths, strict=record_policy == "strict")
-    corpus.record_stats = stats
+    corpus.record_stats, corpus.fingerprint = stats, key
     if use_cache:
         _write_cache(corpus, cache, key, stats)
     return corpus

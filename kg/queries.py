@@ -1,6 +1,7 @@
-"""The named queries: each row shape of the read API is fetched by one query written once here,
-for every claim at once (memoised on the corpus) or for a few claims (the same query with a
-VALUES block). kg.api answers single items by calling these with one id.
+"""The named queries of claims and sources: each row shape of the read API is fetched by one query
+written once here, for every claim at once (memoised on the corpus) or for a few claims (the same
+query with a VALUES block). kg.api answers single items by calling these with one id. The queries
+of runs, their measurements and environments are in kg.runqueries.
 
 No property paths below: over a union graph of many named graphs (one per run record) Oxigraph
 evaluated paths such as fwc:role/skos:notation 50-100x slower than the plain joins; concepts are
@@ -12,22 +13,17 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 import networkx as nx
 
 from kg import ns
-from kg.environments import PROPERTIES, name_environments
-from kg.model import MAIN_CHECK, Check, CheckType, Combine, Kind, Label, Rule
+from kg.model import MAIN_CHECK, Check, CheckType, Combine, Kind, Rule
 from kg.rows import (
     PRIMARY_ROLES,
     Appearance,
     CitationEdge,
     Claim,
-    Environment,
-    Measurement,
-    Run,
     SourceRef,
 )
 from kg.store import Corpus, values_block
@@ -203,50 +199,6 @@ def _checks(
     return {cid: sorted(by_node.values(), key=order) for cid, by_node in found.items()}
 
 
-def measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
-    """Every run's per-cell measurements, keyed by run id, cells in their recorded order."""
-    return corpus.memoised("measurements", lambda: _measurements(corpus))
-
-
-def _measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
-    rows = corpus.query(
-        """SELECT ?run ?m ?cell ?metric ?value ?ciLow ?ciHigh ?confidence ?method ?processes ?n
-                  ?subjectValue ?baselineValue ?subjectP90 ?baselineP90 ?batch ?size WHERE {
-             ?m a fwc:Measurement ; prov:wasGeneratedBy ?run .
-             OPTIONAL { ?m fwc:cell ?cell } OPTIONAL { ?m fwc:metric ?metric }
-             OPTIONAL { ?m schema:value ?value } OPTIONAL { ?m fwc:ciLow ?ciLow }
-             OPTIONAL { ?m fwc:ciHigh ?ciHigh } OPTIONAL { ?m fwc:confidence ?confidence }
-             OPTIONAL { ?m fwc:method ?method } OPTIONAL { ?m fwc:processes ?processes }
-             OPTIONAL { ?m fwc:sampleSize ?n } OPTIONAL { ?m fwc:subjectValue ?subjectValue }
-             OPTIONAL { ?m fwc:baselineValue ?baselineValue }
-             OPTIONAL { ?m fwc:subjectP90 ?subjectP90 } OPTIONAL { ?m fwc:baselineP90 ?baselineP90 }
-             OPTIONAL { ?m fwc:batchSize ?batch } OPTIONAL { ?m fwc:inputSize ?size } }"""
-    )
-    out: dict[str, list[Measurement]] = defaultdict(list)
-    # cells are numbered run/<id>/cell/<n>: order them by n, not as strings
-    for r in sorted(rows, key=lambda r: (r["run"], int(r["m"].rsplit("/", 1)[-1]))):
-        out[r["run"][len(ns.RUN) :]].append(
-            Measurement(
-                cell=r["cell"],
-                metric=r["metric"],
-                ratio=r["value"],
-                ci_low=r["ciLow"],
-                ci_high=r["ciHigh"],
-                confidence=r["confidence"],
-                method=r["method"],
-                processes=r["processes"],
-                sample_size=r["n"],
-                subject_value=r["subjectValue"],
-                baseline_value=r["baselineValue"],
-                subject_p90=r["subjectP90"],
-                baseline_p90=r["baselineP90"],
-                batch_size=r["batch"],
-                input_size=r["size"],
-            )  # fmt: skip
-        )
-    return dict(out)
-
-
 def citation_edges(corpus: Corpus) -> list[CitationEdge]:
     """Edges of the evidence graph (claim -> document, document -> document), sorted."""
     return corpus.memoised("citation_edges", lambda: _citation_edges(corpus))
@@ -306,92 +258,3 @@ def citation_chains(corpus: Corpus, ids: list[str] | None = None) -> dict[str, l
         paths = nx.all_simple_paths(g, cid, targets, cutoff=4) if targets else []
         out[cid] = sorted((list(p) for p in paths), key=lambda p: (len(p), p))
     return out
-
-
-def runs(corpus: Corpus) -> list[Run]:
-    """Every run, newest first, in time linear in the records."""
-    return corpus.memoised("runs", lambda: _runs(corpus))
-
-
-def _runs(corpus: Corpus) -> list[Run]:
-    benches = {
-        r["b"]: r["id"]
-        for r in corpus.query(
-            """SELECT ?b ?id WHERE { ?b a ?t ; schema:identifier ?id .
-                 VALUES ?t { fwc:Benchmark fwc:Probe fwc:DataCheck } }"""
-        )
-    }
-    labels = {e.id: e.label for e in _environments(corpus, count_runs=False)}
-    rows = corpus.query(
-        """SELECT ?run ?claim ?env ?record ?started ?ended ?status ?verdict ?explanation
-                  ?codeHash ?budget ?deprecated ?successor ?b ?tflops ?nominal ?checkId ?qualifier
-                  ?scope WHERE { GRAPH ?g {
-             ?run a fwc:Run ; schema:about ?claim ; prov:used ?env ; fwc:rawRecord ?record .
-             ?env a fwc:Environment .
-             ?review prov:wasGeneratedBy ?run ; a schema:ClaimReview .
-             OPTIONAL { ?review fwc:verdict ?verdict } OPTIONAL { ?review schema:reviewBody ?explanation }
-             OPTIONAL { ?run prov:startedAtTime ?started } OPTIONAL { ?run prov:endedAtTime ?ended }
-             OPTIONAL { ?run fwc:status ?status } OPTIONAL { ?run fwc:codeHash ?codeHash }
-             OPTIONAL { ?run fwc:budgetSeconds ?budget }
-             OPTIONAL { ?run fwc:gpuMatmulTflops ?tflops } OPTIONAL { ?run fwc:gpuNominalTflops ?nominal }
-             OPTIONAL { ?run fwc:deprecated ?deprecated } OPTIONAL { ?run fwc:successor ?successor }
-             OPTIONAL { ?run fwc:checkId ?checkId } OPTIONAL { ?review fwc:verdictQualifier ?qualifier }
-             OPTIONAL { ?review fwc:scope ?scope }
-             OPTIONAL { ?run prov:used ?b FILTER(?b != ?env) } } }"""
-    )
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        run = r["run"][len(ns.RUN) :]
-        env = r["env"][len(ns.ENV) :]
-        row = out.setdefault(run, {
-            "run": run, "claim_id": r["claim"][len(ns.CLAIM) :], "environment": env,
-            "environment_label": labels.get(env, env), "started": r["started"],
-            "ended": r["ended"], "status": r["status"],
-            "verdict": Label.from_concept(short(r["verdict"]) or ""),
-            "explanation": r["explanation"], "record": r["record"], "code_hash": r["codeHash"],
-            "budget_s": r["budget"], "benchmark": None, "deprecated": r["deprecated"],
-            "successor": r["successor"], "gpu_tflops": r["tflops"], "gpu_nominal_tflops": r["nominal"],
-            "check_id": r["checkId"] or MAIN_CHECK, "qualifier": r["qualifier"], "scope": r["scope"],
-        })  # fmt: skip
-        row["benchmark"] = row["benchmark"] or benches.get(r["b"])
-    # newest first; unbound end times last; ties by run id
-    ordered = sorted(out.values(), key=lambda r: r["run"])
-    ordered.sort(key=lambda r: (r["ended"] is not None, r["ended"] or ""), reverse=True)
-    return [Run(**r) for r in ordered]
-
-
-# Every run record restates its environment in its own named graph, so over the union graph an
-# environment's triples appear once per record, and a join through ?env multiplies rows by that
-# count. These read each record graph on its own.
-
-
-def environments(corpus: Corpus) -> list[Environment]:
-    """Every environment with hardware, versions and how many runs it has, sorted by label."""
-    return corpus.memoised("environments", lambda: _environments(corpus, count_runs=True))
-
-
-def _environments(corpus: Corpus, *, count_runs: bool) -> list[Environment]:
-    rows = corpus.query(
-        "SELECT DISTINCT ?e ?p ?o WHERE { GRAPH ?g { ?e a fwc:Environment ; ?p ?o } }"
-    )
-    envs: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        env = envs.setdefault(r["e"], {"id": None, "label": None})
-        prop = r["p"]
-        if prop == ns.SCHEMA + "identifier":
-            env["id"] = r["o"]
-        elif prop == ns.RDFS + "label":
-            env["label"] = r["o"]
-        elif prop.startswith(ns.FWC) and prop[len(ns.FWC) :] in PROPERTIES:
-            env[PROPERTIES[prop[len(ns.FWC) :]]] = r["o"]
-    counts: dict[str, int] = defaultdict(int)
-    if count_runs:
-        for r in corpus.query(
-            "SELECT ?env WHERE { GRAPH ?g { ?run a fwc:Run ; prov:used ?env . ?env a fwc:Environment } }"
-        ):
-            counts[r["env"]] += 1
-    found = [Environment(**{**e, "runs": counts.get(iri, 0)}) for iri, e in envs.items() if e["id"]]
-    names = name_environments(found)  # labelled as the site, CLI and API name it, not the graph
-    return sorted(
-        (replace(e, label=names[e.id].display) for e in found), key=lambda e: (e.label, e.id)
-    )

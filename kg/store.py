@@ -54,6 +54,8 @@ class Corpus:
     from_cache: bool = False
     # each record file's [size, modification time] as seen before it was read (kg.load)
     record_stats: dict[str, list[int] | None] = field(default_factory=dict)
+    # kg.load's key of the claim files and kg's code as seen before they were read ("" if none)
+    fingerprint: str = ""
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # the graph never changes
 
     @property

@@ -31,7 +31,8 @@ def publish(
                               "claims that did not change since the previous site."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Canonicalise every claim's Turtle "
                                   "and JSON-LD again instead of taking unchanged ones from the "
-                                  "cache."),
+                                  "cache, and query every run record again instead of only "
+                                  "those added since the previous publish."),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid-records", help="Publish even when some run records cannot be "
         "read: leave them out, and name them on the site's index and method pages.",

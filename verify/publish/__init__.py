@@ -10,6 +10,7 @@ runstable      the compact runs table with its sparklines
 evidencepairs  published numbers by matched pair, set against this machine's measurement
 versionplot    the deciding cell's ratio against the framework version
 charts         the inline SVG forest plot (speccurve: the specification curve)
-incremental    which claims' files can be taken from the previous site unchanged
+incremental    which claims' files, environments' and sources' pages can be taken from the previous
+               site unchanged
 runcsv         the measurements download, from per-environment parts in the cache
 """

@@ -9,7 +9,9 @@ site keeps that site's files (linked, not rendered again; see verify.publish.inc
 ``full=True`` renders everything. Raw records are hard links to data/results/ where the file
 system allows (records never change once written). Each claim's Turtle and JSON-LD come from a
 cache beside the corpus cache when its inputs did not change (kg.doccache), and so do the
-measurement rows of unchanged runs (verify.publish.runcsv), unless ``cache=False``.
+measurement rows of unchanged runs (verify.publish.runcsv) and the read API's bulk rows, of which
+only the records added since the previous publish are queried (kg.rowcache), unless
+``cache=False``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg import api, doccache
+from kg import api, doccache, rowcache
 from kg.errors import RecordError, UsageError
 from kg.paths import PACKAGE_ROOT
 from kg.store import Corpus
@@ -100,7 +102,10 @@ def publish(
     except OSError as e:
         raise UsageError(f"cannot write a site next to {out} ({e}); choose another --out") from e
     try:
+        restored = rowcache.restore(corpus) if cache else None
         data = sitedata.gather(corpus, documents=False)
+        if cache:
+            rowcache.save(corpus, restored)
         data.texts["measurements"] = runcsv.measurements_csv(
             corpus, data, use_cache=cache and doccache.records_tell(corpus)
         )
@@ -113,10 +118,12 @@ def publish(
         data.documents, fresh = doccache.claim_documents(
             corpus, changed if reuse else None, use_cache=cache
         )
-        writer = _Writer(tmp, environment(), data, previous=before, reuse=reuse)
+        kept = incremental.PageReuse(shared, corpus.record_stats, digests,
+                                     incremental.previous(out, "pages") if before else {})  # fmt: skip
+        writer = _Writer(tmp, environment(), data, previous=before, reuse=reuse, kept=kept)
         writer.build()
         (tmp / MARKER).write_text("fwclaims static site; `verify publish` replaces this folder\n")
-        (tmp / incremental.MANIFEST).write_text(incremental.manifest_text(digests))
+        (tmp / incremental.MANIFEST).write_text(incremental.manifest_text(digests, kept.digests))
         _swap(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -171,10 +178,11 @@ class _Writer:
 
     def __init__(
         self, base: Path, env, data: SiteData, *, previous: Path | None = None,
-        reuse: set[str] | frozenset[str] = frozenset(),
+        reuse: set[str] | frozenset[str] = frozenset(), kept: incremental.PageReuse | None = None,
     ) -> None:  # fmt: skip
         self.base, self.env, self.data = base, env, data
         self.previous, self.reuse = previous, reuse
+        self.kept = kept or incremental.PageReuse("", {}, {})
         self.pages = self.files = 0
 
     def reused(self, claim_id: str) -> bool:
@@ -187,6 +195,18 @@ class _Writer:
                 incremental.link_or_copy(src, self.base / rel)
                 self.files += 1
                 self.pages += rel.endswith(".html")
+        return True
+
+    def reused_page(self, rel: str, digest: str) -> bool:
+        """Link a page whose inputs (`digest`) did not change from the previous site; whether it
+        did. The digest goes into the new site's manifest either way."""
+        self.kept.digests[rel] = digest
+        src = self.previous / rel if self.previous is not None else None
+        if src is None or self.kept.previous.get(rel) != digest or not src.is_file():
+            return False
+        incremental.link_or_copy(src, self.base / rel)
+        self.files += 1
+        self.pages += rel.endswith(".html")
         return True
 
     def write(self, rel: str, content: str | bytes) -> None:
@@ -210,24 +230,34 @@ class _Writer:
         """Raw run and exploration records, so the pages' record links work offline: hard links
         to the records themselves (they never change once written), else to the previous site's
         copy, else a copy (another file system, or one that cannot link)."""
-        results = (self.data.root / "data" / "results").resolve()
-        folders: set[Path] = set()
-        inside: dict[Path, bool] = {}  # a record folder -> whether it really is in results/
+        # plain strings, not Paths: this runs once per record, and pathlib's joins cost more
+        # than the links themselves
+        root, base = str(self.data.root), str(self.base)
+        results = os.path.realpath(os.path.join(root, "data", "results"))
+        previous = str(self.previous) if self.previous else None
+        folders: set[str] = set()
+        inside: dict[str, bool] = {}  # a record folder -> whether it really is in results/
         for r in [*self.data.runs, *self.data.explorations.values()]:
             href = claimpage.record_href(r.record)
             if not href or not r.record:
                 continue
-            src = self.data.root / r.record
-            if src.parent not in inside:
-                inside[src.parent] = src.parent.resolve().is_relative_to(results)
-            if not inside[src.parent] or src.is_symlink():  # a link may point anywhere
-                src = src.resolve()
-                if not src.is_relative_to(results):
+            src = os.path.join(root, r.record)
+            folder = os.path.dirname(src)
+            if folder not in inside:
+                inside[folder] = _within(os.path.realpath(folder), results)
+            if not inside[folder] or os.path.islink(src):  # a link may point anywhere
+                src = os.path.realpath(src)
+                if not _within(src, results):
                     continue
-            dest = self.base / href
-            if dest.parent not in folders:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(dest.parent)
-            old = self.previous / href if self.previous else None
+            dest = os.path.join(base, href)
+            if os.path.dirname(dest) not in folders:
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                folders.add(os.path.dirname(dest))
+            old = os.path.join(previous, href) if previous else None
             if incremental.link_record(src, dest, old):
                 self.files += 1
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether `path` (resolved) is `folder` or inside it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -1,14 +1,20 @@
-"""Incremental publish: a claim's files (page, Turtle, JSON-LD, runs CSV) are rendered again only
-when something they are made of changed; otherwise the previous site's files are linked in.
+"""Incremental publish: a claim's files (page, Turtle, JSON-LD, runs CSV), an environment's page,
+a source's page and the changes page and feed are rendered again only when something they are
+made of changed; otherwise the previous site's files are linked in.
 
 What a claim's files are made of, as a digest kept in the site's manifest: the claim's own run
 records (path, size, modification time; records are append-only), and everything the pages share
-(the code and templates that render them, every Turtle file of the corpus, the environments'
-names and which of them is "this machine", the newest run's). A changed claim file or any code
-change therefore rebuilds every claim, and so does a record from another machine than the newest
-run's; a new run record from that machine rebuilds only its claim's files; the pages that list all claims (index, sources,
-environments, changes, downloads) are always rendered. The result is the same, byte for byte, as
-a full publish (a test holds it to that).
+(the code and templates that render them, every Turtle file of the corpus, the environments' names
+and which of them is "this machine", the newest run's). An environment's page is made of those, the
+environment's row and its runs' records; a source's page of those and its claims' digests (their
+statuses); the changes page and feed of those, the flips and their runs' records. A changed claim
+file or any code change therefore rebuilds every page, and so does a record that makes another
+environment the newest run's; a new run record from that machine rebuilds only its claim's files,
+its environment's page and the pages of its claim's sources (and the changes page where it flips a
+verdict). The pages that list all claims or all runs (index, the sources' and environments'
+indexes, downloads) are always rendered, from rows of which only the records added since the
+previous publish are queried (kg.rowcache). The result is the same, byte for byte, as a full
+publish (a test holds it to that).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +31,7 @@ from kg.paths import PACKAGE_ROOT
 from verify.publish.sitedata import SiteData, safe_name
 
 MANIFEST = ".fwclaims-manifest.json"
-VERSION = 1
+VERSION = 2
 CODE_GLOBS = ("kg/*.py", "kg/*.ttl", "kg/*.json", "verify/publish/*.py", "verify/judge/*.py",
               "site/templates/*", "site/static/*", "verify/_site/templates/*",
               "verify/_site/static/*")  # fmt: skip
@@ -60,18 +67,50 @@ def claim_digests(
     cannot lend its new state to files made from the old one."""
     out = {}
     for cid in data.claims:
-        h = hashlib.sha256(shared.encode())
         explored = data.explorations.get(cid)
-        for r in [*data.runs_by_claim.get(cid, []), *([explored] if explored else [])]:
-            h.update(f"{r.run}\0{r.record}\0{_stat(data.root, r.record, seen)}\n".encode())
-        out[cid] = h.hexdigest()
+        runs = [*data.runs_by_claim.get(cid, []), *([explored] if explored else [])]
+        out[cid] = runs_digest(shared, "", runs, data.root, seen)
     return out
+
+
+def runs_digest(
+    shared: str, what: str, runs: list[Any], root: Path, seen: dict[str, list[int] | None] | None
+) -> str:
+    """The digest of a page made of `what` (text the shared inputs do not cover) and these runs,
+    each told by its record file."""
+    h = hashlib.sha256(shared.encode())
+    if what:
+        h.update(what.encode() + b"\0")
+    for r in runs:
+        h.update(f"{r.run}\0{r.record}\0{_stat(root, r.record, seen)}\n".encode())
+    return h.hexdigest()
+
+
+def group_digest(shared: str, what: str, digests: list[str]) -> str:
+    """The digest of a page made of `what` and of the claims with these digests (a source's)."""
+    h = hashlib.sha256(f"{shared}\0{what}\0".encode())
+    for d in digests:
+        h.update(d.encode())
+    return h.hexdigest()
+
+
+@dataclass
+class PageReuse:
+    """What the pages other than claims' are told apart by: the shared digest, the records as
+    loaded, the claims' digests, and the previous site's page digests; the digests of this
+    site's pages collect in `digests`."""
+
+    shared: str
+    seen: dict[str, list[int] | None]
+    claims: dict[str, str]
+    previous: dict[str, str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def _stat(root: Path, record: str | None, seen: dict[str, list[int] | None] | None) -> str:
     if not record:
         return ""
-    known = seen.get(str(root / record)) if seen else None
+    known = seen.get(os.path.join(root, record)) if seen else None  # str(root / record), cheaper
     if known:
         return f"{known[0]}:{known[1]}"
     try:
@@ -81,21 +120,23 @@ def _stat(root: Path, record: str | None, seen: dict[str, list[int] | None] | No
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def previous(out: Path) -> dict[str, str]:
-    """The claim digests of the site already at `out` (empty when there is none to reuse)."""
+def previous(out: Path, part: str = "claims") -> dict[str, str]:
+    """The claim digests (or with part="pages" the other pages' digests) of the site already at
+    `out` (empty when there is none to reuse)."""
     try:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(manifest, dict) or manifest.get("version") != VERSION:
         return {}
-    claims = manifest.get("claims")
-    return claims if isinstance(claims, dict) else {}
+    found = manifest.get(part)
+    return found if isinstance(found, dict) else {}
 
 
-def manifest_text(digests: dict[str, str]) -> str:
+def manifest_text(digests: dict[str, str], pages: dict[str, str] | None = None) -> str:
     """The manifest a site keeps for the next publish."""
-    return json.dumps({"version": VERSION, "claims": digests}, indent=0, sort_keys=True) + "\n"
+    manifest = {"version": VERSION, "claims": digests, "pages": pages or {}}
+    return json.dumps(manifest, indent=0, sort_keys=True) + "\n"
 
 
 def claim_files(cid: str) -> list[str]:
@@ -113,7 +154,7 @@ def link_or_copy(src: Path, dest: Path) -> None:
         shutil.copyfile(src, dest)
 
 
-def link_record(src: Path, dest: Path, old: Path | None = None) -> bool:
+def link_record(src: str | Path, dest: str | Path, old: str | Path | None = None) -> bool:
     """Put the raw record `src` at `dest` (whose folder exists): a hard link to it, else to
     `old` (the previous site's copy, when it is as long), else a copy; False when there is no
     such record or `dest` is there already."""
@@ -123,12 +164,12 @@ def link_record(src: Path, dest: Path, old: Path | None = None) -> bool:
     except FileExistsError:
         return False
     except FileNotFoundError:
-        if not src.is_file():
+        if not os.path.isfile(src):
             return False
     except OSError:
         pass
     try:
-        if old is not None and old.stat().st_size == src.stat().st_size:
+        if old is not None and os.stat(old).st_size == os.stat(src).st_size:
             os.link(old, dest)
             return True
     except FileExistsError:

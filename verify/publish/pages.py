@@ -10,7 +10,7 @@ from typing import Any
 
 from kg.changes import Flip
 from kg.rows import CitationEdge, Run, Source
-from verify.publish import claimpage, overview
+from verify.publish import claimpage, incremental, overview
 from verify.publish.examples import EXAMPLES
 from verify.publish.sitedata import (
     STATUS,
@@ -175,8 +175,12 @@ def sources(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
                               [(k, counts[k]) for k in STATUS if counts.get(k)], len(distinct)))  # fmt: skip
     w.render("sources/index.html", "sources.html", rows=rows)
     for row in rows:
+        rel = f"sources/{row.page}.html"  # made of claim files and its claims' statuses
+        claim_digests = [w.kept.claims.get(cid, "") for cid in sorted({r.id for r in row.claims})]
+        if w.reused_page(rel, incremental.group_digest(w.kept.shared, rel, claim_digests)):
+            continue
         w.render(
-            f"sources/{row.page}.html",
+            rel,
             "source.html",
             row=row,
             statuses=statuses,
@@ -196,8 +200,12 @@ def environments(w: Any, data: SiteData) -> None:
     w.render("environments/index.html", "environments.html", envs=envs)
     for env, page in envs:
         runs = runs_by_env.get(env.id, [])
+        rel = f"environments/{page}.html"  # made of the environment's row and its runs
+        digest = incremental.runs_digest(w.kept.shared, repr(env), runs, data.root, w.kept.seen)
+        if w.reused_page(rel, digest):
+            continue
         w.render(
-            f"environments/{page}.html",
+            rel,
             "environment.html",
             env=env,
             runs=[(r, claimpage.record_href(r.record)) for r in runs],
@@ -224,7 +232,14 @@ def changes(w: Any, data: SiteData) -> None:
     updated = max((f.when for f in data.flips if f.when), default=None)
     if updated is None:
         updated = max((r.ended for r in data.runs if r.ended), default=FEED_EPOCH)
+    # made of the flips' runs (each told by its record) and the feed's time
+    what = "\n".join([str(updated), *(f"{f.claim_id} {f.machine} {f.when}" for f in data.flips)])
+    digest = incremental.runs_digest(w.kept.shared, what, [s for f in data.flips
+                                                          for s in (f.before, f.after)],
+                                     data.root, w.kept.seen)  # fmt: skip
     runs = {r.run: r for r in data.runs}  # the run rows carry the verdicts' qualifier and scope
-    w.render("changes.html", "changes.html", flips=flips, runs=runs)
-    w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs,
-             explain=lambda side: data.explanation(runs.get(side.run, side)))  # fmt: skip
+    if not w.reused_page("changes.html", digest):
+        w.render("changes.html", "changes.html", flips=flips, runs=runs)
+    if not w.reused_page("changes.xml", digest):
+        w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs,
+                 explain=lambda side: data.explanation(runs.get(side.run, side)))  # fmt: skip

@@ -1,0 +1,200 @@
+"""The read API's bulk rows of one load, kept beside the corpus cache for the next, so that a
+publish after a few new run records queries only those records.
+
+Kept are the rows made of the claim files alone (claims with their parts, citation chains and
+edges, sources, published evidence, concept notations) and those made of the run records (runs,
+their cells' measurements, what the record graphs say of environments and how many runs each
+has), under a key of everything the rows are made of but the records: kg.load's key of the
+claim files and kg's code (their sizes and modification times as the load saw them before reading
+them), the Python and Oxigraph versions. With them go the record files they were made from, each
+with its size and modification time as kg.load saw it before reading it (records are
+append-only).
+
+`restore` fills a corpus's memo (``Corpus.memoised``) with the kept rows when the key matches
+and every kept record is there unchanged. A record added since is queried on its own: the named
+queries of kg.runqueries scoped to its graph (its runs, its environment's statements and runs)
+and to its runs (their cells); its rows are merged into the kept ones in the order the queries
+over every record give, and runs are labelled again by their environments' names among all of
+them (a new environment can rename the others). The claim rows stand as kept: kg.recordgraph
+gives a record's graph only its run, review, cells and environment (or exploration), so no
+record speaks of a claim, a source or published evidence. Nothing is filled, and the full
+queries run as before, when a kept record was removed or changed, when a new record restates a
+run the rows hold, or when records do not tell what the graph says of runs
+(kg.doccache.records_tell: a graph on a SPARQL server, say).
+
+The rows are kept as a pickle that is read back by an unpickler building nothing but kg's row
+and model classes, under a digest of its bytes: a damaged or foreign file is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from kg import api, doccache, model, ns, paths, queries, rows, runqueries
+from kg.fsutil import write_atomic
+from kg.rows import Run
+from kg.store import Corpus, display_path
+
+VERSION = "1"
+FILE = "read-api-rows.pickle"
+# the memo entries kept, with what fills each (the key is the one its function memoises under)
+CLAIM_ROWS: dict[str, Callable[[Corpus], object]] = {
+    "claim_details": queries.claim_details,
+    "claim_ids": api.claim_ids,
+    "notations": queries.notations,
+    "citation_chains": api.all_citation_chains,
+    "citation_edges": queries.citation_edges,
+    "sources": api.sources,
+    "evidence": api.evidence,
+}
+RECORD_ROWS: dict[str, Callable[[Corpus], object]] = {
+    "runs": runqueries.runs,
+    "measurements": runqueries.measurements,
+    "environment_triples": runqueries.environment_triples,
+    "environment_run_counts": runqueries.run_counts,
+}
+ROW_MODULES = {"kg.rows": rows, "kg.model": model}
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What `restore` filled the memo from: the kept rows and the records added since."""
+
+    new_records: int
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def key(corpus: Corpus) -> str | None:
+    """A digest of everything the kept rows are made of but the run records (kg.load's key of
+    the claim files and kg's code as the load saw them), or None for a corpus without one."""
+    if not corpus.fingerprint:
+        return None
+    text = f"v{VERSION}\0{sys.version}\0{_version('pyoxigraph')}\0{corpus.fingerprint}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _path(corpus: Corpus) -> Path:
+    return paths.cache_dir(corpus.root) / FILE
+
+
+def restore(corpus: Corpus) -> Restored | None:
+    """Fill the corpus's memo with the kept rows and those of the records added since; None
+    (nothing filled) when they cannot be told apart from what the full queries would give."""
+    want = key(corpus)
+    if want is None or "runs" in corpus.memo or not doccache.records_tell(corpus):
+        return None
+    kept = _read(_path(corpus), want)
+    if kept is None:
+        return None
+    held: dict[str, list[int] | None] = kept["records"]
+    now = corpus.record_stats
+    if any(stat is None or now.get(p) != stat for p, stat in held.items()):
+        return None  # a record removed or rewritten since: its rows may be gone or different
+    new = sorted(p for p in now if p not in held)
+    found: dict[str, Any] | None = kept["rows"]
+    if new:
+        found = _merge(corpus, kept["rows"], [ns.graph_iri(display_path(corpus.root, Path(p)))
+                                              for p in new])  # fmt: skip
+    if found is None:
+        return None
+    for name, value in found.items():
+        corpus.memo.setdefault(name, value)
+    return Restored(len(new))
+
+
+def _merge(corpus: Corpus, kept: dict[str, Any], graphs: list[str]) -> dict[str, Any] | None:
+    """The kept rows with those of the record graphs `graphs` merged in; None where a new record
+    restates a run the kept rows hold (the queries would merge the two)."""
+    triples = set(kept["environment_triples"]) | set(runqueries.environment_triples(corpus, graphs))
+    counts = dict(kept["environment_run_counts"])
+    for env, n in runqueries.run_counts(corpus, graphs).items():
+        counts[env] = counts.get(env, 0) + n
+    # the new runs are labelled by the environments' names among all of them
+    corpus.memo["environment_triples"] = runqueries.triple_order(triples)
+    corpus.memo["environment_run_counts"] = counts
+    fresh = runqueries.runs(corpus, graphs)
+    held: list[Run] = kept["runs"]
+    known = {r.run for r in held}
+    cells = runqueries.measurements(corpus, [r.run for r in fresh])
+    held_cells: dict[str, Any] = kept["measurements"]
+    if any(r.run in known for r in fresh) or any(run in held_cells for run in cells):
+        for name in ("environment_triples", "environment_run_counts"):
+            corpus.memo.pop(name, None)
+        return None
+    labels = runqueries.environment_labels(corpus)
+    relabelled = [r if r.environment_label == labels.get(r.environment, r.environment)
+                  else replace(r, environment_label=labels.get(r.environment, r.environment))
+                  for r in held]  # fmt: skip
+    return {
+        **kept,
+        "runs": runqueries.order_runs([*relabelled, *fresh]),
+        "measurements": dict(sorted({**held_cells, **cells}.items())),
+        "environment_triples": corpus.memo["environment_triples"],
+        "environment_run_counts": counts,
+    }
+
+
+def save(corpus: Corpus, restored: Restored | None = None) -> None:
+    """Keep the corpus's bulk rows for the next load (running the queries not yet run), unless
+    they are those `restore` read back unchanged or records do not tell them."""
+    want = key(corpus)
+    if want is None or (restored is not None and restored.new_records == 0):
+        return
+    if not doccache.records_tell(corpus) or any(s is None for s in corpus.record_stats.values()):
+        return
+    found: dict[str, Any] = {}
+    for name, make in {**CLAIM_ROWS, **RECORD_ROWS}.items():
+        make(corpus)
+        found[name] = corpus.memo[name]
+    body = pickle.dumps({"records": corpus.record_stats, "rows": found}, protocol=5)
+    head = f"fwclaims-rows {want} {hashlib.sha256(body).hexdigest()}\n".encode("ascii")
+    try:
+        write_atomic(_path(corpus), head + body)
+    except OSError:
+        pass  # a read-only cache only costs speed
+
+
+class _RowUnpickler(pickle.Unpickler):
+    """Builds kg's row and model classes and nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = getattr(ROW_MODULES[module], name, None) if module in ROW_MODULES else None
+        if not isinstance(found, type):
+            raise pickle.UnpicklingError(f"{module}.{name} is not a row class")
+        return found
+
+
+def _read(path: Path, want: str) -> dict[str, Any] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head, _, body = data.partition(b"\n")
+    parts = head.decode("ascii", "replace").split(" ")
+    if len(parts) != 3 or parts[:2] != ["fwclaims-rows", want]:
+        return None
+    if hashlib.sha256(body).hexdigest() != parts[2]:
+        return None
+    try:
+        kept = _RowUnpickler(io.BytesIO(body)).load()
+    except Exception:  # any damage is a miss: the rows are made again
+        return None
+    if not isinstance(kept, dict) or not isinstance(kept.get("records"), dict):
+        return None
+    if not isinstance(kept.get("rows"), dict) or set(kept["rows"]) != {*CLAIM_ROWS, *RECORD_ROWS}:
+        return None
+    return kept
