@@ -173,7 +173,8 @@ class _RowUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         found = getattr(ROW_MODULES[module], name, None) if module in ROW_MODULES else None
-        if not isinstance(found, type):
+        # defined there, not merely imported there (a name like Path is not a row)
+        if not isinstance(found, type) or found.__module__ != module:
             raise pickle.UnpicklingError(f"{module}.{name} is not a row class")
         return found
 

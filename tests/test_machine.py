@@ -81,6 +81,26 @@ def test_machine_load_sums_signed_tick_errors_before_clipping():
     assert pair_load(0, [c], {"A": "subject", "B": "baseline"}).others_cores == 0.0
 
 
+def test_with_several_threads_the_runner_settles_before_each_change_of_side(opts, monkeypatch):
+    # An idle worker's thread pool spins for a few milliseconds after its sample; with every core
+    # in use that is load beside the other side's next sample, so the runner waits it out.
+    from verify.run import timed
+
+    pauses = []
+    monkeypatch.setattr(timed, "_pause", pauses.append)
+    opts.busy_cores, opts.threads = None, 2
+    result = run_check(check(sizes=[32]), opts, environment=ENV)
+    order = result.record["order"]
+    switches = sum(1 for a, b in zip(order, order[1:], strict=False)
+                   if a[0] == b[0] and a[2] != b[2])  # fmt: skip
+    assert result.record["options"]["settle_s"] == opts.settle_s > 0
+    assert switches and pauses == [opts.settle_s] * switches
+    pauses.clear()
+    opts.threads = 1  # one thread leaves a core free: no pause, none recorded
+    result = run_check(check(sizes=[32]), opts, environment=ENV)
+    assert not pauses and result.record["options"]["settle_s"] == 0.0
+
+
 def test_claims_with_the_same_measurement_share_it_and_say_so(opts):
     opts.busy_cores = None
     first = run_check(check("about", 1.0, sizes=[16]), opts, environment=ENV)

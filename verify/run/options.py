@@ -29,6 +29,10 @@ class RunOptions:
     pair_seconds: float = 4.0  # how long each process pair takes samples (after min_rounds)
     busy_cores: float | None = BUSY_CORES  # other work above this: pair left out (None: never)
     min_sample_s: float = 0.02  # calls per sample are calibrated so one sample lasts this long
+    # With more than one thread, the pause before a sample whenever the side changes: the worker
+    # that just sampled keeps its thread pool spinning for a few milliseconds (libgomp's default
+    # spin-wait), and on a machine whose cores the run uses it would compete with the next sample.
+    settle_s: float = 0.02
     mem_cap_mb: int = 0  # per worker; 0: verify.run.spawn.default_mem_cap_mb()
     setup_timeout: float = 300.0  # seconds for start-up, describe, open, warm-up, probes
     sample_timeout: float = 60.0  # seconds allowed for one sample beyond its expected length
@@ -44,6 +48,10 @@ class RunOptions:
     def thread_count(self) -> int:
         """The thread count both sides get."""
         return self.threads or psutil.cpu_count(logical=False) or 1
+
+    def settle(self) -> float:
+        """Seconds to pause before a sample on the other side (none with one thread)."""
+        return self.settle_s if self.thread_count() > 1 else 0.0
 
     def context(self, scratch: str) -> Context:
         """The benchmark Context for this run."""
@@ -61,6 +69,7 @@ class RunOptions:
             "min_pairs": self.min_pairs,
             "max_pairs": self.max_pairs,
             "min_sample_s": self.min_sample_s,
+            "settle_s": self.settle(),
             "min_rounds": self.min_rounds,
             "pair_seconds": self.pair_seconds,
             "busy_cores": self.busy_cores,

@@ -8,9 +8,12 @@ since idle workers do not disturb a measurement. Each pair opens its cells in an
 
 Then the pairs measure one after another, each for ``pair_seconds`` (at least ``min_rounds``
 rounds): samples in rounds, A B B A within a round and B A A B in the next, so slow drift falls on
-both sides alike, with the cells in a fresh order every round. Calls per sample come from the
-first pair's warm-up so one sample lasts at least ``min_sample_s``. After the first pairs the
-verdict is computed; while it is open and the budget allows, one more pair is started and measured.
+both sides alike, with the cells in a fresh order every round. With more than one thread the
+runner pauses ``settle_s`` whenever the side changes: the worker that just sampled keeps its thread
+pool spinning for a few milliseconds, and on the cores the run uses that would be load beside the
+next sample (seen as 0.3-0.5 cores of "other work" on an idle 2-core machine). Calls per sample
+come from the first pair's warm-up so one sample lasts at least ``min_sample_s``. After the first
+pairs the verdict is computed; while it is open and the budget allows, one more pair is started and measured.
 A pair measured while other work kept the machine busy (verify.run.machine) is left out of the
 estimate and replaced, budget permitting.
 """
@@ -156,11 +159,16 @@ def _fraction(state: CheckState) -> float:
     return min(0.99, state.elapsed() / max(state.options.budget, 1e-9))
 
 
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
 def _measure(state: CheckState, pair: Pair, slice_s: float, progress: Progress) -> int:
     """ABBA / BAAB rounds over all cells, in a fresh order each round, for the pair's slice of
-    time (at least min_rounds rounds); returns the rounds taken."""
+    time (at least min_rounds rounds), pausing opts.settle() whenever the side changes; returns
+    the rounds taken."""
     opts, i = state.options, pair.index
-    end, rnd = time.monotonic() + slice_s, 0
+    end, rnd, settle, last = time.monotonic() + slice_s, 0, opts.settle(), ""
     rng = random.Random(f"{opts.seed}:{i}:rounds")
     while rnd < opts.min_rounds or time.monotonic() < end:
         pattern = "ABBA" if (i + rnd) % 2 == 0 else "BAAB"
@@ -169,6 +177,9 @@ def _measure(state: CheckState, pair: Pair, slice_s: float, progress: Progress) 
         for k in cells:
             c = state.cells[k]
             for side in pattern:
+                if settle and last and side != last:
+                    _pause(settle)
+                last = side
                 expected = c.calls[side] * c.per_call[side]
                 got = pair.workers[side].call("sample", opts.sample_timeout + 20 * expected,
                                               sid=pair.sids[side][k], calls=c.calls[side], n=1)  # fmt: skip
