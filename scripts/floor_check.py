@@ -28,9 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from kg.model import Rule  # noqa: E402
+from kg.records import read_record  # noqa: E402
 from verify.judge import floors  # noqa: E402
 from verify.judge.explain import CellEstimate  # noqa: E402
 from verify.judge.verdicts import deciding_cell, judge  # noqa: E402
+from verify.run import floors as run_floors  # noqa: E402
 from verify.run.state import cell_title  # noqa: E402
 
 LATENCY = "verify.benchmarks.latency"
@@ -41,7 +43,7 @@ def records(folder: Path) -> list[dict[str, Any]]:
     """The folder's timed records that finished and kept per-pair ratios, oldest first."""
     out = []
     for path in sorted(folder.glob("*.json")):
-        rec = json.loads(path.read_text(encoding="utf-8"))
+        rec = read_record(path)
         if rec.get("kind") == "timed" and rec.get("status") == "ok" and "exploration" not in rec:
             rec["file"] = path.name
             out.append(rec)
@@ -120,11 +122,7 @@ def aa_series(report: dict[str, Any]) -> list[dict[str, Any]]:
 def table_of(report: dict[str, Any] | None, given: list[str]) -> Table:
     """Tier floors from a report's floors rows, then --floor TIER=SD[:DF][@CLASS] (latency
     module; no DF: the run's own degrees of freedom; no CLASS: small, as A/A at 28 px gives)."""
-    table: Table = defaultdict(dict)
-    for row in (report or {}).get("floors") or []:
-        table[row["module"]][row["tier"]] = {
-            k: floors.Floor(v["sd"], v.get("df")) for k, v in row["by_class"].items()
-        }
+    table: Table = defaultdict(dict, run_floors.floors_of(report or {}))
     for item in given:
         tier, value = item.split("=")
         value, _, cls = value.partition("@")

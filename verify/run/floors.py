@@ -54,7 +54,8 @@ def _floor(row: dict[str, Any]) -> floors.Floor:
     return floors.Floor(float(row["sd"]), int(df) if df is not None else None)
 
 
-def _floors_of(report: dict[str, Any]) -> dict[str, dict[str, dict[str, floors.Floor]]]:
+def floors_of(report: dict[str, Any]) -> dict[str, dict[str, dict[str, floors.Floor]]]:
+    """A calibration report's floors: module -> tier -> size class -> floor."""
     out: dict[str, dict[str, dict[str, floors.Floor]]] = {}
     rows = report.get("floors")
     for row in rows if isinstance(rows, list) else []:
@@ -85,7 +86,7 @@ def load(env_id: str, folder: Path | None = None) -> VarianceFloors | None:
             continue
         if not isinstance(report, dict) or report.get("environment_id") != env_id:
             continue
-        table = _floors_of(report)
+        table = floors_of(report)
         if table:
             return VarianceFloors(_shown(path, root), str(report.get("measured", "")), table)
     return None
