@@ -7,7 +7,10 @@ sample's figure is signed, since /proc/stat counts whole ticks, and only a pair'
 at zero: clipping each short sample would turn rounding into a phantom load). A
 pair whose samples saw other work use more than ``BUSY_CORES`` cores on average, or steal more
 than ``BUSY_STEAL`` of the time, was measured on a busy machine: its samples are kept in the record
-but left out of the estimate, and the runner measures another pair if the budget allows.
+but left out of the estimate, and the runner measures another pair if the budget allows. /proc/stat
+counts in ticks (10 ms on Linux), so over a short span one or two stray ticks are a large share: a
+figure counts as over its threshold only when it is over by more than ``RESOLUTION_TICKS`` ticks
+over the pair's span (0.067 at 0.3 s of samples, 0.003 at 6 s).
 
 A measured process's own off-CPU time (wall above CPU time with nothing else running) is not a
 busy machine: it is the framework waiting on its own threads, reported per side as such.
@@ -15,11 +18,14 @@ busy machine: it is the framework waiting on its own threads, reported per side 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 BUSY_CORES = 0.25  # other work using a quarter of a core on average disturbs a 1-thread timing
 BUSY_STEAL = 0.05
+TICK_S = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+RESOLUTION_TICKS = 2  # what counting in whole ticks can add to a pair's figures by itself
 
 
 @dataclass(frozen=True)
@@ -34,11 +40,18 @@ class PairLoad:
     threshold: float | None = BUSY_CORES  # other work above this many cores: busy (None: never)
 
     @property
+    def resolution(self) -> float:
+        """How far the figures can be off from counting whole ticks over this span alone."""
+        return RESOLUTION_TICKS * TICK_S / self.span_s if self.span_s > 0 else float("inf")
+
+    @property
     def busy(self) -> bool:
-        """Whether other work was heavy enough to disturb the pair's timings."""
+        """Whether other work was heavy enough to disturb the pair's timings: a figure over its
+        threshold by more than the counting resolution."""
         if self.threshold is None:
             return False
-        return self.others_cores > self.threshold or self.steal_share > BUSY_STEAL
+        margin = self.resolution
+        return self.others_cores > self.threshold + margin or self.steal_share > BUSY_STEAL + margin
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the record."""
@@ -46,7 +59,8 @@ class PairLoad:
                 "others_cores": round(self.others_cores, 4),
                 "steal_share": round(self.steal_share, 4),
                 "own_off_cpu": {k: round(v, 4) for k, v in self.own_off_cpu.items()},
-                "threshold_cores": self.threshold, "busy": self.busy}  # fmt: skip
+                "threshold_cores": self.threshold, "resolution": round(self.resolution, 4),
+                "busy": self.busy}  # fmt: skip
 
 
 def pair_load(

@@ -2,9 +2,12 @@
 
 Every pair is a subject worker and a baseline worker. The first ``min_pairs`` pairs are started
 together, before anything is timed: their imports, model builds, output comparisons (fairness: the
-same weights must give the same outputs) and warm-ups run side by side while no sample is taken,
-since idle workers do not disturb a measurement. Each pair opens its cells in an order of its own
-(shuffled from the run's seed), so no cell always follows the same neighbours.
+same weights must give the same outputs) and warm-ups run while no sample is taken, since idle
+workers do not disturb a measurement. Each worker goes through its cells at its own pace, and as
+many workers set up at once as the cores hold at the run's thread count: a warm-up on shared cores
+is noisy, takes more calls to look steady and would misjudge the calls per sample. Each pair opens
+its cells in an order of its own (shuffled from the run's seed), so no cell always follows the
+same neighbours.
 
 Then the pairs measure one after another, each for ``pair_seconds`` (at least ``min_rounds``
 rounds): samples in rounds, A B B A within a round and B A A B in the next, so slow drift falls on
@@ -25,14 +28,17 @@ import math
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import psutil
 
 from kg.model import Verdict
 from verify.run.failures import CheckError
 from verify.run.machine import pair_load
+from verify.run.options import RunOptions
 from verify.run.spawn import WorkerProcess
 from verify.run.state import ROLE, SIDES, CellData, CheckState, cell_title
 from verify.run.workers import call_both, spawn
@@ -90,39 +96,64 @@ class Pair:
             w.close()
 
 
-def _all(pairs: list[Pair], op: str, timeout: float, args: dict[tuple[int, str], dict]) -> dict:
-    """The same kind of request to every worker of every pair at once; replies by (pair, side)."""
-    for p in pairs:
-        for side in SIDES:
-            p.workers[side].send(op, **args[(p.index, side)])
-    return {(p.index, s): p.workers[s].receive(op, timeout) for p in pairs for s in SIDES}
+def _prepare(
+    worker: WorkerProcess,
+    tier: str,
+    cells: list[dict[str, Any]],
+    base: dict[str, Any],
+    timeout: float,
+) -> list[tuple[int, Any, Any]]:
+    """Open these cells on one worker, one after another: each cell's session id, reference
+    output and warm-up report."""
+    out = []
+    for cell in cells:
+        sid = worker.call("open", timeout, **base, tier=tier, cell=cell)["sid"]
+        ref = worker.call("reference", timeout, sid=sid)
+        out.append((sid, ref, worker.call("warmup", timeout, sid=sid)))
+    return out
+
+
+def _at_once(opts: RunOptions, jobs: int) -> int:
+    """How many workers set up at the same time: as many as the cores hold at the run's thread
+    count. More would only share the cores, and a warm-up timed on shared cores is noisy, so it
+    takes more calls to look steady."""
+    cores = psutil.cpu_count(logical=False) or 1
+    return max(1, min(jobs, cores // max(1, opts.thread_count())))
 
 
 def _set_up(state: CheckState, pairs: list[Pair], ctx: dict[str, Any]) -> None:
-    """Open every cell on every worker of these pairs, compare outputs, warm up: all at once."""
+    """Open every cell on every worker of these pairs, compare outputs, warm up: every worker at
+    its own pace (one thread each), so a fast worker never waits for a slow one between cells
+    and the cores stay busy until the last worker is ready; nothing is timed meanwhile."""
     opts, check = state.options, state.check
     base = {"module": check.module, "params": check.parameters, "ctx": ctx}
     for p in pairs:
         order = list(range(len(state.cells)))
         random.Random(f"{opts.seed}:{p.index}").shuffle(order)
         state.cell_orders[p.index] = order
-    for step in range(len(state.cells)):
-        cell_of = {p.index: state.cell_orders[p.index][step] for p in pairs}
-        args = {(p.index, s): {**base, "tier": state.tier(s), "cell": state.cells[cell_of[p.index]].cell}
-                for p in pairs for s in SIDES}  # fmt: skip
-        opened = _all(pairs, "open", opts.setup_timeout, args)
-        for p in pairs:
+    jobs = [(p, s) for p in pairs for s in SIDES]
+    with ThreadPoolExecutor(max_workers=_at_once(opts, len(jobs))) as pool:
+        futures = {pool.submit(_prepare, p.workers[s], state.tier(s),
+                               [state.cells[k].cell for k in state.cell_orders[p.index]], base,
+                               opts.setup_timeout): (p.index, s) for p, s in jobs}  # fmt: skip
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in done if f.exception() is not None]
+        if failed:
+            for p in pairs:  # the others would finish their cells for nothing: stop them
+                for w in p.workers.values():
+                    w.kill()
+            error = failed[0].exception()
+            assert error is not None
+            raise error
+        found = {futures[f]: f.result() for f in futures}
+    for p in pairs:
+        for step, k in enumerate(state.cell_orders[p.index]):
+            got = {s: found[(p.index, s)][step] for s in SIDES}
             for side in SIDES:
-                p.sids[side][cell_of[p.index]] = opened[(p.index, side)]["sid"]
-        only = {(p.index, s): {"sid": p.sids[s][cell_of[p.index]]} for p in pairs for s in SIDES}
-        refs = _all(pairs, "reference", opts.setup_timeout, only)
-        for p in pairs:
-            c = state.cells[cell_of[p.index]]
-            _compare_outputs(state, c, {s: _decode(refs[(p.index, s)]) for s in SIDES})
-        warm = _all(pairs, "warmup", opts.setup_timeout, only)
-        for p in pairs:
+                p.sids[side][k] = got[side][0]
+            _compare_outputs(state, state.cells[k], {s: _decode(got[s][1]) for s in SIDES})
             for side in SIDES:
-                state.cells[cell_of[p.index]].set_warmup(p.index, side, warm[(p.index, side)])
+                state.cells[k].set_warmup(p.index, side, got[side][2])
     for _ in pairs:  # pairs are set up in index order, so list positions are pair indices
         for c in state.cells:
             c.add_pair()
