@@ -131,3 +131,70 @@ def test_rowcache_reads_a_damaged_file_as_missing(synthetic):
     corpus = load_corpus(synthetic)
     assert rowcache.restore(corpus) is None
     assert _rows(corpus) == _rows(load_corpus(synthetic, use_cache=False))
+
+
+def _publish_rows(root: Path) -> Corpus:
+    """Load, restore and save the rows as a publish does."""
+    corpus = load_corpus(root)
+    restored = rowcache.restore(corpus)
+    _rows(corpus)
+    rowcache.save(corpus, restored)
+    return corpus
+
+
+def test_rowcache_after_a_new_record_saves_only_the_added_rows(synthetic):
+    whole = paths.cache_dir(synthetic) / rowcache.FILE
+    before = whole.read_bytes()
+    ids = api.checkable_claim_ids(load_corpus(synthetic))
+    _record(synthetic, ids[1], 0, 5_000)
+    _publish_rows(synthetic)
+    assert whole.read_bytes() == before and (paths.cache_dir(synthetic) / rowcache.ADDED).is_file()
+    _record(synthetic, ids[2], 1, 7)  # a new environment: the added runs are labelled again
+    corpus = load_corpus(synthetic)
+    assert rowcache.restore(corpus) == rowcache.Restored(new_records=1)  # only the newest queried
+    assert _rows(corpus) == _rows(load_corpus(synthetic, use_cache=False))
+    assert whole.read_bytes() == before
+
+
+def test_rowcache_with_a_damaged_added_file_queries_those_records_again(synthetic):
+    ids = api.checkable_claim_ids(load_corpus(synthetic))
+    _record(synthetic, ids[1], 0, 5_000)
+    _publish_rows(synthetic)
+    added = paths.cache_dir(synthetic) / rowcache.ADDED
+    data = bytearray(added.read_bytes())
+    data[-10] ^= 0xFF
+    added.write_bytes(bytes(data))
+    corpus = load_corpus(synthetic)
+    assert rowcache.restore(corpus) == rowcache.Restored(new_records=1)
+    assert _rows(corpus) == _rows(load_corpus(synthetic, use_cache=False))
+
+
+def test_rowcache_writes_every_row_again_once_many_records_were_added(synthetic, monkeypatch):
+    monkeypatch.setattr(rowcache, "ADDED_MIN", 1)
+    whole = paths.cache_dir(synthetic) / rowcache.FILE
+    before = whole.read_bytes()
+    ids = api.checkable_claim_ids(load_corpus(synthetic))
+    for n in range(4):  # 30 records kept: the fourth added one is more than a tenth
+        _record(synthetic, ids[n], 0, 5_000 + n)
+        _publish_rows(synthetic)
+    assert (
+        whole.read_bytes() != before and not (paths.cache_dir(synthetic) / rowcache.ADDED).exists()
+    )
+    corpus = load_corpus(synthetic)
+    assert rowcache.restore(corpus) == rowcache.Restored(new_records=0)
+    assert _rows(corpus) == _rows(load_corpus(synthetic, use_cache=False))
+
+
+def test_rowcache_gives_up_when_a_new_record_restates_an_added_run(synthetic):
+    ids = api.checkable_claim_ids(load_corpus(synthetic))
+    path = _record(synthetic, ids[1], 0, 5_000)
+    _publish_rows(synthetic)
+    rec = json.loads(path.read_text())
+    env_id, env = environments()[2]
+    rec.update(environment_id=env_id, environment=env)
+    twin = paths.results_dir(synthetic) / env_id / path.name  # the same run id, elsewhere
+    twin.parent.mkdir(parents=True, exist_ok=True)
+    twin.write_text(dumps(rec))
+    corpus = load_corpus(synthetic)
+    assert rowcache.restore(corpus) is None
+    assert not {"runs", "environment_triples", "environment_run_counts"} & set(corpus.memo)

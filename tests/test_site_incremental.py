@@ -1,6 +1,7 @@
 """Incremental publish: after a new run record only its claim's files are rendered again, the
-rest are linked from the previous site, and the result is byte for byte a full publish made
-without any cache (corpus, documents, measurement rows)."""
+previous site is updated in place (only files whose bytes change are written, each renamed over
+the old one), and the result is byte for byte a full publish made without any cache (corpus,
+documents, measurement rows, pieces, compiled templates), also after a publish stopped part way."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from synth import environments, synthetic_record, write_corpus
 from kg import api
 from kg.load import load_corpus
 from kg.records import dumps
+from verify.publish import incremental
 from verify.publish.build import publish
 
 
@@ -67,7 +69,7 @@ def test_incremental_after_records_come_and_go_equals_a_cache_free_publish(synth
     assert site_tree(site) == cache_free_site(synthetic, tmp_path / "b")
 
 
-def test_unchanged_claim_files_are_linked_not_rewritten(synthetic, tmp_path):
+def test_unchanged_claim_files_are_kept_not_rewritten(synthetic, tmp_path):
     site = tmp_path / "site"
     publish(load_corpus(synthetic), site)
     ids = api.checkable_claim_ids(load_corpus(synthetic))
@@ -75,7 +77,7 @@ def test_unchanged_claim_files_are_linked_not_rewritten(synthetic, tmp_path):
     inode = untouched.stat().st_ino
     _add_record(synthetic, ids[5], 2)
     publish(load_corpus(synthetic), site)
-    assert untouched.stat().st_ino == inode  # the same file, linked into the new site
+    assert untouched.stat().st_ino == inode  # the same file, left in place
     assert (site / "claims" / f"{ids[5]}.html").stat().st_ino != inode
 
 
@@ -206,7 +208,9 @@ def test_a_damaged_row_cache_falls_back_to_the_full_queries(synthetic, tmp_path)
     assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
 
 
-def test_pages_of_untouched_environments_and_sources_are_linked_not_rewritten(synthetic, tmp_path):
+def test_pages_of_untouched_environments_and_sources_are_kept_not_rewritten(
+    synthetic, tmp_path, monkeypatch
+):
     ids = api.checkable_claim_ids(load_corpus(synthetic))
     _record_from(synthetic, ids[0], 2, 3)  # one more environment, with an older run
     site = tmp_path / "site"
@@ -216,22 +220,31 @@ def test_pages_of_untouched_environments_and_sources_are_linked_not_rewritten(sy
     corpus = load_corpus(synthetic)
     claim, newest = api.claims(corpus)[ids[5]], api.runs(corpus)[0].environment
     _add_record(synthetic, ids[5], 6)  # from the newest run's environment
+    rendered = _rendered(monkeypatch)
     publish(load_corpus(synthetic), site)
     rewritten = {rel for rel, inode in inodes.items() if (site / rel).stat().st_ino != inode}
     ours = {f"sources/{a.doc}.html" for a in claim.appearances}
     envs = {rel for rel in inodes if rel.startswith("environments/")} - {"environments/index.html"}
     assert len(envs) >= 2
-    assert {
-        f"environments/{newest}.html",
-        "environments/index.html",
-        "sources/index.html",
-    } | ours <= rewritten
-    assert envs & rewritten == {f"environments/{newest}.html"}
-    assert any(rel.startswith("sources/") for rel in set(inodes) - rewritten)
+    assert {f"environments/{newest}.html", "environments/index.html",
+            "sources/index.html"} | ours <= set(rendered)  # fmt: skip
+    assert envs & set(rendered) == envs & rewritten == {f"environments/{newest}.html"}
+    assert any(rel.startswith("sources/") for rel in set(inodes) - set(rendered) - rewritten)
     assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
 
 
-def test_changes_pages_without_a_new_flip_are_linked_not_rewritten(synthetic, tmp_path):
+def _rendered(monkeypatch) -> list[str]:
+    """The pages the next publishes render, as they render them."""
+    from verify.publish.writer import SiteWriter
+
+    rendered: list[str] = []
+    render = SiteWriter.render
+    monkeypatch.setattr(SiteWriter, "render",
+                        lambda self, rel, *a, **kw: rendered.append(rel) or render(self, rel, *a, **kw))  # fmt: skip
+    return rendered
+
+
+def test_changes_pages_without_a_new_flip_are_kept_not_rewritten(synthetic, tmp_path):
     site = tmp_path / "site"
     publish(load_corpus(synthetic), site)
     run = api.runs(load_corpus(synthetic))[0]
@@ -241,3 +254,140 @@ def test_changes_pages_without_a_new_flip_are_linked_not_rewritten(synthetic, tm
     publish(load_corpus(synthetic), site)
     assert {name: (site / name).stat().st_ino for name in inodes} == inodes
     assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
+
+
+def test_incremental_publish_writes_only_changed_files_in_place(synthetic, tmp_path):
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic), site)
+    before = {p: (site / p).stat().st_ino for p in site_tree(site)}
+    claim_id = api.checkable_claim_ids(load_corpus(synthetic))[3]
+    _add_record(synthetic, claim_id, 1)
+    publish(load_corpus(synthetic), site)
+    after = site_tree(site)
+    rewritten = {
+        p for p, inode in before.items() if p in after and (site / p).stat().st_ino != inode
+    }
+    assert f"claims/{claim_id}.html" in rewritten and "data/runs.csv" in rewritten
+    assert {"queries.html", "method.html", "static/style.css"}.isdisjoint(rewritten)  # same bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "site"]  # no folder beside
+    assert not [p for p in after if p.endswith(".tmp")]
+    assert after == cache_free_site(synthetic, tmp_path / "full")
+
+
+def test_incremental_publish_renders_only_the_changed_pieces(synthetic, tmp_path, monkeypatch):
+    from verify.publish.fragments import Fragments
+
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic), site)
+    made: list[dict[str, int]] = []
+    save = Fragments.save
+    monkeypatch.setattr(Fragments, "save", lambda self: made.append(dict(self.made)) or save(self))
+    _add_record(synthetic, api.checkable_claim_ids(load_corpus(synthetic))[3], 1)
+    publish(load_corpus(synthetic), site)
+    runs = sum(n for kind, n in made[0].items() if kind.startswith("environment-run"))
+    assert runs == 1  # the new run's row on its environment's page
+    assert made[0].get("index-row", 0) <= 1  # the row of its claim, where that changed
+    publish(load_corpus(synthetic), site)
+    assert made[1] == {}
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
+
+
+def test_damaged_pieces_are_rendered_again(synthetic, tmp_path):
+    from kg import paths
+    from verify.publish import fragments
+
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic), site)
+    for path in (paths.cache_dir(synthetic) / fragments.FOLDER).glob("*.pickle"):
+        data = bytearray(path.read_bytes())
+        data[-5] ^= 0xFF
+        path.write_bytes(bytes(data))
+    _add_record(synthetic, api.checkable_claim_ids(load_corpus(synthetic))[2], 3)
+    publish(load_corpus(synthetic), site)
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
+
+
+def test_a_warm_publish_compiles_no_template(synthetic, tmp_path, monkeypatch):
+    import jinja2
+
+    publish(load_corpus(synthetic), tmp_path / "a")
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("compiled a template the cache holds")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", refuse)
+    publish(load_corpus(synthetic), tmp_path / "b", full=True)  # a new site, the same templates
+
+
+def _stop_after(monkeypatch, site: Path, renames: int) -> None:
+    """Make the next publish stop like a killed process after `renames` files are put in place
+    in `site` (the first of them its interim manifest): nothing of it cleans up after itself."""
+    from verify.publish import writer
+
+    real, count = writer.os.replace, [0]
+
+    def replace(src, dest):
+        if str(dest).startswith(str(site)):
+            count[0] += 1
+            if count[0] > renames:
+                raise SystemExit("killed")
+        real(src, dest)
+
+    monkeypatch.setattr(writer.os, "replace", replace)
+    monkeypatch.setattr(writer.InPlaceWriter, "abort", lambda self: None)
+
+
+@pytest.mark.parametrize("renames", [0, 3])
+def test_a_publish_stopped_part_way_leaves_whole_files_and_the_next_repairs_it(
+    synthetic, tmp_path, monkeypatch, renames
+):
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic), site)
+    old = site_tree(site)
+    ids = api.checkable_claim_ids(load_corpus(synthetic))
+    new = _record_from(synthetic, ids[4], 0, 30_000, "does-not-hold")  # newest run: a flip
+    new_site = cache_free_site(synthetic, tmp_path / "new")
+    with monkeypatch.context() as m:
+        _stop_after(m, site, renames)
+        with pytest.raises(SystemExit):
+            publish(load_corpus(synthetic), site)
+    shown = {p: b for p, b in site_tree(site).items()
+             if not p.endswith(".tmp") and p != incremental.MANIFEST}  # fmt: skip
+    assert all(b in (old.get(p), new_site.get(p)) for p, b in shown.items())  # no half file
+    assert sum(old.get(p) != b for p, b in shown.items()) == max(renames - 1, 0)
+    new.unlink()  # the record goes again: the pages it changed must not be taken as up to date
+    publish(load_corpus(synthetic), site)
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
+
+
+def test_a_publish_stopped_while_rendering_is_repaired_by_the_next(
+    synthetic, tmp_path, monkeypatch
+):
+    from verify.publish import pages, writer
+
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic), site)
+    _add_record(synthetic, api.checkable_claim_ids(load_corpus(synthetic))[1], 8)
+    with monkeypatch.context() as m:
+        m.setattr(pages, "method", lambda w, data: (_ for _ in ()).throw(SystemExit("killed")))
+        m.setattr(writer.InPlaceWriter, "abort", lambda self: None)
+        with pytest.raises(SystemExit):
+            publish(load_corpus(synthetic), site)
+    assert [p for p in site_tree(site) if p.endswith(".tmp")]  # left behind, not in place
+    publish(load_corpus(synthetic), site)
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
+
+
+def test_a_failed_full_publish_leaves_the_previous_site(synthetic, tmp_path, monkeypatch):
+    from verify.publish import pages
+
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic), site)
+    before = site_tree(site)
+    monkeypatch.setattr(pages, "method", lambda w, data: (_ for _ in ()).throw(OSError("full")))
+    with pytest.raises(OSError):
+        publish(load_corpus(synthetic), site, full=True)
+    with pytest.raises(OSError):
+        publish(load_corpus(synthetic), site)  # in place: nothing staged is left
+    assert site_tree(site) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "site"]

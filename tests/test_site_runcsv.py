@@ -1,6 +1,6 @@
 """data/measurements.csv from per-environment parts: only new or changed runs are formatted again,
-only their environment's part is rewritten, and the text is always that of formatting every row
-afresh."""
+only their environment's part is written (the new runs' lines appended), and the text is always
+that of formatting every row afresh."""
 
 from __future__ import annotations
 
@@ -41,9 +41,9 @@ def _csv(root: Path, **kw) -> str:
     return runcsv.measurements_csv(corpus, gather(corpus, documents=False), **kw)
 
 
-def _parts(root: Path) -> dict[str, int]:
+def _parts(root: Path) -> dict[str, tuple[int, int]]:
     folder = paths.cache_dir(root) / runcsv.FOLDER
-    return {p.name: p.stat().st_ino for p in sorted(folder.glob("*.json"))}
+    return {p.name: (p.stat().st_ino, p.stat().st_size) for p in sorted(folder.glob("*.jsonl"))}
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_runcsv_cached_text_equals_rows_formatted_afresh(synthetic, spy):
     assert _csv(synthetic, use_cache=False) == first
 
 
-def test_runcsv_new_record_formats_only_its_run_and_rewrites_only_its_part(synthetic, spy):
+def test_runcsv_new_record_formats_only_its_run_and_appends_only_to_its_part(synthetic, spy):
     _csv(synthetic)
     before = _parts(synthetic)
     assert len(before) > 1
@@ -91,7 +91,8 @@ def test_runcsv_new_record_formats_only_its_run_and_rewrites_only_its_part(synth
     assert [r for call in spy for r in call] == [rec["record_id"]]
     after = _parts(synthetic)
     changed = sorted(name for name in after if after[name] != before.get(name))
-    assert changed == [f"{rec['environment_id']}.json"]
+    assert changed == [f"{rec['environment_id']}.jsonl"]
+    assert after[changed[0]][0] == before[changed[0]][0]  # appended to, not written again
     assert text == _fresh(synthetic)
 
 
@@ -109,8 +110,19 @@ def test_runcsv_removed_or_changed_record_gives_the_fresh_text(synthetic):
 
 def test_runcsv_damaged_part_is_made_afresh(synthetic):
     _csv(synthetic)
-    for p in (paths.cache_dir(synthetic) / runcsv.FOLDER).glob("*.json"):
+    for p in (paths.cache_dir(synthetic) / runcsv.FOLDER).glob("*.jsonl"):
         p.write_text('{"stamp": 1, "runs": [')
+    assert _csv(synthetic) == _fresh(synthetic)
+
+
+def test_runcsv_part_with_a_half_written_line_is_written_whole_again(synthetic):
+    _csv(synthetic)
+    rec = _add_record(synthetic, 0)
+    part = paths.cache_dir(synthetic) / runcsv.FOLDER / f"{rec['environment_id']}.jsonl"
+    good = part.read_text()
+    part.write_text(good + good.splitlines()[1][:40])  # a publish stopped while appending
+    assert _csv(synthetic) == _fresh(synthetic)
+    assert part.read_text().endswith("\n") and part.read_text().count("\n") == good.count("\n") + 1
     assert _csv(synthetic) == _fresh(synthetic)
 
 

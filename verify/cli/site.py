@@ -28,20 +28,24 @@ def publish(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     full: bool = typer.Option(False, "--full", help="Render every page again, even those of "
-                              "claims that did not change since the previous site."),
+                              "claims that did not change since the previous site, into a new "
+                              "folder that then replaces the old site."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Canonicalise every claim's Turtle "
                                   "and JSON-LD again instead of taking unchanged ones from the "
-                                  "cache, and query every run record again instead of only "
-                                  "those added since the previous publish."),
+                                  "cache, query every run record again instead of only "
+                                  "those added since the previous publish, and render every "
+                                  "row of the pages that list all claims or runs again."),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid-records", help="Publish even when some run records cannot be "
         "read: leave them out, and name them on the site's index and method pages.",
     ),
 ) -> None:  # fmt: skip
     """Build the static claims site: index matrix, one page per claim, sources, environments,
-    method, changes, an Atom feed and CSV downloads. Works from file:// with no network;
-    replaces the old site only when the new one is complete. The files of claims whose inputs
-    did not change are taken from the previous site (the result is the same as with --full).
+    method, changes, an Atom feed and CSV downloads. Works from file:// with no network.
+    Over a previous site, only the files that change are written, each put in place whole once
+    every page is rendered (a failed publish leaves the old site); the files of claims whose
+    inputs did not change stay as they are (the result is the same as with --full, which builds
+    a new folder and swaps it in).
     Refuses (exit 2) when a run record cannot be read, unless --skip-invalid-records is given."""
     from verify.publish.build import publish as build
 

@@ -1,6 +1,7 @@
 """`verify publish`: the static claims site, built from kg's read API into a folder.
 
-build          the folder: templates, assets, raw records (hard links), an atomic swap
+build          the publish: a previous site updated in place, else a new folder swapped in
+writer         where files go: staged beside their places and renamed in, or into a new folder
 sitedata       everything the pages show, gathered once from kg.api
 pages          which template each page uses and what it is given
 overview       the index's verdict heat-map and per-category status bars (inline SVG)
@@ -10,7 +11,8 @@ runstable      the compact runs table with its sparklines
 evidencepairs  published numbers by matched pair, set against this machine's measurement
 versionplot    the deciding cell's ratio against the framework version
 charts         the inline SVG forest plot (speccurve: the specification curve)
-incremental    which claims' files, environments' and sources' pages can be taken from the previous
+incremental    which claims' files, environments' and sources' pages can be kept from the previous
                site unchanged
+fragments      the rows of the pages that list every claim, run or flip, kept by their inputs
 runcsv         the measurements download, from per-environment parts in the cache
 """

@@ -3,15 +3,20 @@
 Pages come from the jinja2 templates in site/templates/ (autoescaped), assets from site/static/,
 data only through the read API (see verify.publish.sitedata). Every link is relative, every asset is
 shipped, so the folder works from file:// with no network. The same corpus gives the same bytes.
-The site is built in a temporary folder beside the target and swapped in at the end, so a failed
-publish leaves the previous site as it was. A claim whose inputs did not change since the previous
-site keeps that site's files (linked, not rendered again; see verify.publish.incremental);
-``full=True`` renders everything. Raw records are hard links to data/results/ where the file
-system allows (records never change once written). Each claim's Turtle and JSON-LD come from a
-cache beside the corpus cache when its inputs did not change (kg.doccache), and so do the
-measurement rows of unchanged runs (verify.publish.runcsv) and the read API's bulk rows, of which
-only the records added since the previous publish are queried (kg.rowcache), unless
-``cache=False``.
+
+Over a previous site (a folder holding MARKER) a publish updates that site in place
+(verify.publish.writer.InPlaceWriter): a claim whose inputs did not change keeps its files, and so
+do the pages of unchanged environments and sources and the changes page (see
+verify.publish.incremental); of the rest only the files whose bytes change are written, each under
+a temporary name renamed over the old file once every page is rendered, so a failed publish leaves
+the previous site as it was and a reader never sees half a file. With ``full=True``, or into a
+new or empty folder, the site is built in a temporary folder beside the target and swapped in at
+the end. Raw records are hard links to data/results/ where the file system allows (records never
+change once written). Each claim's Turtle and JSON-LD come from a cache beside the corpus cache
+when its inputs did not change (kg.doccache), and so do the measurement rows of unchanged runs
+(verify.publish.runcsv), the read API's bulk rows, of which only the records added since the
+previous publish are queried (kg.rowcache), the rows of the pages that list every claim, run or
+flip (verify.publish.fragments) and the compiled templates, unless ``cache=False``.
 """
 
 from __future__ import annotations
@@ -22,23 +27,23 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from kg import api, doccache, rowcache
+from kg import api, doccache, paths, rowcache
 from kg.errors import RecordError, UsageError
-from kg.paths import PACKAGE_ROOT
+from kg.fsutil import locked
 from kg.store import Corpus
-from verify.publish import claimpage, incremental, pages, runcsv, sitedata
+from verify.publish import incremental, runcsv, sitedata
+from verify.publish.fragments import FOLDER as FRAGMENTS
+from verify.publish.fragments import Fragments
 from verify.publish.sitedata import STATUS, SiteData, safe_name
+from verify.publish.writer import InPlaceWriter, SiteWriter, site_source
+
+__all__ = ["MARKER", "PublishResult", "environment", "publish", "site_source"]
 
 MARKER = ".fwclaims-site"  # a folder holding this file was written by publish and may be replaced
-
-
-def site_source() -> Path:
-    """The folder with templates/ and static/: shipped in the wheel, else the checkout's site/."""
-    packaged = PACKAGE_ROOT / "verify" / "_site"
-    if (packaged / "templates").is_dir():
-        return packaged
-    return PACKAGE_ROOT / "site"
+MARKER_TEXT = "fwclaims static site; `verify publish` replaces this folder\n"
+JINJA_CACHE = "jinja-bytecode"
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,18 @@ class PublishResult:
                 "seconds": round(self.seconds, 3)}  # fmt: skip
 
 
-def environment():
-    """The jinja2 environment: autoescape on, undefined names are errors."""
+def environment(bytecode: Path | None = None) -> Any:
+    """The jinja2 environment: autoescape on, undefined names are errors; compiled templates kept
+    in the folder `bytecode` when given (jinja2 checks each against its template's source)."""
     import jinja2
 
+    cache = None
+    if bytecode is not None:
+        try:
+            bytecode.mkdir(parents=True, exist_ok=True)
+            cache = jinja2.FileSystemBytecodeCache(str(bytecode))
+        except OSError:
+            cache = None  # a read-only cache only costs speed
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(site_source() / "templates"),
         autoescape=True,
@@ -73,6 +86,7 @@ def environment():
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # the templates do not change during a publish: no stat per page
+        bytecode_cache=cache,
     )
     env.filters["ratio"] = lambda v: "" if v is None else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
     env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:.1f}%"
@@ -83,57 +97,112 @@ def environment():
     return env
 
 
+@dataclass
+class _Prepared:
+    """What both ways of writing a site start from."""
+
+    data: SiteData
+    shared: str
+    digests: dict[str, str]
+    env: Any
+    fragments: Fragments
+
+
+def _prepare(corpus: Corpus, cache: bool) -> _Prepared:
+    restored = rowcache.restore(corpus) if cache else None
+    data = sitedata.gather(corpus, documents=False)
+    if cache:
+        rowcache.save(corpus, restored)
+    data.texts["measurements"] = runcsv.measurements_csv(
+        corpus, data, use_cache=cache and doccache.records_tell(corpus)
+    )
+    code = incremental.code_digest()
+    shared = incremental.shared_digest(data, corpus.files, code)
+    digests = incremental.claim_digests(data, shared, corpus.record_stats)
+    folder = paths.cache_dir(corpus.root)
+    env = environment(folder / JINJA_CACHE if cache else None)
+    fragments = Fragments(folder / FRAGMENTS if cache else None, code)
+    return _Prepared(data, shared, digests, env, fragments)
+
+
 def publish(
     corpus: Corpus, out: Path, *, full: bool = False, skip_invalid_records: bool = False,
     cache: bool = True,
 ) -> PublishResult:  # fmt: skip
-    """Build the site for `corpus` into `out`, replacing a previous site there atomically; the
-    previous site's files of unchanged claims are reused unless `full`, cached downloads unless
-    not `cache`. Run records that could not be read make it refuse (RecordError) unless
-    `skip_invalid_records`, and then the site names them."""
+    """Build the site for `corpus` into `out`: over a previous site, updating it in place (its
+    files of unchanged claims kept) unless `full`, else replacing it atomically; cached downloads,
+    rows and pieces unless not `cache`. Run records that could not be read make it refuse
+    (RecordError) unless `skip_invalid_records`, and then the site names them."""
     if corpus.skipped and not skip_invalid_records:
         raise _unreadable(corpus)
     start = time.perf_counter()
     out = Path(out).absolute()
     _check_target(out)
+    if not full and (out / MARKER).is_file():
+        with locked(out):
+            writer, prep, reuse, fresh = _in_place(corpus, out, cache)
+    else:
+        writer, prep, fresh = _new_folder(corpus, out, cache)
+        reuse = set()
+    prep.fragments.save()
+    return PublishResult(out, writer.pages, writer.files, len(prep.data.claims),
+                         time.perf_counter() - start, len(reuse), len(fresh))  # fmt: skip
+
+
+def _new_folder(corpus: Corpus, out: Path, cache: bool) -> tuple[SiteWriter, _Prepared, list[str]]:
+    """Build the whole site in a temporary folder beside `out`, then swap it in."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     except OSError as e:
         raise UsageError(f"cannot write a site next to {out} ({e}); choose another --out") from e
     try:
-        restored = rowcache.restore(corpus) if cache else None
-        data = sitedata.gather(corpus, documents=False)
-        if cache:
-            rowcache.save(corpus, restored)
-        data.texts["measurements"] = runcsv.measurements_csv(
-            corpus, data, use_cache=cache and doccache.records_tell(corpus)
-        )
-        shared = incremental.shared_digest(data, corpus.files)
-        digests = incremental.claim_digests(data, shared, corpus.record_stats)
-        before = None if full or not (out / MARKER).is_file() else out
-        old = incremental.previous(out) if before else {}
-        reuse = {c for c, d in digests.items() if old.get(c) == d and _has_files(out, c)}
-        changed = [c for c in data.claims if c not in reuse]
-        data.documents, fresh = doccache.claim_documents(
-            corpus, changed if reuse else None, use_cache=cache
-        )
-        kept = incremental.PageReuse(shared, corpus.record_stats, digests,
-                                     incremental.previous(out, "pages") if before else {})  # fmt: skip
-        writer = _Writer(tmp, environment(), data, previous=before, reuse=reuse, kept=kept)
+        prep = _prepare(corpus, cache)
+        data = prep.data
+        data.documents, fresh = doccache.claim_documents(corpus, None, use_cache=cache)
+        kept = incremental.PageReuse(prep.shared, corpus.record_stats, prep.digests)
+        writer = SiteWriter(tmp, prep.env, data, kept=kept, fragments=prep.fragments)
         writer.build()
-        (tmp / MARKER).write_text("fwclaims static site; `verify publish` replaces this folder\n")
-        (tmp / incremental.MANIFEST).write_text(incremental.manifest_text(digests, kept.digests))
+        (tmp / MARKER).write_text(MARKER_TEXT)
+        (tmp / incremental.MANIFEST).write_text(incremental.manifest_text(prep.digests,
+                                                                          kept.digests))  # fmt: skip
         _swap(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return PublishResult(out, writer.pages, writer.files, len(data.claims),
-                         time.perf_counter() - start, len(reuse), len(fresh))  # fmt: skip
+    return writer, prep, fresh
 
 
-def _has_files(site: Path, claim_id: str) -> bool:
-    return (site / incremental.claim_files(claim_id)[0]).is_file()
+def _in_place(
+    corpus: Corpus, out: Path, cache: bool
+) -> tuple[InPlaceWriter, _Prepared, set[str], list[str]]:
+    """Update the previous site at `out`, keeping what did not change (see the writer)."""
+    prep = _prepare(corpus, cache)
+    data, digests = prep.data, prep.digests
+    old = incremental.previous(out)
+    kept = incremental.PageReuse(prep.shared, corpus.record_stats, digests,
+                                 incremental.previous(out, "pages"))  # fmt: skip
+    writer = InPlaceWriter(out, prep.env, data, reuse=set(), kept=kept, fragments=prep.fragments)
+    reuse = {c for c, d in digests.items()
+             if old.get(c) == d and incremental.claim_files(c)[0] in writer.existing}  # fmt: skip
+    writer.reuse = reuse
+    changed = [c for c in data.claims if c not in reuse]
+    data.documents, fresh = doccache.claim_documents(
+        corpus, changed if reuse else None, use_cache=cache
+    )
+    try:
+        writer.build()
+        writer.write(MARKER, MARKER_TEXT, counted=False)
+        unchanged = {rel: d for rel, d in kept.digests.items()
+                     if kept.previous.get(rel) == d and rel in writer.existing}  # fmt: skip
+        writer.commit(
+            incremental.manifest_text(digests, kept.digests),
+            incremental.manifest_text({c: digests[c] for c in reuse}, unchanged),
+        )
+    except BaseException:
+        writer.abort()
+        raise
+    return writer, prep, reuse, fresh
 
 
 def _unreadable(corpus: Corpus) -> RecordError:
@@ -171,93 +240,3 @@ def _swap(new: Path, out: Path) -> None:
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     os.chmod(out, 0o755)  # mkdtemp made it private; a site is for reading
-
-
-class _Writer:
-    """Renders every page and copies assets and raw records into the build folder."""
-
-    def __init__(
-        self, base: Path, env, data: SiteData, *, previous: Path | None = None,
-        reuse: set[str] | frozenset[str] = frozenset(), kept: incremental.PageReuse | None = None,
-    ) -> None:  # fmt: skip
-        self.base, self.env, self.data = base, env, data
-        self.previous, self.reuse = previous, reuse
-        self.kept = kept or incremental.PageReuse("", {}, {})
-        self.pages = self.files = 0
-
-    def reused(self, claim_id: str) -> bool:
-        """Link an unchanged claim's files from the previous site; whether it did."""
-        if self.previous is None or claim_id not in self.reuse:
-            return False
-        for rel in incremental.claim_files(claim_id):
-            src = self.previous / rel
-            if src.is_file():
-                incremental.link_or_copy(src, self.base / rel)
-                self.files += 1
-                self.pages += rel.endswith(".html")
-        return True
-
-    def reused_page(self, rel: str, digest: str) -> bool:
-        """Link a page whose inputs (`digest`) did not change from the previous site; whether it
-        did. The digest goes into the new site's manifest either way."""
-        self.kept.digests[rel] = digest
-        src = self.previous / rel if self.previous is not None else None
-        if src is None or self.kept.previous.get(rel) != digest or not src.is_file():
-            return False
-        incremental.link_or_copy(src, self.base / rel)
-        self.files += 1
-        self.pages += rel.endswith(".html")
-        return True
-
-    def write(self, rel: str, content: str | bytes) -> None:
-        path = self.base / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        self.files += 1
-        self.pages += rel.endswith(".html")
-
-    def render(self, rel: str, template: str, **ctx) -> None:
-        root = "../" * rel.count("/")
-        self.write(rel, self.env.get_template(template).render(root=root, page=rel, **ctx))
-
-    def build(self) -> None:
-        shutil.copytree(site_source() / "static", self.base / "static")
-        self.files += sum(1 for p in (self.base / "static").rglob("*") if p.is_file())
-        pages.write_all(self)
-        self.copy_records()
-
-    def copy_records(self) -> None:
-        """Raw run and exploration records, so the pages' record links work offline: hard links
-        to the records themselves (they never change once written), else to the previous site's
-        copy, else a copy (another file system, or one that cannot link)."""
-        # plain strings, not Paths: this runs once per record, and pathlib's joins cost more
-        # than the links themselves
-        root, base = str(self.data.root), str(self.base)
-        results = os.path.realpath(os.path.join(root, "data", "results"))
-        previous = str(self.previous) if self.previous else None
-        folders: set[str] = set()
-        inside: dict[str, bool] = {}  # a record folder -> whether it really is in results/
-        for r in [*self.data.runs, *self.data.explorations.values()]:
-            href = claimpage.record_href(r.record)
-            if not href or not r.record:
-                continue
-            src = os.path.join(root, r.record)
-            folder = os.path.dirname(src)
-            if folder not in inside:
-                inside[folder] = _within(os.path.realpath(folder), results)
-            if not inside[folder] or os.path.islink(src):  # a link may point anywhere
-                src = os.path.realpath(src)
-                if not _within(src, results):
-                    continue
-            dest = os.path.join(base, href)
-            if os.path.dirname(dest) not in folders:
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                folders.add(os.path.dirname(dest))
-            old = os.path.join(previous, href) if previous else None
-            if incremental.link_record(src, dest, old):
-                self.files += 1
-
-
-def _within(path: str, folder: str) -> bool:
-    """Whether `path` (resolved) is `folder` or inside it."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

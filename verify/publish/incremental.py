@@ -1,6 +1,6 @@
 """Incremental publish: a claim's files (page, Turtle, JSON-LD, runs CSV), an environment's page,
 a source's page and the changes page and feed are rendered again only when something they are
-made of changed; otherwise the previous site's files are linked in.
+made of changed; otherwise the previous site's files stay as they are (verify.publish.writer).
 
 What a claim's files are made of, as a digest kept in the site's manifest: the claim's own run
 records (path, size, modification time; records are append-only), and everything the pages share
@@ -13,7 +13,9 @@ environment the newest run's; a new run record from that machine rebuilds only i
 its environment's page and the pages of its claim's sources (and the changes page where it flips a
 verdict). The pages that list all claims or all runs (index, the sources' and environments'
 indexes, downloads) are always rendered, from rows of which only the records added since the
-previous publish are queried (kg.rowcache). The result is the same, byte for byte, as a full
+previous publish are queried (kg.rowcache), and from pieces of which only those whose inputs
+changed are rendered (verify.publish.fragments); a file whose bytes did not change is not written
+again. The result is the same, byte for byte, as a full
 publish (a test holds it to that).
 """
 
@@ -47,10 +49,17 @@ def _hash_files(h: Any, files: list[Path]) -> None:
         h.update(data)
 
 
-def shared_digest(data: SiteData, turtle_files: list[Path]) -> str:
-    """A digest of what every claim's files share: code, templates, Turtle, environment names."""
+def code_digest() -> str:
+    """A digest of the code and templates that render the site."""
     h = hashlib.sha256(f"v{VERSION}".encode())
     _hash_files(h, sorted(f for g in CODE_GLOBS for f in PACKAGE_ROOT.glob(g)))
+    return h.hexdigest()
+
+
+def shared_digest(data: SiteData, turtle_files: list[Path], code: str | None = None) -> str:
+    """A digest of what every claim's files share: code and templates (`code`, their digest
+    when already known), Turtle, environment names."""
+    h = hashlib.sha256(f"v{VERSION}\0{code or code_digest()}".encode())
     _hash_files(h, turtle_files)
     envs = [(e, data.environments[e].display, data.environments[e].machine,
              data.environments[e].versions, data.environments[e].short,
@@ -143,15 +152,6 @@ def claim_files(cid: str) -> list[str]:
     """The files of one claim, relative to the site."""
     name = safe_name(cid)
     return [f"claims/{name}{ext}" for ext in (".html", ".ttl", ".jsonld", ".runs.csv")]
-
-
-def link_or_copy(src: Path, dest: Path) -> None:
-    """Put `src` at `dest` as a hard link (no bytes copied), or a copy across file systems."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copyfile(src, dest)
 
 
 def link_record(src: str | Path, dest: str | Path, old: str | Path | None = None) -> bool:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
+
+from markupsafe import Markup
 
 from kg.changes import Flip
 from kg.rows import CitationEdge, Run, Source
@@ -20,6 +23,7 @@ from verify.publish.sitedata import (
     run_qualifier,
     safe_name,
     source_index,
+    verdict_words,
 )
 
 FEED_EPOCH = "1970-01-01T00:00:00Z"  # `updated` of a feed with no change yet: fixed, not "now"
@@ -70,11 +74,15 @@ def _env_columns(data: SiteData) -> list[dict[str, Any]]:
              "here": e == data.here, "page": safe_name(e)} for e in data.env_order]  # fmt: skip
 
 
-def _cell(data: SiteData, cid: str, env: str) -> dict[str, str] | None:
-    """A matrix cell: the claim's verdict there (its checks combined) and its qualifier's words."""
-    found = data.combined.get(cid, {}).get(env)
-    return None if found is None else {"status": cell_status(found),
-                                       "qualifier": run_qualifier(found)}  # fmt: skip
+def verdict_values(run: Any) -> tuple[str, str, str]:
+    """What the verdict macro shows of a run (or a claim's combined verdict): its status on the
+    site, its label and its qualifier's words."""
+    return cell_status(run), str(run.verdict), run_qualifier(run)
+
+
+def _joined(pieces: list[str]) -> Markup:
+    """Pieces rendered by the macros of rows.html (escaped there), as markup for a page."""
+    return Markup("".join(pieces))
 
 
 def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
@@ -82,21 +90,32 @@ def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
     claims first, with counts and filters that share one definition (SiteData.status), the
     heat-map of the same verdicts and the counts per category."""
     cells = Counter(cell_status(v) for per_env in data.combined.values() for v in per_env.values())
-    rows, order = [], data.informative_order()
+    order = data.informative_order()
+    envs = _env_columns(data)
+    here = next((e for e in envs if e["here"]), None)
+    others = [e for e in envs if not e["here"]]
+    shorts = tuple(e["short"] for e in others)
+    row = w.env.get_template("rows.html").module.index_row
+    pieces = []
     for cid in order:
         c = data.claims[cid]
         explored = data.explorations.get(cid)
-        rows.append({"claim": c, "status": statuses[cid], "here": data.here_status(cid),
-                     "here_run": data.combined.get(cid, {}).get(data.here or ""),
-                     "others": [_cell(data, cid, e) for e in data.env_order if e != data.here],
-                     "robustness": explored.robustness if explored else None})  # fmt: skip
-    envs = _env_columns(data)
+        combined = data.combined.get(cid, {})
+        here_run = combined.get(data.here or "")
+        cells_of = tuple(None if (v := combined.get(e["id"])) is None
+                         else (cell_status(v), run_qualifier(v)) for e in others)  # fmt: skip
+        values = (cid, safe_name(cid), c.category, str(c.kind), c.text, statuses[cid],
+                  here is not None, data.here_status(cid),
+                  verdict_values(here_run) if here_run is not None else None, cells_of, shorts,
+                  explored.robustness if explored else None)  # fmt: skip
+        pieces.append(w.fragments.piece("index-row", values, row))
     w.render(
         "index.html",
         "index.html",
-        rows=rows,
-        here=next((e for e in envs if e["here"]), None),
-        others=[e for e in envs if not e["here"]],
+        rows_html=_joined(pieces),
+        total=len(order),
+        here=here,
+        others=others,
         checked=sum(1 for c in data.claims.values() if c.checks),
         cell_counts=[(s, cells[s]) for s in STATUS if cells.get(s)],
         status_counts=data.status_counts(),
@@ -204,11 +223,18 @@ def environments(w: Any, data: SiteData) -> None:
         digest = incremental.runs_digest(w.kept.shared, repr(env), runs, data.root, w.kept.seen)
         if w.reused_page(rel, digest):
             continue
+        row = w.env.get_template("rows.html").module.environment_run
+        pieces = []  # kept per environment, as only the pages of changed ones are rendered
+        for r in runs:
+            href = claimpage.record_href(r.record)
+            values = (r.ended, r.claim_id, safe_name(r.claim_id), r.benchmark,
+                      verdict_values(r), href)  # fmt: skip
+            pieces.append(w.fragments.piece(f"environment-run.{page}", values, row))
         w.render(
             rel,
             "environment.html",
             env=env,
-            runs=[(r, claimpage.record_href(r.record)) for r in runs],
+            rows_html=_joined(pieces),
             counts=sorted(Counter(r.verdict.value for r in runs).items()),
         )
 
@@ -239,7 +265,39 @@ def changes(w: Any, data: SiteData) -> None:
                                      data.root, w.kept.seen)  # fmt: skip
     runs = {r.run: r for r in data.runs}  # the run rows carry the verdicts' qualifier and scope
     if not w.reused_page("changes.html", digest):
-        w.render("changes.html", "changes.html", flips=flips, runs=runs)
+        row = w.env.get_template("rows.html").module.change_row
+        pieces = []
+        for f, page, _ in flips:
+            before, after = runs.get(f.before.run, f.before), runs.get(f.after.run, f.after)
+            values = (f.when, f.claim_id, page, f.machine, verdict_values(before),
+                      f.before.environment_label, verdict_values(after),
+                      f.after.environment_label, f.both_decided)  # fmt: skip
+            pieces.append(w.fragments.piece("change-row", values, row))
+        w.render("changes.html", "changes.html", flips=flips, rows_html=_joined(pieces))
     if not w.reused_page("changes.xml", digest):
-        w.render("changes.xml", "changes.xml", flips=flips, updated=updated, runs=runs,
-                 explain=lambda side: data.explanation(runs.get(side.run, side)))  # fmt: skip
+        w.render("changes.xml", "changes.xml", updated=updated,
+                 entries=_joined(_feed_entries(w, data, flips, runs, updated)))  # fmt: skip
+
+
+def _feed_entries(
+    w: Any, data: SiteData, flips: list[tuple[Flip, str, str]], runs: dict[str, Run], updated: str
+) -> list[str]:
+    """The feed's entries, one per flip; an entry is kept under what its after-run's explanation
+    is made of (its text, its cells and the sources' names) rather than the explanation."""
+    entry = w.env.get_template("rows.html").module.feed_entry
+    names = hashlib.sha256(repr([(k, s.name) for k, s in data.sources.items()]).encode()).digest()
+    out = []
+    for f, page, text in flips:
+        before, after = runs.get(f.before.run, f.before), runs.get(f.after.run, f.after)
+        cells = tuple((m.cell, m.ratio, m.ci_low, m.ci_high)
+                      for m in data.measurements.get(after.run, []))  # fmt: skip
+        shown = (f.after.run, f.claim_id, verdict_words(before), verdict_words(after), f.machine,
+                 f.when or updated, page, text, f.before.environment_label,
+                 f.after.environment_label)  # fmt: skip
+
+        def made(shown: tuple[Any, ...] = shown, after: Any = after) -> tuple[Any, ...]:
+            return (*shown, data.explanation(after))
+
+        values = (*shown, after.explanation, cells, names)
+        out.append(w.fragments.piece("feed-entry", values, entry, made))
+    return out

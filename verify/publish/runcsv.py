@@ -5,10 +5,13 @@ A part holds, for each run of one environment, the run's rows as CSV text and wh
 made of: its record (path, and size and modification time as kg.load saw them before reading it;
 records are append-only), verdict and end, and its claim's tier names. It is used only for a
 graph loaded from this project's files in which nothing but the records describes a run
-(kg.doccache.records_tell), as only then do the records tell the rows. A publish formats again only the runs whose inputs differ from their
-part's (after a new record: that record's rows alone) and rewrites only the parts of environments
-whose runs changed; a part written by other code, or for other columns of its environment, is
-made afresh. The download is the runs' texts in the site's order (newest first): the same bytes
+(kg.doccache.records_tell), as only then do the records tell the rows. A publish formats again
+only the runs whose inputs differ from their part's (after a new record: that record's rows
+alone) and writes only the parts of environments whose runs changed: a part is a line naming what
+it was made for, then a line per run, so the lines of new or changed runs are appended (the last
+line of a run stands); a part is written whole again when a run is gone, when superseded lines
+would outnumber the runs, or when its last line is not whole (a publish stopped while appending).
+A part written by other code, or for other columns of its environment, is made afresh. The download is the runs' texts in the site's order (newest first): the same bytes
 as formatting every row afresh, which ``use_cache=False`` does.
 """
 
@@ -28,7 +31,7 @@ from kg.rows import Run
 from kg.store import Corpus
 from verify.publish.sitedata import SiteData, safe_name
 
-VERSION = "1"
+VERSION = "2"
 FOLDER = "measurements-csv"
 COLUMNS = list(frames.MEASUREMENT_COLUMNS)
 CODE_GLOBS = ("kg/*.py", "kg/*.json", "verify/publish/runcsv.py")  # what makes the rows
@@ -58,7 +61,7 @@ def measurements_csv(corpus: Corpus, data: SiteData, *, use_cache: bool = True) 
 
 
 def _name(env_id: str) -> str:
-    return f"{safe_name(env_id)}.json"
+    return f"{safe_name(env_id)}.jsonl"
 
 
 def _part(
@@ -70,19 +73,40 @@ def _part(
     env = data.environments.get(env_id)
     columns = [getattr(env, k, None) if env else None for k in frames.ENV_COLUMNS]
     stamp = hashlib.sha256(f"{code}\0{env_id}\0{json.dumps(columns)}".encode()).hexdigest()
-    old = _read(path, stamp) if code else {}
+    old, lines, whole = _read(path, stamp) if code else ({}, 0, False)
     texts = {run: old[run][1] for run, made in inputs.items() if run in old and old[run][0] == made}
     todo = [r for r in runs if r.run not in texts]
     if todo:
         fresh = _texts(frames.measurement_rows(corpus, todo))
         texts.update({r.run: fresh.get(r.run, "") for r in todo})  # a run may have no cells
-    if code and (any(r.run in inputs for r in todo) or set(old) != set(inputs)):
-        keep = {run: [made, texts[run]] for run, made in inputs.items()}
-        try:
-            write_atomic(path, json.dumps({"stamp": stamp, "runs": keep}))
-        except OSError:
-            pass  # a read-only cache only costs speed
+    if code:
+        _keep(path, stamp, inputs, texts, old, lines, whole)
     return texts
+
+
+def _keep(
+    path: Path, stamp: str, inputs: dict[str, str], texts: dict[str, str],
+    old: dict[str, list[str]], lines: int, whole: bool,
+) -> None:  # fmt: skip
+    """Bring the part at `path` up to date: the lines of new or changed runs appended, or the
+    whole part written again (see the module's docstring)."""
+    changed = [run for run, made in inputs.items() if run not in old or old[run][0] != made]
+    gone = set(old) - set(inputs)
+    if not changed and not gone and whole:
+        return
+    try:
+        if whole and not gone and lines + len(changed) <= 2 * len(inputs):
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write("".join(_line(run, inputs[run], texts[run]) for run in changed))
+            return
+        body = "".join(_line(run, made, texts[run]) for run, made in inputs.items())
+        write_atomic(path, json.dumps({"stamp": stamp}) + "\n" + body)
+    except OSError:
+        pass  # a read-only cache only costs speed
+
+
+def _line(run: str, made: str, text: str) -> str:
+    return json.dumps([run, made, text]) + "\n"
 
 
 def _inputs(corpus: Corpus, data: SiteData, r: Run) -> str | None:
@@ -116,22 +140,37 @@ def _texts(rows: list[dict[str, Any]]) -> dict[str, str]:
     return texts
 
 
-def _read(path: Path, stamp: str) -> dict[str, list[str]]:
+def _read(path: Path, stamp: str) -> tuple[dict[str, list[str]], int, bool]:
+    """A part's runs -> [inputs, text] (a run's last line), how many run lines it has, and
+    whether every line of it is whole."""
     try:
-        part = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):
-        return {}
-    if not isinstance(part, dict) or part.get("stamp") != stamp:
-        return {}
-    runs = part.get("runs")
-    if not isinstance(runs, dict):
-        return {}
-    return {k: v for k, v in runs.items()
-            if isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)}  # fmt: skip
+        return {}, 0, False
+    lines = text.split("\n")  # JSON strings hold no raw line break
+    try:
+        head = json.loads(lines[0])
+    except ValueError:
+        return {}, 0, False
+    if not isinstance(head, dict) or head.get("stamp") != stamp:
+        return {}, 0, False
+    runs: dict[str, list[str]] = {}
+    whole = text.endswith("\n")
+    for line in lines[1:-1]:  # the last is empty, or a line left half written
+        try:
+            found = json.loads(line)
+        except ValueError:
+            whole = False
+            continue
+        if isinstance(found, list) and len(found) == 3 and all(isinstance(x, str) for x in found):
+            runs[found[0]] = found[1:]
+        else:
+            whole = False
+    return runs, len(lines) - 2, whole
 
 
 def _prune(folder: Path, keep: set[str]) -> None:
-    """Remove the parts of environments no run is from any more."""
-    for path in folder.glob("*.json"):
+    """Remove the parts of environments no run is from any more (and those of older code)."""
+    for path in [*folder.glob("*.json"), *folder.glob("*.jsonl")]:
         if path.name not in keep:
             path.unlink(missing_ok=True)
