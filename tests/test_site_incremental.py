@@ -1,7 +1,7 @@
 """Incremental publish: after a new run record only its claim's files are rendered again, the
 previous site is updated in place (only files whose bytes change are written, each renamed over
 the old one), and the result is byte for byte a full publish made without any cache (corpus,
-documents, measurement rows, pieces, compiled templates), also after a publish stopped part way."""
+documents, measurement rows, pieces), also after a publish stopped part way."""
 
 from __future__ import annotations
 
@@ -305,18 +305,6 @@ def test_damaged_pieces_are_rendered_again(synthetic, tmp_path):
     _add_record(synthetic, api.checkable_claim_ids(load_corpus(synthetic))[2], 3)
     publish(load_corpus(synthetic), site)
     assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
-
-
-def test_a_warm_publish_compiles_no_template(synthetic, tmp_path, monkeypatch):
-    import jinja2
-
-    publish(load_corpus(synthetic), tmp_path / "a")
-
-    def refuse(self, *args, **kwargs):
-        raise AssertionError("compiled a template the cache holds")
-
-    monkeypatch.setattr(jinja2.Environment, "compile", refuse)
-    publish(load_corpus(synthetic), tmp_path / "b", full=True)  # a new site, the same templates
 
 
 def _stop_after(monkeypatch, site: Path, renames: int) -> None:

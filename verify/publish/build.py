@@ -16,7 +16,7 @@ change once written). Each claim's Turtle and JSON-LD come from a cache beside t
 when its inputs did not change (kg.doccache), and so do the measurement rows of unchanged runs
 (verify.publish.runcsv), the read API's bulk rows, of which only the records added since the
 previous publish are queried (kg.rowcache), the rows of the pages that list every claim, run or
-flip (verify.publish.fragments) and the compiled templates, unless ``cache=False``.
+flip (verify.publish.fragments), unless ``cache=False``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ __all__ = ["MARKER", "PublishResult", "environment", "publish", "site_source"]
 
 MARKER = ".fwclaims-site"  # a folder holding this file was written by publish and may be replaced
 MARKER_TEXT = "fwclaims static site; `verify publish` replaces this folder\n"
-JINJA_CACHE = "jinja-bytecode"
 
 
 @dataclass(frozen=True)
@@ -66,18 +65,12 @@ class PublishResult:
                 "seconds": round(self.seconds, 3)}  # fmt: skip
 
 
-def environment(bytecode: Path | None = None) -> Any:
-    """The jinja2 environment: autoescape on, undefined names are errors; compiled templates kept
-    in the folder `bytecode` when given (jinja2 checks each against its template's source)."""
+def environment() -> Any:
+    """The jinja2 environment: autoescape on, undefined names are errors. Compiled templates are
+    not kept between publishes on purpose: jinja2's bytecode cache would run whatever code a file
+    in the cache folder holds, where every other cache here is read back as plain data only."""
     import jinja2
 
-    cache = None
-    if bytecode is not None:
-        try:
-            bytecode.mkdir(parents=True, exist_ok=True)
-            cache = jinja2.FileSystemBytecodeCache(str(bytecode))
-        except OSError:
-            cache = None  # a read-only cache only costs speed
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(site_source() / "templates"),
         autoescape=True,
@@ -86,7 +79,6 @@ def environment(bytecode: Path | None = None) -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # the templates do not change during a publish: no stat per page
-        bytecode_cache=cache,
     )
     env.filters["ratio"] = lambda v: "" if v is None else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
     env.filters["pct"] = lambda v: "" if v is None else f"{v * 100:.1f}%"
@@ -120,7 +112,7 @@ def _prepare(corpus: Corpus, cache: bool) -> _Prepared:
     shared = incremental.shared_digest(data, corpus.files, code)
     digests = incremental.claim_digests(data, shared, corpus.record_stats)
     folder = paths.cache_dir(corpus.root)
-    env = environment(folder / JINJA_CACHE if cache else None)
+    env = environment()
     fragments = Fragments(folder / FRAGMENTS if cache else None, code)
     return _Prepared(data, shared, digests, env, fragments)
 
