@@ -52,8 +52,9 @@ gpu-check: setup
 	$(BIN)/verify env
 	timeout 480 $(BIN)/verify run --all --kind performance --device cuda --budget 25
 
+# Two phases (scripts/test.sh): the tests on both cores, then those marked `serial` alone.
 test: setup browser probe-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/test.sh $(BIN)/python $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check kg verify tests

@@ -73,7 +73,10 @@ def _real_benchmark_file(tmp_path: Path) -> Path:
         "def test_sorted(benchmark):\n    benchmark(sorted, list(range(100, 0, -1)))\n"
     )
     out = tmp_path / "team-suite.json"
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # the inner pytest is a suite of its own: the outer run's xdist worker variables would make
+    # pytest-benchmark think it runs under xdist and leave its benchmarks (and the file) out
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(suite),
          "--benchmark-json", str(out), "--benchmark-max-time=0.05", "-o", "addopts="],

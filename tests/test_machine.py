@@ -21,6 +21,9 @@ from verify.run.engine import run_check
 from verify.run.options import RunOptions
 from verify.run.spawn import WorkerProcess
 
+# These read the machine's load and compare timings: alone, or other tests would be the load.
+pytestmark = pytest.mark.serial
+
 REPO = Path(__file__).resolve().parent.parent
 BURN = "import time\nend = time.monotonic() + {s}\nwhile time.monotonic() < end: pass\n"
 

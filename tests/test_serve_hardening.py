@@ -157,6 +157,7 @@ def _median_get(url: str, n: int = 10) -> float:
     return statistics.median(times)
 
 
+@pytest.mark.serial  # compares latencies under load: other tests would add to it
 def test_json_api_stays_fast_while_sparql_is_saturated(server):
     claims = server.url + "/api/claims"
     _median_get(claims, 3)  # warm
