@@ -140,10 +140,15 @@ def _outside(rec: dict[str, Any]) -> str | None:
     the one its claim is stated for (a CPU run of a GPU claim), so it is shown as such too."""
     if "scope" in rec["verdict"] or rec.get("check_id"):  # written since: its scope is its own
         return None
+    return OUTSIDE_SCOPE if _ran_outside(rec) else None
+
+
+def _ran_outside(rec: dict[str, Any]) -> bool:
+    """Whether the record's run was on another device than the one its claim is stated for."""
     claim = str((rec["check"].get("conditions") or {}).get("device") or "any")
     device = str((rec.get("options") or {}).get("device") or "")
     ran = "gpu" if device == "cuda" else device
-    return OUTSIDE_SCOPE if ran and claim not in ("any", ran) else None
+    return bool(ran) and claim not in ("any", ran)
 
 
 def _cells(q: _Quads, run: ox.NamedNode, rec: dict[str, Any]) -> None:
@@ -205,6 +210,17 @@ def _environment(q: _Quads, env: ox.NamedNode, env_id: str, e: dict[str, Any]) -
         q.lit(env, F + fw.prop, packages.get(fw.package))
 
 
+def _explored_where(rec: dict[str, Any]) -> str:
+    """A sentence tail for an exploration run on another device than its claim is stated for
+    (a GPU claim explored on a CPU): its labels say nothing for or against the claim itself."""
+    if not _ran_outside(rec):
+        return ""
+    ran = "a GPU" if (rec.get("options") or {}).get("device") == "cuda" else "a CPU"
+    claim = str(rec["check"]["conditions"]["device"]).upper()
+    return (f" Explored outside the claim's scope: on {ran}, while the claim is about {claim}s;"
+            " this says nothing for or against the claim itself.")  # fmt: skip
+
+
 def _exploration(q: _Quads, node: ox.NamedNode, rec: dict[str, Any], rel_path: str) -> None:
     """An exploration record: an fwc:Exploration (never an fwc:Run, so no verdict of the claim
     as stated comes from it) with one fwc:Specification per measured setup and cell."""
@@ -221,7 +237,7 @@ def _exploration(q: _Quads, node: ox.NamedNode, rec: dict[str, Any], rel_path: s
     q.lit(node, F + "codeHash", (rec.get("benchmark_code") or {}).get("sha256"))
     q.iri(node, F + "verdict", F + Label(rec["verdict"]["label"]).concept)
     q.lit(node, F + "robustness", ex["summary"]["label"])
-    q.lit(node, ns.SCHEMA + "description", ex["summary"]["sentence"])
+    q.lit(node, ns.SCHEMA + "description", ex["summary"]["sentence"] + _explored_where(rec))
     for i, s in enumerate(ex["specifications"]):
         spec = ox.NamedNode(f"{node.value}/spec/{i}")
         q.iri(spec, ns.RDF + "type", F + "Specification")

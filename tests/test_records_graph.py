@@ -95,3 +95,35 @@ def test_a_cached_corpus_still_names_the_records_it_left_out(project):
     again = load_corpus(project)
     assert again.from_cache and [str(e) for e in again.skipped] == [str(e) for e in first.skipped]
     assert again.records == []
+
+
+def test_an_exploration_outside_its_claims_device_says_so_in_its_sentence():
+    # a GPU claim explored on this CPU by name: its labels are about the CPU, not the claim
+    import copy
+
+    import pyoxigraph as ox
+    from site_project import exploration_record
+
+    from kg import ns
+    from kg.recordgraph import record_quads
+
+    def sentence(rec):
+        quads = record_quads(rec, "data/results/x/r.json")
+        [text] = [
+            q.object.value for q in quads if q.predicate == ox.NamedNode(ns.SCHEMA + "description")
+        ]
+        return text
+
+    rec = exploration_record()
+    rec["check"]["conditions"] = {"device": "gpu"}
+    rec["options"] = {"device": "cpu"}
+    assert sentence(rec).endswith(
+        "Explored outside the claim's scope: on a CPU, while the claim is about GPUs; this says"
+        " nothing for or against the claim itself."
+    )
+    same = copy.deepcopy(rec)
+    same["options"]["device"] = "cuda"
+    assert "outside" not in sentence(same)
+    anywhere = copy.deepcopy(rec)
+    anywhere["check"]["conditions"]["device"] = "any"
+    assert sentence(anywhere) == rec["exploration"]["summary"]["sentence"]
