@@ -221,3 +221,17 @@ def test_record_that_cannot_be_written_is_kept_elsewhere_and_the_run_says_where(
     assert json.loads(kept.read_text())["record_id"] == kept.stem
     assert row["record_problem"] and str(kept) in row["record_problem"]
     assert f"it was kept at {kept}" in second.stderr
+
+
+def test_a_run_leaves_a_live_servers_store_copy_alone(tmp_path):
+    # the store copy of `verify serve` carries its start time in centiseconds, not a run folder's
+    # milliseconds: read as a run folder it looked made in 1975 by a reused pid, so a check run
+    # beside a server deleted the copy the server's SPARQL workers read
+    import pyoxigraph as ox
+
+    from verify.serve import storecopy
+
+    copy = storecopy.create(ox.Store(), tmp_path)
+    assert cleanup.remove_stale(tmp_path) == []
+    assert (copy / "store").is_dir()
+    assert storecopy.remove_stale(tmp_path) == []  # the server's own rule: it is still running

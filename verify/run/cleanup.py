@@ -28,7 +28,11 @@ import psutil
 from kg.errors import Interrupted
 
 PREFIX = "fwclaims-"
-_NAME = re.compile(r"^fwclaims-(?:[a-z]+-)?(\d+)-(\d+)-")
+# the folders this module judges: a run's scratch folder and those named like it (probe, child
+# and claim scratch folders); a server's store copy (fwclaims-sparql-<pid>-<start time>) has a
+# time of another kind in its name and is judged by verify.serve.storecopy, never here
+ROLES = ("probe", "child", "claim")
+_NAME = re.compile(rf"^fwclaims-(?:(?:{'|'.join(ROLES)})-)?(\d+)-(\d+)-")
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
