@@ -94,17 +94,23 @@ def test_rowcache_gives_up_when_a_kept_record_is_rewritten(synthetic):
     assert rowcache.restore(load_corpus(synthetic)) is None
 
 
-def test_rowcache_gives_up_when_a_new_record_restates_a_kept_run(synthetic):
-    path = record_files(paths.results_dir(synthetic))[0]
-    rec = json.loads(path.read_text())
-    env_id, env = next(e for e in environments() if e[0] != rec["environment_id"])
+def _restated_elsewhere_gives_up(synthetic, path, rec, env_id, env) -> None:
+    """Write `rec` again under another environment (the same run id, elsewhere): the row cache
+    must then fall back to the full queries."""
     rec.update(environment_id=env_id, environment=env)
-    twin = paths.results_dir(synthetic) / env_id / path.name  # the same run id, elsewhere
+    twin = paths.results_dir(synthetic) / env_id / path.name
     twin.parent.mkdir(parents=True, exist_ok=True)
     twin.write_text(dumps(rec))
     corpus = load_corpus(synthetic)
     assert rowcache.restore(corpus) is None
     assert not {"runs", "environment_triples", "environment_run_counts"} & set(corpus.memo)
+
+
+def test_rowcache_gives_up_when_a_new_record_restates_a_kept_run(synthetic):
+    path = record_files(paths.results_dir(synthetic))[0]
+    rec = json.loads(path.read_text())
+    env_id, env = next(e for e in environments() if e[0] != rec["environment_id"])
+    _restated_elsewhere_gives_up(synthetic, path, rec, env_id, env)
 
 
 def test_rowcache_gives_up_after_a_claim_file_changes(synthetic):
@@ -191,10 +197,4 @@ def test_rowcache_gives_up_when_a_new_record_restates_an_added_run(synthetic):
     _publish_rows(synthetic)
     rec = json.loads(path.read_text())
     env_id, env = environments()[2]
-    rec.update(environment_id=env_id, environment=env)
-    twin = paths.results_dir(synthetic) / env_id / path.name  # the same run id, elsewhere
-    twin.parent.mkdir(parents=True, exist_ok=True)
-    twin.write_text(dumps(rec))
-    corpus = load_corpus(synthetic)
-    assert rowcache.restore(corpus) is None
-    assert not {"runs", "environment_triples", "environment_run_counts"} & set(corpus.memo)
+    _restated_elsewhere_gives_up(synthetic, path, rec, env_id, env)
