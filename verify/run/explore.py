@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from kg import paths, records
 from kg.errors import UsageError
 from kg.model import Check, Label, RunStatus
@@ -41,6 +39,7 @@ from verify.judge.explain import CellEstimate
 from verify.judge.robustness import Spec, Summary, judge_spec, splits, summarise
 from verify.judge.verdicts import judge, tier_name
 from verify.run.options import RunOptions, RunResult
+from verify.run.options import physical_cores as machine_cores
 
 # API tiers that answer the same question, per side: PyTorch, or the XLA side (TensorFlow, Keras
 # on either backend, JAX). A side's alternatives are the other tiers of its group.
@@ -275,7 +274,7 @@ def explore(
     ``only`` restricts the design to some factors and levels, ``edges`` off keeps the stated grid."""
     if check.module not in SIDES or not check.rule.baseline:
         raise UsageError(f"claim '{check.claim_id}' has no ratio check to explore")
-    cores = physical_cores or psutil.cpu_count(logical=False) or 1
+    cores = physical_cores or machine_cores()
     total = budget if budget is not None else DEFAULT_BUDGET_S[check.module]
     progress = on_progress or (lambda fraction, message: None)
     t0 = time.monotonic()

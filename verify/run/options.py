@@ -15,6 +15,12 @@ from verify.run.machine import BUSY_CORES
 DEFAULT_BUDGET_S = 45.0  # seconds per check; `verify run --budget` and `make run` use it
 
 
+def physical_cores() -> int:
+    """This machine's physical cores (at least 1): the default thread count and what the runner
+    lets set up at once."""
+    return psutil.cpu_count(logical=False) or 1
+
+
 @dataclass
 class RunOptions:
     """How to run checks: time budget, device, threads, process pairs, limits."""
@@ -47,7 +53,7 @@ class RunOptions:
 
     def thread_count(self) -> int:
         """The thread count both sides get."""
-        return self.threads or psutil.cpu_count(logical=False) or 1
+        return self.threads or physical_cores()
 
     def settle(self) -> float:
         """Seconds to pause before a sample on the other side (none with one thread)."""

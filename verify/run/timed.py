@@ -33,12 +33,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import psutil
 
 from kg.model import Verdict
 from verify.run.failures import CheckError
 from verify.run.machine import pair_load
-from verify.run.options import RunOptions
+from verify.run.options import RunOptions, physical_cores
 from verify.run.spawn import WorkerProcess
 from verify.run.state import ROLE, SIDES, CellData, CheckState, cell_title
 from verify.run.workers import call_both, spawn
@@ -117,8 +116,7 @@ def _at_once(opts: RunOptions, jobs: int) -> int:
     """How many workers set up at the same time: as many as the cores hold at the run's thread
     count. More would only share the cores, and a warm-up timed on shared cores is noisy, so it
     takes more calls to look steady."""
-    cores = psutil.cpu_count(logical=False) or 1
-    return max(1, min(jobs, cores // max(1, opts.thread_count())))
+    return max(1, min(jobs, physical_cores() // max(1, opts.thread_count())))
 
 
 def _set_up(state: CheckState, pairs: list[Pair], ctx: dict[str, Any]) -> None:
