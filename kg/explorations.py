@@ -19,12 +19,13 @@ def explorations(corpus: Corpus) -> list[Exploration]:
 
 def _explorations(corpus: Corpus) -> list[Exploration]:
     rows = corpus.query(
-        """SELECT ?x ?claim ?env ?record ?started ?ended ?verdict ?robustness ?sentence WHERE {
+        """SELECT ?x ?claim ?env ?record ?started ?ended ?verdict ?robustness ?sentence ?outside WHERE {
              ?x a fwc:Exploration ; schema:about ?claim ; prov:used ?env ; fwc:rawRecord ?record ;
                 fwc:robustness ?robustness .
              ?env a fwc:Environment .
              OPTIONAL { ?x fwc:verdict ?verdict } OPTIONAL { ?x schema:description ?sentence }
-             OPTIONAL { ?x prov:startedAtTime ?started } OPTIONAL { ?x prov:endedAtTime ?ended } }"""
+             OPTIONAL { ?x prov:startedAtTime ?started } OPTIONAL { ?x prov:endedAtTime ?ended }
+             OPTIONAL { ?x fwc:outsideScope ?outside } }"""
     )
     out = {}
     for r in rows:
@@ -34,6 +35,7 @@ def _explorations(corpus: Corpus) -> list[Exploration]:
             record=r["record"], started=r["started"], ended=r["ended"],
             stated=Label.from_concept(str(r["verdict"] or "").rsplit("#", 1)[-1]),
             robustness=r["robustness"], sentence=r["sentence"] or "",
+            outside_scope=bool(r["outside"]),
         )  # fmt: skip
     return sorted(out.values(), key=lambda e: (e.ended or "", e.run), reverse=True)
 

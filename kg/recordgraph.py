@@ -238,6 +238,8 @@ def _exploration(q: _Quads, node: ox.NamedNode, rec: dict[str, Any], rel_path: s
     q.iri(node, F + "verdict", F + Label(rec["verdict"]["label"]).concept)
     q.lit(node, F + "robustness", ex["summary"]["label"])
     q.lit(node, ns.SCHEMA + "description", ex["summary"]["sentence"] + _explored_where(rec))
+    if _ran_outside(rec):
+        q.lit(node, F + "outsideScope", True)
     for i, s in enumerate(ex["specifications"]):
         spec = ox.NamedNode(f"{node.value}/spec/{i}")
         q.iri(spec, ns.RDF + "type", F + "Specification")

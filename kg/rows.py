@@ -281,6 +281,7 @@ class Exploration:
     stated: Label  # the claim's verdict as stated, from the exploration's own stated setup
     robustness: str  # robust, fragile, mixed or reversed
     sentence: str
+    outside_scope: bool = False  # run on another device than the claim is stated for
 
 
 @dataclass(frozen=True)

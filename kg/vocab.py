@@ -101,6 +101,7 @@ class FWC(DefinedNamespace):
     gitCommit: URIRef
     budgetSeconds: URIRef
     robustness: URIRef
+    outsideScope: URIRef
     factors: URIRef
     stated: URIRef
     gpuMatmulTflops: URIRef

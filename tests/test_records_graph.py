@@ -121,9 +121,24 @@ def test_an_exploration_outside_its_claims_device_says_so_in_its_sentence():
         "Explored outside the claim's scope: on a CPU, while the claim is about GPUs; this says"
         " nothing for or against the claim itself."
     )
+    # and a flag the index shows beside the label
+    flag = ox.NamedNode(ns.FWC + "outsideScope")
+    assert [q.object.value for q in record_quads(rec, "r.json") if q.predicate == flag] == ["true"]
     same = copy.deepcopy(rec)
     same["options"]["device"] = "cuda"
     assert "outside" not in sentence(same)
+    assert not [q for q in record_quads(same, "r.json") if q.predicate == flag]
     anywhere = copy.deepcopy(rec)
     anywhere["check"]["conditions"]["device"] = "any"
     assert sentence(anywhere) == rec["exploration"]["summary"]["sentence"]
+
+
+def test_the_index_row_of_a_claim_explored_outside_its_scope_says_so():
+    from verify.publish.build import environment
+
+    row = environment().get_template("rows.html").module.index_row
+    args = ("c", "c", "cat", "performance", "text", "holds", False, None, None, (), ())
+    outside = str(row(*args, "mixed", True))
+    assert "mixed, outside scope</span>" in outside and "robustness-mixed" not in outside
+    inside = str(row(*args, "mixed", False))
+    assert 'robustness-mixed" title' in inside and "outside scope" not in inside

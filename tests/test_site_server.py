@@ -69,7 +69,7 @@ def test_api_claim_detail_and_runs(client):
 
 def test_api_claim_exploration_has_every_specification(client):
     x = client.get("/api/claims/fixture-latency/exploration").json()
-    assert (x["robustness"], x["stated"]) == ("fragile", "holds")
+    assert (x["robustness"], x["stated"], x["outside_scope"]) == ("fragile", "holds", False)
     assert [s["factors"]["baseline"] for s in x["specifications"]] == [
         "keras-predict", "keras-predict", "tf-function", "tf-function"]  # fmt: skip
     assert x["record"].startswith("/records/")

@@ -107,7 +107,8 @@ def index(w: Any, data: SiteData, statuses: dict[str, str]) -> None:
         values = (cid, safe_name(cid), c.category, str(c.kind), c.text, statuses[cid],
                   here is not None, data.here_status(cid),
                   verdict_values(here_run) if here_run is not None else None, cells_of, shorts,
-                  explored.robustness if explored else None)  # fmt: skip
+                  explored.robustness if explored else None,
+                  explored is not None and explored.outside_scope)  # fmt: skip
         pieces.append(w.fragments.piece("index-row", values, row))
     w.render(
         "index.html",

@@ -162,6 +162,9 @@ class Exploration(BaseModel):
     stated: str = Field(description="the claim's verdict as stated")
     robustness: str = Field(description="robust, fragile, mixed or reversed")
     sentence: str
+    outside_scope: bool = Field(
+        False, description="explored on another device than the claim is stated for"
+    )
     record: str | None
     specifications: list[Specification]
 
