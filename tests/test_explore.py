@@ -66,6 +66,24 @@ def test_mixed_when_no_factor_explains_it_or_the_claim_fails_as_stated():
     assert summarise(split, UNSURE).sentence.startswith("Inconclusive as stated; mixed over 4")
 
 
+def test_two_factors_that_split_equally_well_are_both_named():
+    # two one-at-a-time arms around the stated setup: changing the baseline loses the claim, and
+    # so does changing the threads; neither factor explains it better than the other
+    specs = [spec(H, 50, baseline="keras-predict", threads="1")] * 2
+    specs += [spec(N, 1.1, baseline="tf-function", threads="1")] * 2
+    specs += [spec(N, 1.1, baseline="keras-predict", threads="2")] * 2
+    names = {"baseline": "the baseline's API", "threads": "the thread count"}
+    s = summarise(specs, H, names)
+    assert s.split is not None and s.split.factor == "baseline"
+    assert s.sentence.endswith(
+        " It turns most on the baseline's API: it holds in 2 of 4 specifications with Keras"
+        " predict, in 0 of 2 with tf.function. As much on the thread count: it holds in 2 of 4"
+        " specifications with 1 thread, in 0 of 2 with 2 threads."
+    )
+    # one factor alone: no second sentence
+    assert "As much on" not in summarise(specs[:4], H, names).sentence
+
+
 def test_a_split_reads_best_level_first():
     sp = Split("threads", {"2": (1, 4), "1": (4, 4)})
     assert sp.separation == 0.75

@@ -193,7 +193,15 @@ def summarise(specs: Sequence[Spec], stated: Label, names: dict[str, str] | None
     if split is not None:
         factor = (names or {}).get(split.factor, split.factor)
         text += f" It turns most on {factor}: it {split.sentence()}."
+        for tie in _ties(split, found):  # an equal split on another factor is named, not hidden
+            text += f" As much on {(names or {}).get(tie.factor, tie.factor)}: it {tie.sentence()}."
     return Summary(label, n, holds, fails, rev, n - holds - fails, split, text, found)
+
+
+def _ties(split: Split, found: list[Split]) -> list[Split]:
+    """The other factors that separate holding from not exactly as well as ``split`` does."""
+    return [sp for sp in found
+            if sp.factor != split.factor and round(sp.separation, 9) == round(split.separation, 9)]  # fmt: skip
 
 
 def _stated_text(stated: Label) -> str:
