@@ -379,3 +379,26 @@ def test_a_failed_full_publish_leaves_the_previous_site(synthetic, tmp_path, mon
         publish(load_corpus(synthetic), site)  # in place: nothing staged is left
     assert site_tree(site) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "site"]
+
+
+def test_the_pieces_of_an_environment_that_is_gone_are_dropped(synthetic, tmp_path):
+    from kg import paths
+    from verify.publish import fragments
+    from verify.publish.sitedata import safe_name
+
+    site = tmp_path / "site"
+    ids = api.checkable_claim_ids(load_corpus(synthetic))
+    new = _record_from(synthetic, ids[1], 2, 7)  # an older run, the only one from its machine
+    publish(load_corpus(synthetic), site)
+    kept = (
+        paths.cache_dir(synthetic)
+        / fragments.FOLDER
+        / f"environment-run.{safe_name(new.parent.name)}.pickle"
+    )
+    others = sorted(p.name for p in kept.parent.glob("environment-run.*.pickle") if p != kept)
+    assert kept.exists() and others
+    new.unlink()
+    publish(load_corpus(synthetic), site)
+    assert not kept.exists()
+    assert sorted(p.name for p in kept.parent.glob("environment-run.*.pickle")) == others
+    assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")

@@ -43,6 +43,7 @@ class Fragments:
         self.kept: dict[str, dict[str, str]] = {}
         self.used: dict[str, dict[str, str]] = {}
         self.made: dict[str, int] = {}  # kind -> pieces rendered this time
+        self.families: dict[str, set[str]] = {}  # "kind." -> the names that still have a page
 
     def piece(
         self, kind: str, values: tuple[Any, ...], render: Callable[..., Any],
@@ -78,10 +79,23 @@ class Fragments:
     def _stamp(self, kind: str) -> str:
         return hashlib.sha256(f"v{VERSION}\0{self.code}\0{kind}".encode()).hexdigest()
 
+    def live(self, family: str, names: set[str]) -> None:
+        """Kinds `family + name` (one per page, as "environment-run.<page>") exist only for
+        `names`: on save, the files of the others (pages gone from the site) are removed."""
+        self.families[family] = set(names)
+
     def save(self) -> None:
-        """Keep this publish's pieces for the next (a kind's file only where it changed)."""
+        """Keep this publish's pieces for the next (a kind's file only where it changed), and
+        drop the files of pages that are gone."""
         if self.folder is None:
             return
+        for family, names in self.families.items():
+            for path in self.folder.glob(f"{family}*.pickle"):
+                if path.name[len(family) : -len(".pickle")] not in names:
+                    try:
+                        path.unlink(missing_ok=True)
+                    except OSError:
+                        pass  # a read-only cache only costs space
         for kind, used in self.used.items():
             if not self.made.get(kind) and len(used) == len(self._kept(kind)):
                 continue  # every piece came from the file, and all of it was used: unchanged

@@ -218,6 +218,7 @@ def environments(w: Any, data: SiteData) -> None:
         runs_by_env[r.environment].append(r)
     envs = [(data.environments[e], safe_name(e)) for e in data.env_order]
     w.render("environments/index.html", "environments.html", envs=envs)
+    w.fragments.live("environment-run.", {page for _, page in envs})
     for env, page in envs:
         runs = runs_by_env.get(env.id, [])
         rel = f"environments/{page}.html"  # made of the environment's row and its runs
