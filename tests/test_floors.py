@@ -125,6 +125,44 @@ def test_load_reads_the_newest_report_of_this_environment_that_has_floors(tmp_pa
     assert run_floors.load("no-such-env", cal) is None
 
 
+def test_load_keeps_a_tiers_floor_from_an_older_report_when_a_newer_one_calibrated_others(
+    tmp_path,
+):
+    cal = tmp_path / "calibration"
+    older = _report(cal, sd=0.1, stamp="20261201T000000Z", tiers=("numpy-a", "numpy-b"))
+    newer = _report(cal, sd=0.3, stamp="20261202T000000Z", tiers=("numpy-b",))
+    found = run_floors.load(ENV_ID, cal)
+    assert found is not None and found.report.endswith(newer.name)  # the newest report used
+    small = {"size": 16}
+    assert found.cell_floor(SELFTEST, "numpy-a", "numpy-a", small).sd == pytest.approx(0.1)
+    assert found.cell_floor(SELFTEST, "numpy-b", "numpy-b", small).sd == pytest.approx(0.3)
+    record = found.describe(SELFTEST, "numpy-a", "numpy-b")
+    assert record["report"].endswith(newer.name) and record["measured"] == "20261202T000000Z"
+    assert record["subject"]["report"].endswith(older.name)
+    assert record["subject"]["measured"] == "20261201T000000Z"
+    assert record["baseline"]["report"].endswith(newer.name)
+    assert record["baseline"]["floors"]["small"]["sd"] == pytest.approx(0.3)
+    # a side no report calibrated names no report
+    assert found.describe(SELFTEST, "numpy-a", "noop")["baseline"] == {"tier": "noop",
+                                                                       "floors": None}  # fmt: skip
+
+
+def test_load_takes_a_tiers_floor_from_the_newest_report_that_calibrated_it(tmp_path):
+    cal = tmp_path / "calibration"
+    _report(cal, sd=0.1, stamp="20261201T000000Z", tiers=("numpy-a", "numpy-b"))
+    newer = _report(cal, sd=0.4, stamp="20261203T000000Z", tiers=("numpy-a",))
+    _report(cal, env_id="other-env", sd=0.9, stamp="20261204T000000Z", tiers=("numpy-a",))
+    # a newer report whose A/A runs gave numpy-a no floor leaves the one before in force
+    (cal / f"20261205T000000Z-{ENV_ID}.json").write_text(json.dumps({
+        "environment_id": ENV_ID, "measured": "20261205T000000Z",
+        "floors": [{"module": SELFTEST, "tier": "numpy-a", "by_class": {}}]}))  # fmt: skip
+    found = run_floors.load(ENV_ID, cal)
+    assert found is not None and found.report.endswith(newer.name)
+    assert found.cell_floor(SELFTEST, "numpy-a", "numpy-a", {"size": 16}).sd == pytest.approx(0.4)
+    assert found.cell_floor(SELFTEST, "numpy-b", "numpy-b", {"size": 16}).sd == pytest.approx(0.1)
+    assert found.describe(SELFTEST, "numpy-a", "numpy-a")["subject"]["report"].endswith(newer.name)
+
+
 def _state(floor: run_floors.VarianceFloors | None, spread: float) -> CheckState:
     """A timed check whose three pairs measured ratio 2 with per-pair log spread `spread`."""
     state = CheckState(check(), RunOptions(budget=1.0))
@@ -175,6 +213,8 @@ def test_record_names_the_floor_and_its_report_or_none_without_one():
     assert rec["variance_floor"]["subject"] == {
         "tier": "numpy-a",
         "floors": {"small": {"sd": 0.2, "df": None}},
+        "report": "data/calibration/x.json",
+        "measured": "2026-12-01T00:00:00Z",
     }
     assert rec["variance_floor"]["cells"]["n16"]["sd"] == pytest.approx(0.2)
     assert rec["cells"][0]["summary"]["floored"] is True

@@ -15,7 +15,7 @@ from site_project import CPU_ENV, GPU_ENV, XSS, make_project
 
 from kg.errors import UsageError
 from kg.load import load_corpus
-from verify.publish import pages
+from verify.publish import pages, sitedata
 from verify.publish.build import MARKER, publish
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -155,25 +155,55 @@ def test_publish_method_page_shows_saved_calibration(corpus, project, tmp_path):
     assert "5.2%" in html and "interleaved" in html and "200 ns" in html
 
 
-def test_publish_method_page_shows_the_variance_floors_of_the_newest_report(
-    corpus, project, tmp_path
-):
+def _floor_report(env: str, *tiers: tuple[str, float]) -> dict:
     check = {"runs": 17, "excludes_before": 2, "excludes_after": 0, "coverage_before": 0.684,
              "coverage_after": 0.93, "median_floor_sd": 0.1}  # fmt: skip
-    floor = {"sd": 0.1234, "within_sd": 0.08, "between_sd": 0.1234, "runs": 17, "pairs": 51,
-             "leave_one_out": check}  # fmt: skip
-    report = {"tolerance": 0.1, "simulated": [], "runner": [], "overhead": None,
-              "floors": [{"module": "verify.benchmarks.latency", "tier": "torch-eager",
-                          "by_class": {"small": floor}}]}  # fmt: skip
+    rows = [{"module": "verify.benchmarks.latency", "tier": tier,
+             "by_class": {"small": {"sd": sd, "within_sd": 0.08, "between_sd": sd, "runs": 17,
+                                    "pairs": 51, "leave_one_out": check}}}
+            for tier, sd in tiers]  # fmt: skip
+    return {"tolerance": 0.1, "simulated": [], "runner": [], "overhead": None,
+            "environment_id": env, "floors": rows}  # fmt: skip
+
+
+def test_floors_in_force_take_each_tier_from_the_newest_report_of_the_newest_environment():
+    reports = [
+        {**_floor_report("cpu-a", ("torch-eager", 0.1), ("keras-call", 0.2)), "file": "1.json"},
+        {**_floor_report("cpu-a", ("keras-call", 0.3)), "file": "2.json"},
+        {**_floor_report("cpu-b", ("torch-eager", 0.9)), "file": "3.json"},
+        {**_floor_report("cpu-a", ("torch-eager", 0.4)), "file": "4.json"},
+        {**_floor_report("cpu-a", ("keras-call", 0.5)), "file": "5.json", "floors": [
+            {"module": "verify.benchmarks.latency", "tier": "keras-call", "by_class": {}}]},
+        {"kind": "reproduce", "claims": [], "file": "6.json"},
+    ]  # fmt: skip
+    got = sitedata.floors_in_force(reports)
+    assert [(r["tier"], r["file"], r["by_class"]["small"]["sd"]) for r in got] == [
+        ("keras-call", "2.json", 0.3), ("torch-eager", "4.json", 0.4)]  # fmt: skip
+    assert sitedata.floors_in_force(reports[:3])[0]["file"] == "3.json"  # cpu-b's is newest
+    assert sitedata.floors_in_force(reports[5:]) == []
+
+
+def test_publish_method_page_shows_the_floors_in_force_from_each_tiers_newest_report(
+    corpus, project, tmp_path
+):
     folder = project / "data" / "calibration"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "cpu.json").write_text(json.dumps(report))
+    older, newer = folder / "20261201T000000Z-cpu.json", folder / "20261202T000000Z-cpu.json"
+    older.write_text(json.dumps(_floor_report("cpu", ("torch-eager", 0.1234),
+                                              ("keras-call", 0.4321))))  # fmt: skip
+    newer.write_text(json.dumps(_floor_report("cpu", ("keras-call", 0.2468))))
     try:
         html = (publish(corpus, tmp_path / "out").out / "method.html").read_text()
     finally:
-        (folder / "cpu.json").unlink()
-    assert "variance floor" in html and "data/calibration/cpu.json" in html
-    assert "0.123" in html and "2 → 0 of 17" in html and "68.4% → 93.0%" in html
+        older.unlink()
+        newer.unlink()
+    table = html.split('id="floor"', 1)[1].split("</table>", 1)[0]
+    rows = {m[0]: m[1] for m in re.findall(r'<th scope="row">([\w-]+)</th><td><code>([^<]*)</code>',
+                                           table)}  # fmt: skip
+    assert rows == {"torch-eager": "data/calibration/20261201T000000Z-cpu.json",
+                    "keras-call": "data/calibration/20261202T000000Z-cpu.json"}  # fmt: skip
+    assert "0.123" in table and "0.247" in table and "0.432" not in table  # keras-call's old one
+    assert "variance floor" in html and "2 → 0 of 17" in table and "68.4% → 93.0%" in table
 
 
 def test_publish_is_deterministic(project, site, tmp_path):

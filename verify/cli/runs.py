@@ -221,6 +221,13 @@ def env(json_out: bool = JSON) -> None:
 def calibrate(
     runs: int = typer.Option(3, "--runs", help="Real A/A runs per tier (0: simulation only)."),
     budget: float = typer.Option(20.0, "--budget", help="Seconds per A/A run."),
+    tier: list[str] = typer.Option(
+        None, "--tier", metavar="TIER",
+        help="A latency tier to put against itself (repeat for several; default torch-eager and"
+        " keras-call): torch-eager, torch-compile, keras-predict, keras-call, tf-function,"
+        " tf-xla, jax-jit, keras-jax-predict or keras-jax-call. A saved report's floors replace"
+        " only those of the tiers it calibrated.",
+    ),
     simulations: int = typer.Option(500, "--simulations", help="Synthetic A/A comparisons."),
     tolerance: float = typer.Option(0.1, "--tolerance", help="Tolerance of the 'about 1x' rule."),
     input_size: list[int] = typer.Option(
@@ -237,18 +244,24 @@ def calibrate(
 ) -> None:  # fmt: skip
     """Measure how often the method reports a difference where there is none (A/A runs).
 
-    Puts a tier against itself (torch-eager, keras-call) through the same runner and verdict
-    logic, judged as "about 1.0x" and "at least 1.1x"; simulates interleaved and blocked order on
-    synthetic samples with drift; measures the harness overhead per timed call. From the A/A
-    runs it estimates each tier's variance floor: saved, later timed runs in this environment
-    give every cell's interval at least that spread.
+    Puts each tier named with --tier (default torch-eager and keras-call) against itself
+    through the same runner and verdict logic, judged as "about 1.0x" and "at least 1.1x";
+    simulates interleaved and blocked order on synthetic samples with drift; measures the harness
+    overhead per timed call. From the A/A runs it estimates each tier's variance floor: saved,
+    later timed runs in this environment give every cell's interval at least that spread, each
+    tier's from the newest report that calibrated it.
     """
     from verify.run import calibrate as cal
 
+    try:
+        tiers = cal.aa_tiers(tier) if tier else cal.DEFAULT_AA
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--tier") from None
     say = None if json_out else (lambda message: console(stderr=True).print(message))
     params = {**cal.AA_PARAMS, "input_sizes": list(input_size)} if input_size else None
     report = cal.calibrate(runs, RunOptions(budget=budget, threads=1), simulations=simulations,
-                           tolerance=tolerance, params=params, on_progress=say)  # fmt: skip
+                           tolerance=tolerance, tiers=tiers, params=params,
+                           on_progress=say)  # fmt: skip
     if save:
         saved = cal.save_report(report)
         if not json_out:

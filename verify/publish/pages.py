@@ -244,7 +244,8 @@ def environments(w: Any, data: SiteData) -> None:
 def method(w: Any, data: SiteData) -> None:
     """How measurements and verdicts work, with the A/A calibration when it has been run."""
     w.render("method.html", "method.html", verdicts=data.verdicts, calibration=data.calibration,
-             repeatability=data.repeatability, skipped=data.skipped)  # fmt: skip
+             floors=data.floors, repeatability=data.repeatability,
+             skipped=data.skipped)  # fmt: skip
 
 
 def changes(w: Any, data: SiteData) -> None:

@@ -133,6 +133,7 @@ class SiteData:
     evidence: dict[str, list[Evidence]]
     flips: list[Flip]
     calibration: list[dict[str, Any]]
+    floors: list[dict[str, Any]] = field(default_factory=list)  # the floor rows in force
     repeatability: list[dict[str, Any]] = field(default_factory=list)  # `verify reproduce` reports
     runs_by_claim: dict[str, list[Run]] = field(default_factory=dict)
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
@@ -260,6 +261,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         evidence=dict(evidence),
         flips=changes.history_flips(corpus, across_versions=True),
         calibration=[r for r in reports if r.get("kind") != "reproduce"],
+        floors=floors_in_force(reports),
         repeatability=[r for r in reports if r.get("kind") == "reproduce"],
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
@@ -312,6 +314,32 @@ def calibration_reports(root: Path) -> list[dict[str, Any]]:
             report["file"] = f.relative_to(root).as_posix()
             out.append(report)
     return out
+
+
+def _floor_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """A report's rows that hold floors (a tier whose A/A runs gave none has no size class)."""
+    rows = report.get("floors")
+    if not isinstance(rows, list):
+        return []
+    return [r for r in rows if isinstance(r, dict) and isinstance(r.get("by_class"), dict)
+            and r["by_class"]]  # fmt: skip
+
+
+def floors_in_force(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The floors a timed run gets in the environment of the newest report with floors: per
+    benchmark module and tier, the row of the newest report there that calibrated the tier, with
+    that report's file (as verify.run.floors picks them; `reports` oldest file name first)."""
+    with_floors = [r for r in reports if _floor_rows(r)]
+    if not with_floors:
+        return []
+    env = with_floors[-1].get("environment_id")
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for report in reversed(with_floors):
+        if report.get("environment_id") == env:
+            for row in _floor_rows(report):
+                key = (str(row.get("module")), str(row.get("tier")))
+                out.setdefault(key, {**row, "file": report.get("file", "")})
+    return [out[k] for k in sorted(out)]
 
 
 @dataclass(frozen=True)

@@ -113,10 +113,24 @@ def measure_overhead(calls: int = 200_000, samples: int = 20) -> dict[str, float
     }
 
 
-DEFAULT_AA = (
-    ("verify.benchmarks.latency", "torch-eager"),
-    ("verify.benchmarks.latency", "keras-call"),
-)
+AA_MODULE = "verify.benchmarks.latency"
+# its inference tiers, every one of which runs on a CPU (the engine may not import the module
+# itself, whose sessions import the frameworks; tests/test_cli_calibrate.py keeps the two equal)
+AA_TIERS = ("torch-eager", "torch-compile", "keras-predict", "keras-call", "tf-function", "tf-xla",
+            "jax-jit", "keras-jax-predict", "keras-jax-call")  # fmt: skip
+DEFAULT_AA = ((AA_MODULE, "torch-eager"), (AA_MODULE, "keras-call"))
+
+
+def aa_tiers(names: list[str]) -> tuple[tuple[str, str], ...]:
+    """The latency tiers to put against themselves, in the order given (a repeat once);
+    ValueError, naming the valid ones, for a name that is not one of AA_TIERS."""
+    unknown = [n for n in names if n not in AA_TIERS]
+    if unknown:
+        raise ValueError(f"unknown tier{'s' * (len(unknown) > 1)} {', '.join(unknown)}: use"
+                         f" one of {', '.join(AA_TIERS)}")  # fmt: skip
+    return tuple((AA_MODULE, n) for n in dict.fromkeys(names))
+
+
 AA_PARAMS = {"model": "small-cnn", "batch_sizes": [1], "input_sizes": [28], "channels": 3,
              "classes": 8}  # fmt: skip
 

@@ -1,10 +1,12 @@
-"""The variance floors of this environment, read from the newest `verify calibrate` report.
+"""The variance floors of this environment, each tier's from the newest report that calibrated it.
 
 A report under data/calibration/ that `verify calibrate` wrote with real A/A runs keeps, per
 benchmark module and tier, a floor on the standard deviation of one pair's log ratio
-(verify.judge.floors). A timed run in the same environment gives each cell's interval at least
-the floor of its two tiers; without such a report nothing changes. The record says which floor
-each cell got and from which report.
+(verify.judge.floors). A calibration may cover only some tiers (`verify calibrate --tier`), so
+each tier's floors come from the newest report for this environment that holds floors for that
+tier: a newer report of other tiers leaves them in force. A timed run in the same environment gives
+each cell's interval at least the floor of its two tiers; without such a report nothing changes.
+The record says which floor each cell got and from which report each side's floors came.
 """
 
 from __future__ import annotations
@@ -19,12 +21,26 @@ from verify.judge import floors
 
 
 @dataclass(frozen=True)
-class VarianceFloors:
-    """The floors of one calibration report: per module, per tier, per size class."""
+class Source:
+    """Where one tier's floors come from: a calibration report and when it was measured."""
 
     report: str  # the report's path, relative to the repository root where it lies inside it
     measured: str
+
+
+@dataclass(frozen=True)
+class VarianceFloors:
+    """The floors in force: per module, per tier, per size class, with each tier's report."""
+
+    report: str  # the newest report any floor comes from (path as in Source)
+    measured: str
     modules: dict[str, dict[str, dict[str, floors.Floor]]] = field(default_factory=dict)
+    # module -> tier -> the report its floors come from; a tier not named here has `report`'s
+    sources: dict[str, dict[str, Source]] = field(default_factory=dict)
+
+    def source(self, module: str, tier: str) -> Source:
+        """The report a tier's floors come from."""
+        return self.sources.get(module, {}).get(tier) or Source(self.report, self.measured)
 
     def table(self, module: str) -> dict[str, dict[str, floors.Floor]]:
         """Per tier and size class, the floors measured for a benchmark module."""
@@ -37,13 +53,17 @@ class VarianceFloors:
         return floors.cell_floor(self.table(module), subject, baseline, cell)
 
     def describe(self, module: str, subject: str, baseline: str) -> dict[str, Any]:
-        """What the record keeps: the report and each side's floors by size class."""
+        """What the record keeps: the newest report used, and each side's floors by size class
+        with the report and time they were measured (a side without floors names no report)."""
         table = self.table(module)
 
         def side(tier: str) -> dict[str, Any]:
             found = table.get(tier)
-            return {"tier": tier, "floors": {k: asdict(f) for k, f in found.items()}
-                    if found else None}  # fmt: skip
+            if not found:
+                return {"tier": tier, "floors": None}
+            src = self.source(module, tier)
+            return {"tier": tier, "floors": {k: asdict(f) for k, f in found.items()},
+                    "report": src.report, "measured": src.measured}  # fmt: skip
 
         return {"report": self.report, "measured": self.measured, "subject": side(subject),
                 "baseline": side(baseline)}  # fmt: skip
@@ -75,10 +95,14 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def load(env_id: str, folder: Path | None = None) -> VarianceFloors | None:
-    """The floors of the newest calibration report for this environment that has any (None:
-    no such report, and intervals stay as the pairs make them)."""
+    """The floors in force in this environment: per module and tier, those of the newest
+    calibration report for the environment that holds floors for that tier (None: no report has
+    any, and intervals stay as the pairs make them)."""
     root = find_root()
     folder = folder if folder is not None else calibration_dir(root)
+    modules: dict[str, dict[str, dict[str, floors.Floor]]] = {}
+    sources: dict[str, dict[str, Source]] = {}
+    newest: Source | None = None
     for path in sorted(folder.glob("*.json"), reverse=True):  # names start with the UTC time
         try:
             report = json.loads(path.read_text(encoding="utf-8"))
@@ -86,7 +110,13 @@ def load(env_id: str, folder: Path | None = None) -> VarianceFloors | None:
             continue
         if not isinstance(report, dict) or report.get("environment_id") != env_id:
             continue
-        table = floors_of(report)
-        if table:
-            return VarianceFloors(_shown(path, root), str(report.get("measured", "")), table)
-    return None
+        src = Source(_shown(path, root), str(report.get("measured", "")))
+        for module, tiers in floors_of(report).items():
+            for tier, by_class in tiers.items():
+                if by_class and tier not in modules.get(module, {}):  # a newer report has it
+                    modules.setdefault(module, {})[tier] = by_class
+                    sources.setdefault(module, {})[tier] = src
+                    newest = newest or src
+    if newest is None:
+        return None
+    return VarianceFloors(newest.report, newest.measured, modules, sources)
