@@ -51,7 +51,10 @@ def test_a_gpu_run_without_a_gpu_records_why_each_side_and_the_figure_are_missin
     opts = RunOptions(budget=5, results_dir=tmp_path, busy_cores=None)
     (result,) = run_claims(["jax-jit-closes-small-batch-gap"], opts, device="cuda")
     assert result.status == "not-checkable"
-    assert "JAX sees no GPU" in result.verdict.explanation
+    # each side's reason, in side order, whichever worker got there first
+    why = result.verdict.explanation
+    assert "JAX sees no GPU" in why and "this torch build sees no CUDA GPU" in why
+    assert why.index("JAX") < why.index("torch build")
     record = json.loads(result.path.read_text())
     assert record["options"]["device"] == "cuda"
     assert "no CUDA GPU" in record["environment"]["gpu_sanity"]["error"]

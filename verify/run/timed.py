@@ -35,12 +35,15 @@ from typing import Any
 import numpy as np
 
 from kg.model import Verdict
-from verify.run.failures import CheckError
+from verify.run.failures import CheckError, NotCheckableHere
 from verify.run.machine import pair_load
 from verify.run.options import RunOptions, physical_cores
 from verify.run.spawn import WorkerProcess
 from verify.run.state import ROLE, SIDES, CellData, CheckState, cell_title
 from verify.run.workers import call_both, spawn
+
+# how long the other side of a pair may take to say it is not checkable either
+NOT_CHECKABLE_WAIT_S = 30.0
 
 Progress = Callable[[float, str], None]
 
@@ -119,6 +122,30 @@ def _at_once(opts: RunOptions, jobs: int) -> int:
     return max(1, min(jobs, physical_cores() // max(1, opts.thread_count())))
 
 
+def _set_up_failure(
+    pairs: list[Pair], futures: dict[Any, tuple[int, str]], failed: list[Any]
+) -> Exception:
+    """What a failed set-up raises. Where a side is not checkable here, the other side of its
+    pair gets a moment to say whether it is missing something too, so that the reason names each
+    side that is (in side order, whichever worker got there first); then every worker is stopped,
+    since the others would finish their cells for nothing."""
+    if all(isinstance(f.exception(), NotCheckableHere) for f in failed):
+        first = {futures[f][0] for f in failed}
+        wait([f for f, (i, _) in futures.items() if i in first and not f.done()],
+             timeout=NOT_CHECKABLE_WAIT_S)  # fmt: skip
+    for p in pairs:
+        for w in p.workers.values():
+            w.kill()
+    ended = sorted((futures[f][0], SIDES.index(futures[f][1]), f.exception())
+                   for f in futures if f.done() and f.exception() is not None)  # fmt: skip
+    reasons = list(dict.fromkeys(e.reason for _, _, e in ended if isinstance(e, NotCheckableHere)))
+    if reasons:
+        return NotCheckableHere("; ".join(reasons))
+    error = ended[0][2] if ended else failed[0].exception()
+    assert error is not None
+    return error
+
+
 def _set_up(state: CheckState, pairs: list[Pair], ctx: dict[str, Any]) -> None:
     """Open every cell on every worker of these pairs, compare outputs, warm up: every worker at
     its own pace (one thread each), so a fast worker never waits for a slow one between cells
@@ -137,12 +164,7 @@ def _set_up(state: CheckState, pairs: list[Pair], ctx: dict[str, Any]) -> None:
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         failed = [f for f in done if f.exception() is not None]
         if failed:
-            for p in pairs:  # the others would finish their cells for nothing: stop them
-                for w in p.workers.values():
-                    w.kill()
-            error = failed[0].exception()
-            assert error is not None
-            raise error
+            raise _set_up_failure(pairs, futures, failed)
         found = {futures[f]: f.result() for f in futures}
     for p in pairs:
         for step, k in enumerate(state.cell_orders[p.index]):
