@@ -163,6 +163,9 @@ def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
     record = read_record(path)
     assert record["exploration"]["summary"]["label"] == found.summary.label.value
     assert record["verdict"]["explanation"] == found.summary.sentence
+    # the record ends with its last setup, not with the stated one that ran first
+    assert found.base is not None and found.base.record is not None
+    assert record["ended"] == found.ended and found.ended > found.base.record["ended"]
 
     loaded = load_corpus(root, use_cache=False)
     (row,) = api.explorations(loaded, "inference-latency-3x")

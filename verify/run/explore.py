@@ -35,6 +35,7 @@ from typing import Any
 from kg import paths, records
 from kg.errors import UsageError
 from kg.model import Check, Label, RunStatus
+from kg.textutil import utc_now
 from verify.judge.explain import CellEstimate
 from verify.judge.robustness import Spec, Summary, judge_spec, splits, summarise
 from verify.judge.verdicts import judge, tier_name
@@ -103,6 +104,7 @@ class Exploration:
     summary: Summary | None = None
     path: Path | None = None
     base: RunResult | None = None  # the stated setup's run, on the stated grid
+    ended: str | None = None  # when the last setup finished (UTC)
 
 
 def group_of(module: str, tier: str) -> str:
@@ -313,6 +315,7 @@ def explore(
         if len(done) == first_pass and out.specs:
             plan += [s for s in crossed(check, cores, _separating(out.specs), only)
                      if s.key() not in done]  # fmt: skip
+    out.ended = utc_now()
     if out.specs:
         out.summary = summarise(out.specs, out.stated, FACTOR_NAMES)
     progress(1.0, out.summary.label.value if out.summary else "nothing measured")
@@ -345,6 +348,8 @@ def exploration_record(found: Exploration) -> dict[str, Any]:
         raise UsageError(f"the stated setup of '{found.check.claim_id}' was not measured")
     record = dict(base.record)
     record["check"] = found.check.to_dict()
+    if found.ended:  # the stated run ended first; the exploration ends with its last setup
+        record["ended"] = found.ended
     record["verdict"] = {"label": found.stated.value, "explanation": found.summary.sentence}
     record["exploration"] = {
         "design": "stated setup on its grid; one factor at a time, then the grid's edges; the"
