@@ -203,11 +203,17 @@ def environment_order(names: dict[str, EnvironmentName], first: str | None = Non
     return sorted(names, key=lambda e: (e != first, natural_key(names[e].display), e))
 
 
+def os_name(env: dict[str, Any]) -> str | None:
+    """An environment's operating system as its id knows it: the system alone ("Linux"). The
+    kernel release is left to each record, as one environment is seen under several when the
+    machine is updated, and its row must not depend on which of its records is read."""
+    return (env.get("os") or {}).get("system") or None
+
+
 def collected_row(env_id: str, env: dict[str, Any]) -> Environment:
     """A collected environment (``verify.run.environment.collect``, a record's ``environment``)
     as the row the graph gives back for it, so one not yet in the graph is named like the rest."""
     gpus = env.get("gpus") or [{}]
-    osd = env.get("os") or {}
     pkgs = env.get("packages") or {}
     mem = round(env["ram_bytes"] / 2**30, 1) if env.get("ram_bytes") else None
     versions: dict[str, Any] = {f.field: pkgs.get(f.package) for f in FRAMEWORKS}
@@ -215,7 +221,7 @@ def collected_row(env_id: str, env: dict[str, Any]) -> Environment:
         id=env_id, label=environment_label(env), cpu=(env.get("cpu") or {}).get("model"),
         cores=env.get("cores_logical"), mem=mem, gpu=gpus[0].get("name"),
         driver=gpus[0].get("driver"), cuda=gpus[0].get("cuda_driver"),
-        os=" ".join(filter(None, [osd.get("system"), osd.get("release")])) or None,
+        os=os_name(env),
         python=env.get("python"),
         threads=timing_threads(env) if timing_threads(env) != 1 else None,
         **versions,

@@ -198,10 +198,7 @@ def _environment(q: _Quads, env: ox.NamedNode, env_id: str, e: dict[str, Any]) -
         q.lit(env, F + "gpuModel", gpus[0].get("name"))
         q.lit(env, F + "gpuDriver", gpus[0].get("driver"))
         q.lit(env, F + "cudaVersion", gpus[0].get("cuda_driver"))
-    osd = e.get("os") or {}
-    q.lit(
-        env, F + "operatingSystem", " ".join(filter(None, [osd.get("system"), osd.get("release")]))
-    )
+    q.lit(env, F + "operatingSystem", environments.os_name(e))
     q.lit(env, F + "pythonVersion", e.get("python"))
     if environments.timing_threads(e) != 1:
         q.lit(env, F + "timingThreads", environments.timing_threads(e))
