@@ -83,7 +83,9 @@ def level_name(factor: str, level: str) -> str:
     if factor == "input":
         return f"{level} px"
     if factor == "model":
-        return {"small-cnn": "the small CNN", "resnet": "the ResNet-style network"}.get(level, level)
+        return {"small-cnn": "the small CNN", "resnet": "the ResNet-style network"}.get(
+            level, level
+        )
     if factor == "layout":
         return {"contiguous": "NCHW (PyTorch's default)", "channels_last": "channels-last"}.get(
             level, level
