@@ -133,15 +133,15 @@ def _set_up_failure(
         first = {futures[f][0] for f in failed}
         wait([f for f, (i, _) in futures.items() if i in first and not f.done()],
              timeout=NOT_CHECKABLE_WAIT_S)  # fmt: skip
+    # read before any worker is stopped: a stopped worker's "died" must not hide the real cause
+    missing = sorted((futures[f][0], SIDES.index(futures[f][1]), f.exception().reason)
+                     for f in futures if f.done() and isinstance(f.exception(), NotCheckableHere))  # fmt: skip
     for p in pairs:
         for w in p.workers.values():
             w.kill()
-    ended = sorted((futures[f][0], SIDES.index(futures[f][1]), f.exception())
-                   for f in futures if f.done() and f.exception() is not None)  # fmt: skip
-    reasons = list(dict.fromkeys(e.reason for _, _, e in ended if isinstance(e, NotCheckableHere)))
-    if reasons:
-        return NotCheckableHere("; ".join(reasons))
-    error = ended[0][2] if ended else failed[0].exception()
+    if missing:
+        return NotCheckableHere("; ".join(dict.fromkeys(reason for _, _, reason in missing)))
+    error = failed[0].exception()
     assert error is not None
     return error
 
