@@ -35,9 +35,9 @@ calibrated.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -46,6 +46,30 @@ from verify.judge.calibration import coverage
 
 ALL_SIZES = "all"  # the key of a tier's floor pooled over every size class
 SMALL_MAX_PX = 64  # inputs up to this size are "small": per-call overhead dominates their time
+
+
+Tag = TypeVar("Tag")
+
+
+def rows_in_force(
+    reports: Iterable[tuple[Mapping[str, Any], Tag]],
+) -> dict[tuple[str, str], tuple[Mapping[str, Any], Tag]]:
+    """The floors in force: per (benchmark module, tier), the floor row of the first of
+    `reports` (one environment's calibration reports, newest first, each with a tag such as its
+    file) that holds floors for the tier, with that report's tag. A newer report of other tiers
+    leaves a tier's floors as they were; a row whose A/A runs gave no floor (no size class) holds
+    none."""
+    out: dict[tuple[str, str], tuple[Mapping[str, Any], Tag]] = {}
+    for report, tag in reports:
+        rows = report.get("floors")
+        for row in rows if isinstance(rows, list) else []:
+            if (
+                isinstance(row, Mapping)
+                and isinstance(row.get("by_class"), Mapping)
+                and row["by_class"]
+            ):
+                out.setdefault((str(row.get("module")), str(row.get("tier"))), (row, tag))
+    return out
 
 
 def size_class(cell: Mapping[str, Any]) -> str:

@@ -33,6 +33,7 @@ from kg.rows import (
 )
 from kg.store import Corpus
 from kg.textutil import natural_key
+from verify.judge import floors
 from verify.judge.numbers import readable
 
 # Per-claim status shown in the matrix and lists: the four verdict labels plus three states of a
@@ -316,30 +317,16 @@ def calibration_reports(root: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _floor_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """A report's rows that hold floors (a tier whose A/A runs gave none has no size class)."""
-    rows = report.get("floors")
-    if not isinstance(rows, list):
-        return []
-    return [r for r in rows if isinstance(r, dict) and isinstance(r.get("by_class"), dict)
-            and r["by_class"]]  # fmt: skip
-
-
 def floors_in_force(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The floors a timed run gets in the environment of the newest report with floors: per
-    benchmark module and tier, the row of the newest report there that calibrated the tier, with
-    that report's file (as verify.run.floors picks them; `reports` oldest file name first)."""
-    with_floors = [r for r in reports if _floor_rows(r)]
-    if not with_floors:
+    """The floor rows a timed run gets in the environment of the newest report with floors, each
+    with its report's file (verify.judge.floors.rows_in_force; `reports` oldest file name first)."""
+    newest = [r for r in reversed(reports) if floors.rows_in_force([(r, None)])]
+    if not newest:
         return []
-    env = with_floors[-1].get("environment_id")
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for report in reversed(with_floors):
-        if report.get("environment_id") == env:
-            for row in _floor_rows(report):
-                key = (str(row.get("module")), str(row.get("tier")))
-                out.setdefault(key, {**row, "file": report.get("file", "")})
-    return [out[k] for k in sorted(out)]
+    env = newest[0].get("environment_id")
+    found = floors.rows_in_force((r, r.get("file", "")) for r in newest
+                                 if r.get("environment_id") == env)  # fmt: skip
+    return [{**row, "file": file} for _, (row, file) in sorted(found.items())]
 
 
 @dataclass(frozen=True)

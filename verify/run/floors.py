@@ -74,16 +74,23 @@ def _floor(row: dict[str, Any]) -> floors.Floor:
     return floors.Floor(float(row["sd"]), int(df) if df is not None else None)
 
 
+def _row_floors(row: Any) -> dict[str, floors.Floor] | None:
+    """One report row's floors by size class (None: a row this version cannot read, which gives
+    no floor rather than a wrong one)."""
+    try:
+        return {str(k): _floor(v) for k, v in row["by_class"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def floors_of(report: dict[str, Any]) -> dict[str, dict[str, dict[str, floors.Floor]]]:
     """A calibration report's floors: module -> tier -> size class -> floor."""
     out: dict[str, dict[str, dict[str, floors.Floor]]] = {}
     rows = report.get("floors")
     for row in rows if isinstance(rows, list) else []:
-        try:
-            by_class = {str(k): _floor(v) for k, v in row["by_class"].items()}
-            out.setdefault(str(row["module"]), {})[str(row["tier"])] = by_class
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue  # a row this version cannot read gives no floor rather than a wrong one
+        found = _row_floors(row)
+        if found is not None:
+            out.setdefault(str(row["module"]), {})[str(row["tier"])] = found
     return out
 
 
@@ -100,23 +107,23 @@ def load(env_id: str, folder: Path | None = None) -> VarianceFloors | None:
     any, and intervals stay as the pairs make them)."""
     root = find_root()
     folder = folder if folder is not None else calibration_dir(root)
-    modules: dict[str, dict[str, dict[str, floors.Floor]]] = {}
-    sources: dict[str, dict[str, Source]] = {}
-    newest: Source | None = None
+    reports: list[tuple[dict[str, Any], Source]] = []
     for path in sorted(folder.glob("*.json"), reverse=True):  # names start with the UTC time
         try:
             report = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if not isinstance(report, dict) or report.get("environment_id") != env_id:
-            continue
-        src = Source(_shown(path, root), str(report.get("measured", "")))
-        for module, tiers in floors_of(report).items():
-            for tier, by_class in tiers.items():
-                if by_class and tier not in modules.get(module, {}):  # a newer report has it
-                    modules.setdefault(module, {})[tier] = by_class
-                    sources.setdefault(module, {})[tier] = src
-                    newest = newest or src
+        if isinstance(report, dict) and report.get("environment_id") == env_id:
+            reports.append((report, Source(_shown(path, root), str(report.get("measured", "")))))
+    modules: dict[str, dict[str, dict[str, floors.Floor]]] = {}
+    sources: dict[str, dict[str, Source]] = {}
+    newest: Source | None = None
+    for (module, tier), (row, src) in floors.rows_in_force(reports).items():
+        found = _row_floors(row)
+        if found:
+            modules.setdefault(module, {})[tier] = found
+            sources.setdefault(module, {})[tier] = src
+            newest = newest or src  # the reports come newest first
     if newest is None:
         return None
     return VarianceFloors(newest.report, newest.measured, modules, sources)
