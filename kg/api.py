@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import explorations as explorations_q
-from kg import ns, queries, runqueries
+from kg import multiverse, ns, queries, runqueries
 from kg.environments import EnvironmentName, name_environments
 from kg.errors import UnknownClaim, UnknownSource
 from kg.model import Check, Kind
@@ -152,6 +152,11 @@ def claim_checks(corpus: Corpus, claim_id: str) -> list[Check]:
 def checks(corpus: Corpus) -> dict[str, list[Check]]:
     """Every claim's checks, keyed by claim id (claims without one left out)."""
     return {cid: c.checks for cid, c in queries.claim_details(corpus).items() if c.checks}
+
+
+def multiverses(corpus: Corpus) -> dict[str, multiverse.Multiverse]:
+    """Each benchmark's declared multiverse (kg.multiverse), by benchmark id."""
+    return multiverse.designs(corpus)
 
 
 def checkable_claim_ids(corpus: Corpus) -> list[str]:

@@ -1,7 +1,8 @@
 """Rules on checks that SHACL Core cannot state: the benchmark a check names exists, its
 parameters are a JSON object of the names and types the benchmark declares (``fwc:parameterName``,
 ``fwc:parameterSchema``), and the tiers it names (``"tiers"`` in the parameters, the rule's subject
-and baseline) are tiers of that benchmark (``fwc:tier``).
+and baseline) are tiers of that benchmark (``fwc:tier``); and a benchmark's declared multiverse
+(``fwc:multiverse``, kg.multiverse) names only its own tiers and parameters.
 
 Each problem points at the line of the triple it is about (fwc:parameters, fwc:subject, ...).
 """
@@ -12,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from kg import ns, paramschema
+from kg import multiverse, ns, paramschema
 from kg.errors import Problem
 from kg.locate import Locator
 from kg.store import Corpus, to_python
@@ -74,6 +75,14 @@ def benchmark_specs(corpus: Corpus, loc: Locator) -> tuple[dict[str, Spec], list
                     " parameters",
                 )
             )
+    for r in corpus.query("SELECT ?b ?m WHERE { ?b fwc:multiverse ?m }"):
+        spec = specs.get(r["b"])
+        if spec is None:
+            continue
+        schema = spec.schema[1] if spec.schema else None
+        for message in multiverse.problems(str(r["m"]), spec.names, spec.tiers, schema):
+            f, line = loc.where(r["b"], F + "multiverse")  # located only when wrong
+            problems.append(Problem(f, line, loc.label(r["b"]), message))
     return specs, problems
 
 

@@ -84,6 +84,7 @@ class FWC(DefinedNamespace):
     quantifier: URIRef
     parameterName: URIRef
     parameterSchema: URIRef
+    multiverse: URIRef
     tier: URIRef
     framework: URIRef
     module: URIRef

@@ -20,6 +20,13 @@ from verify.run.engine import run_check
 from verify.run.options import RunOptions
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def design(corpus, check):
+    """The multiverse the check's benchmark declares (claims/benchmarks.ttl)."""
+    return api.multiverses(corpus)[check.benchmark]
+
+
 H, N, UNSURE = Label.HOLDS, Label.DOES_NOT_HOLD, Label.INCONCLUSIVE
 
 
@@ -92,7 +99,8 @@ def test_a_split_reads_best_level_first():
 
 def test_design_varies_each_side_over_the_tiers_that_answer_the_same_question(corpus):
     check = api.claim_checks(corpus, "inference-latency-3x")[0]
-    levels = explore.levels(check, physical_cores=2)
+    d = design(corpus, check)
+    levels = explore.levels(check, d, physical_cores=2)
     assert levels["subject"] == ["torch-eager", "torch-compile"]
     assert levels["baseline"][0] == "keras-predict"
     assert {"keras-call", "tf-function", "tf-xla", "keras-jax-predict", "jax-jit"} <= set(
@@ -100,36 +108,107 @@ def test_design_varies_each_side_over_the_tiers_that_answer_the_same_question(co
     )
     assert levels["threads"] == ["1", "2"] and levels["model"] == ["small-cnn", "resnet"]
     assert levels["layout"] == ["contiguous", "channels_last"]
-    plan = explore.one_at_a_time(check, physical_cores=2)
-    assert not plan[0].extended and plan[0].factors == explore.stated_setup(check)
-    assert explore.variant(check, plan[0]).parameters["input_sizes"] == [28, 64, 128, 224]
+    plan = explore.one_at_a_time(check, d, physical_cores=2)
+    assert not plan[0].extended and plan[0].factors == explore.stated_setup(check, d)
+    assert explore.variant(check, plan[0], d).parameters["input_sizes"] == [28, 64, 128, 224]
     # the edges close the first pass: they cost the most
-    assert plan[-1].extended and plan[-1].factors == explore.stated_setup(check)
+    assert plan[-1].extended and plan[-1].factors == explore.stated_setup(check, d)
     assert plan[-1].key() != plan[0].key()
     assert len(plan) == 1 + 1 + (len(levels["baseline"]) - 1) + 1 + 1 + 1 + 1
-    grid = explore.variant(check, plan[-1]).parameters
+    grid = explore.variant(check, plan[-1], d).parameters
     assert grid["batch_sizes"] == [1, 8, 16] and grid["input_sizes"] == [16, 28, 64, 128, 224, 392]
     assert grid["tiers"] == ["torch-eager", "keras-predict"]
-    one = explore.variant(check, plan[-2]).parameters  # the other model, stated grid
+    one = explore.variant(check, plan[-2], d).parameters  # the other model, stated grid
     assert one["model"] == "resnet" and one["input_sizes"] == [28, 64, 128, 224]
 
 
-def test_the_model_factor_names_models_the_benchmarks_build():
-    # a level the benchmarks do not know fails the setup in its worker ("unknown model")
+def test_the_model_factor_names_models_the_benchmarks_build(corpus):
+    # a level the benchmarks do not know fails the setup in its worker ("unknown model"): the
+    # levels are those the benchmark's parameter schema lists, the default first
     from verify.benchmarks import models
     from verify.judge.robustness import level_name
 
-    assert set(explore.MODELS) == set(models.MODELS)
-    assert [level_name("model", m) for m in explore.MODELS] == [
+    for d in api.multiverses(corpus).values():
+        assert d.vary["model"] == models.MODELS
+        assert d.vary["torch_memory_format"] == ("contiguous", "channels_last")
+    assert [level_name("model", m) for m in models.MODELS] == [
         "the small CNN", "the ResNet-style network"]  # fmt: skip
+
+
+def test_each_ratio_benchmark_declares_its_multiverse_over_all_its_tiers(corpus):
+    # claims/benchmarks.ttl (fwc:multiverse): every tier of the two ratio benchmarks has a side
+    found = api.multiverses(corpus)
+    assert sorted(found) == ["inference-latency", "training-throughput"]
+    for d in found.values():
+        bench = next(k for ks in api.checks(corpus).values() for k in ks
+                     if k.benchmark == d.benchmark)  # fmt: skip
+        tiers = {str(r["t"]) for r in corpus.query(
+            "SELECT ?t WHERE { ?b schema:identifier ?id ; fwc:tier ?t }", id=bench.benchmark)}  # fmt: skip
+        assert set().union(*d.sides.values()) == tiers
+        assert sorted(d.sides) == ["torch", "xla"] and list(d.vary)[0] == "threads"
+    assert found["inference-latency"].grid == ("batch_sizes", "input_sizes")
+    assert found["inference-latency"].budget_s == 600
+    assert found["training-throughput"].budget_s == 1200
+
+
+def test_a_multiverse_declaration_names_only_the_benchmarks_own_tiers_and_parameters():
+    from kg import multiverse
+
+    names, tiers = {"batch_sizes", "input_sizes", "model", "threads"}, {"a", "b", "c"}
+    schema = {"properties": {"model": {"enum": ["x", "y"]}, "batch_sizes": {"type": "array"}}}
+
+    def body(**kw):
+        found = {"sides": {"one": ["a"], "two": ["b", "c"]}, "vary": ["threads", "model"],
+                 "grid": ["batch_sizes", "input_sizes"], "budget_s": 60, **kw}  # fmt: skip
+        return json.dumps(found)
+
+    assert multiverse.problems(body(), names, tiers, schema) == []
+    assert multiverse.problems("{", names, tiers, schema)[0].startswith(
+        "fwc:multiverse is not JSON"
+    )
+    assert "exactly the keys" in multiverse.problems("{}", names, tiers, schema)[0]
+    assert multiverse.problems(body(sides={"one": ["a", "z"]}), names, tiers, schema) == [
+        "fwc:multiverse \"sides\" group 'one' names 'z', which is no fwc:tier of the benchmark:"
+        " use one of a, b, c"
+    ]
+    assert (
+        "more than one place"
+        in multiverse.problems(body(sides={"one": ["a"], "two": ["a"]}), names, tiers, schema)[0]
+    )
+    assert (
+        "lists two or more levels"
+        in multiverse.problems(body(vary=["batch_sizes"]), names, tiers, schema)[0]
+    )
+    assert '"grid"' in multiverse.problems(body(grid=["batch_sizes"]), names, tiers, schema)[0]
+    assert '"budget_s"' in multiverse.problems(body(budget_s=-1), names, tiers, schema)[0]
+    assert '"budget_s"' in multiverse.problems(body(budget_s=True), names, tiers, schema)[0]
+
+
+def test_verify_check_locates_a_broken_multiverse_declaration(tmp_path):
+    from kg.errors import CorpusError
+
+    shutil.copytree(REPO / "claims", tmp_path / "claims")
+    path = tmp_path / "claims" / "benchmarks.ttl"
+    text = path.read_text()
+    assert text.count('"jax-jit"]},') == 1
+    path.write_text(text.replace('"jax-jit"]},', '"jax-jit", "tf-lite"]},', 1))
+    with pytest.raises(CorpusError) as e:
+        load_corpus(tmp_path, use_cache=False)
+    line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if "fwc:multiverse" in t)
+    assert [str(p) for p in e.value.problems] == [
+        f"claims/benchmarks.ttl:{line}: benchmark 'inference-latency': fwc:multiverse \"sides\""
+        " group 'xla' names 'tf-lite', which is no fwc:tier of the benchmark: use one of"
+        " jax-jit, keras-call, keras-jax-call, keras-jax-predict, keras-predict, tf-function,"
+        " tf-xla, torch-compile, torch-eager"
+    ]
 
 
 def test_design_never_pits_a_tier_against_itself_and_one_thread_machines_skip_threads(corpus):
     check = api.claim_checks(corpus, "pytorch-eager-overhead")[0]
-    plan = explore.one_at_a_time(check, physical_cores=1)
+    plan = explore.one_at_a_time(check, design(corpus, check), physical_cores=1)
     assert all(s.factors["subject"] != s.factors["baseline"] for s in plan)
     assert all(s.factors["threads"] == "1" for s in plan)
-    crossed = explore.crossed(check, 1, ["subject", "baseline"])
+    crossed = explore.crossed(check, design(corpus, check), 1, ["subject", "baseline"])
     assert {(s.factors["subject"], s.factors["baseline"]) for s in crossed} == {
         ("torch-compile", "torch-eager"),
         ("torch-eager", "torch-compile"),
@@ -154,7 +233,8 @@ def test_a_real_exploration_is_recorded_loaded_and_drawn(tmp_path, corpus):
     # two pairs per setup, never more: the path through record, graph and site is the same
     opts = RunOptions(results_dir=root / "data" / "results", busy_cores=None, pair_seconds=0.5,
                       min_pairs=2, max_pairs=2)  # fmt: skip
-    found = explore.explore(check, opts, lambda c, o: run_check(c, o), budget=60, edges=False,
+    found = explore.explore(check, design(corpus, check), opts, lambda c, o: run_check(c, o),
+                            budget=60, edges=False,
                             only={"baseline": ["keras-predict", "tf-function"]})  # fmt: skip
     assert [s["factors"]["baseline"] for s in found.setups] == ["keras-predict", "tf-function"]
     assert len(found.specs) == 4 and sum(s.stated for s in found.specs) == 2
@@ -198,7 +278,9 @@ def test_exploration_without_a_specification_says_why(corpus):
         return RunResult(c.claim_id, RunStatus.OK, busy, {"cells": [{"label": "b1-s28",
                          "cell": {"batch": 1, "size": 28}, "summary": None}]})  # fmt: skip
 
-    found = explore.explore(check, RunOptions(), run, budget=0, only={}, edges=False)
+    found = explore.explore(
+        check, design(corpus, check), RunOptions(), run, budget=0, only={}, edges=False
+    )
     assert not found.specs and found.summary is None
     assert [s["reason"] for s in found.setups] == [busy.explanation]
     assert explore.nothing_measured(found) == f"nothing measured: {busy.explanation}"
@@ -220,12 +302,13 @@ def test_exploration_stops_at_its_budget_after_the_stated_setup(corpus, monkeypa
             c.claim_id, RunStatus.OK, Verdict(Label.INCONCLUSIVE, "busy"), {"cells": []}
         )
 
-    found = explore.explore(check, RunOptions(), run, budget=150, edges=False, physical_cores=2)
+    d = design(corpus, check)
+    found = explore.explore(check, d, RunOptions(), run, budget=150, edges=False, physical_cores=2)
     ran = [s for s in found.setups if s["status"] != "not-run"]
     skipped = [s for s in found.setups if s["status"] == "not-run"]
-    assert len(ran) == 2 and ran[0]["factors"] == explore.stated_setup(check)
+    assert len(ran) == 2 and ran[0]["factors"] == explore.stated_setup(check, d)
     assert skipped and all(s["reason"] == "the budget was spent" for s in skipped)
-    plan = explore.one_at_a_time(check, physical_cores=2)
+    plan = explore.one_at_a_time(check, d, physical_cores=2)
     assert len(found.setups) == len([s for s in plan if not s.extended])
 
 
@@ -247,8 +330,9 @@ def test_exploration_measures_the_edges_last_and_counts_each_stated_cell_once(co
         return RunResult(c.claim_id, RunStatus.OK, Verdict(Label.HOLDS, "canned"), {"cells": cells})
 
     only = {"baseline": ["keras-call"]}
-    found = explore.explore(check, RunOptions(), run, budget=1e6, only=only, physical_cores=1)
-    stated = explore.stated_cells(check)
+    d = design(corpus, check)
+    found = explore.explore(check, d, RunOptions(), run, budget=1e6, only=only, physical_cores=1)
+    stated = explore.stated_cells(check, d)
     assert seen[0] == (("torch-eager", "keras-predict"), len(stated))  # as stated, its grid
     assert seen[1][0] == ("torch-eager", "keras-call")
     assert seen[2] == (("torch-eager", "keras-predict"), 3 * 6)  # then the grid with its edges

@@ -140,6 +140,18 @@ def test_publish_method_page_says_when_calibration_has_not_run(site):
     assert "Calibration has not been run" in html and "A B B A" in html
 
 
+def test_publish_method_page_lists_each_benchmarks_declared_multiverse(site):
+    # from fwc:multiverse in claims/benchmarks.ttl, not written into the template
+    html = (site / "method.html").read_text()
+    table = html[html.index('<table class="multiverse">') :]
+    table = table[: table.index("</table>")]
+    assert "<code>inference-latency</code>" in table and "<code>training-throughput</code>" in table
+    assert "torch: torch-eager, torch-compile<br>xla: keras-predict, keras-call" in table
+    assert "<code>threads</code> (1 and all physical cores)" in table
+    assert "<code>model</code> (small-cnn, resnet)" in table
+    assert "batch_sizes × input_sizes" in table and "10 min" in table and "20 min" in table
+
+
 def test_publish_method_page_shows_saved_calibration(corpus, project, tmp_path):
     report = {"tolerance": 0.1, "overhead": {"per_call_s": 2e-7},
               "simulated": [{"order": "interleaved", "runs": 500, "ci_excludes_one": 0.052,

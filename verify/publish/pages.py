@@ -245,7 +245,7 @@ def method(w: Any, data: SiteData) -> None:
     """How measurements and verdicts work, with the A/A calibration when it has been run."""
     w.render("method.html", "method.html", verdicts=data.verdicts, calibration=data.calibration,
              floors=data.floors, repeatability=data.repeatability,
-             skipped=data.skipped)  # fmt: skip
+             multiverses=data.multiverses, skipped=data.skipped)  # fmt: skip
 
 
 def changes(w: Any, data: SiteData) -> None:

@@ -17,6 +17,7 @@ from kg import api, changes, export, frames, paths
 from kg.changes import Flip
 from kg.environments import EnvironmentName, environment_order, newest_environment
 from kg.model import OUTSIDE_SCOPE, QUALIFIER_WORDS
+from kg.multiverse import Multiverse
 from kg.rows import (
     CitationEdge,
     Claim,
@@ -136,6 +137,7 @@ class SiteData:
     calibration: list[dict[str, Any]]
     floors: list[dict[str, Any]] = field(default_factory=list)  # the floor rows in force
     repeatability: list[dict[str, Any]] = field(default_factory=list)  # `verify reproduce` reports
+    multiverses: dict[str, Multiverse] = field(default_factory=dict)  # by benchmark id
     runs_by_claim: dict[str, list[Run]] = field(default_factory=dict)
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
@@ -264,6 +266,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         calibration=[r for r in reports if r.get("kind") != "reproduce"],
         floors=floors_in_force(reports),
         repeatability=[r for r in reports if r.get("kind") == "reproduce"],
+        multiverses=api.multiverses(corpus),
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
         skipped=api.skipped_records(corpus),

@@ -24,6 +24,7 @@ from kg.errors import UsageError
 from kg.load import load_corpus
 from kg.model import Check, CheckType, Combine, Kind, Label, RunStatus, Verdict, combine
 from kg.rows import Evidence
+from kg.store import Corpus
 from verify.judge.verdicts import not_checkable
 from verify.run import cleanup, floors, gpusanity, oneshot, saving, timed
 from verify.run import environment as env_mod
@@ -193,9 +194,11 @@ def select(
     every: bool = False,
     shard: Shard | None = None,
     kinds: Collection[str] = (),
+    corpus: Corpus | None = None,
 ) -> dict[str, Selected]:
-    """The checks of the named claims (or of every checkable claim), in order, only those of
-    `shard` and of the claim `kinds` when given; unknown ids or kinds raise before anything runs."""
+    """The checks of the named claims (or of every checkable claim) of `corpus` (by default the
+    project's), in order, only those of `shard` and of the claim `kinds` when given; unknown ids
+    or kinds raise before anything runs."""
     if not claim_ids and not every:
         raise UsageError("name at least one claim with --claim ID, or use --all")
     unknown = sorted(set(kinds) - {k.value for k in Kind})
@@ -203,7 +206,7 @@ def select(
         raise UsageError(
             f"unknown claim kind {unknown[0]!r}: use {', '.join(k.value for k in Kind)}"
         )
-    corpus = load_corpus()
+    corpus = corpus or load_corpus()
     ids = api.checkable_claim_ids(corpus) if every else list(dict.fromkeys(claim_ids))
     claims = {claim_id: api.claim(corpus, claim_id) for claim_id in ids}
     return {
@@ -291,9 +294,12 @@ def explore_claims(
 
     if device not in ("cpu", "cuda"):
         raise UsageError(f"unknown device '{device}': use cpu or cuda")
-    selected = select(claim_ids, every=every, kinds=("performance",) if every else ())
+    corpus = load_corpus()
+    selected = select(claim_ids, every=every, kinds=("performance",) if every else (),
+                      corpus=corpus)  # fmt: skip
+    designs = api.multiverses(corpus)  # what each benchmark lets an exploration vary
     ratio = {c: k for c, sel in selected.items() for k in sel.checks[:1]
-             if k.module in explore.SIDES and k.rule.baseline}  # fmt: skip
+             if k.benchmark in designs and k.rule.baseline}  # fmt: skip
     if every:  # --all explores only the claims stated for this kind of device
         ratio = {
             c: k
@@ -320,7 +326,9 @@ def explore_claims(
     found = []
     for claim_id, check in ratio.items():
         progress = on_start(claim_id) if on_start else None
-        result = explore.explore(check, opts, run, budget=budget, on_progress=progress)
+        result = explore.explore(
+            check, designs[check.benchmark], opts, run, budget=budget, on_progress=progress
+        )
         stated_ok = result.base is not None and result.base.status == RunStatus.OK
         if result.summary is not None and stated_ok and opts.write:
             explore.write(result, opts)

@@ -5,8 +5,10 @@ The design, per claim (documented on the site's method page):
 1. **As stated**: the claim's own tiers, one thread, PyTorch's default layout and the stated model,
    on the stated batch x input grid.
 2. **One factor at a time** around it, on the stated grid: every other API tier on each side that
-   answers the same question (``SIDES``), all physical cores instead of one thread, channels-last
-   instead of NCHW where a side is PyTorch, and the other model; then the stated setup one step
+   answers the same question, all physical cores instead of one thread, channels-last instead of
+   NCHW where a side is PyTorch, and the other model (what a benchmark's checks may vary is what
+   the benchmark declares, ``fwc:multiverse`` in claims/benchmarks.ttl, read through
+   kg.multiverse); then the stated setup one step
    beyond each edge of its grid (the grid's own spacing, at most double; a single level gets half
    and double). The edges come last in this pass because they cost the most: a training grid
    with its edges is nine cells, half an hour of epochs on a 2-core CPU.
@@ -35,6 +37,7 @@ from typing import Any
 from kg import paths, records
 from kg.errors import UsageError
 from kg.model import Check, Label, RunStatus
+from kg.multiverse import Multiverse
 from kg.textutil import utc_now
 from verify.judge.explain import CellEstimate
 from verify.judge.robustness import Spec, Summary, judge_spec, splits, summarise
@@ -42,36 +45,8 @@ from verify.judge.verdicts import judge, tier_name
 from verify.run.options import RunOptions, RunResult
 from verify.run.options import physical_cores as machine_cores
 
-# API tiers that answer the same question, per side: PyTorch, or the XLA side (TensorFlow, Keras
-# on either backend, JAX). A side's alternatives are the other tiers of its group.
-SIDES: dict[str, dict[str, tuple[str, ...]]] = {
-    "verify.benchmarks.latency": {
-        "torch": ("torch-eager", "torch-compile"),
-        "xla": (
-            "keras-predict",
-            "keras-call",
-            "tf-function",
-            "tf-xla",
-            "keras-jax-predict",
-            "keras-jax-call",
-            "jax-jit",
-        ),
-    },  # fmt: skip
-    "verify.benchmarks.training": {
-        "torch": ("torch-loop", "torch-compile-loop"),
-        "xla": (
-            "keras-fit",
-            "keras-fit-arrays",
-            "tf-function-step",
-            "keras-jax-fit",
-            "jax-train-step",
-        ),
-    },  # fmt: skip
-}
-# the benchmarks' own model names (verify.benchmarks.models.MODELS, which this layer may not
-# import; a test keeps the two equal)
-MODELS = ("small-cnn", "resnet")
-DEFAULT_BUDGET_S = {"verify.benchmarks.latency": 600.0, "verify.benchmarks.training": 1200.0}
+# the run factors and the parameters that carry them (threads is an option of the run)
+LAYOUT, MODEL = "torch_memory_format", "model"
 RUN_FACTORS = ("subject", "baseline", "threads", "layout", "model")
 FACTOR_NAMES = {
     "subject": "the subject's API", "baseline": "the baseline's API", "threads": "the thread count",
@@ -107,52 +82,63 @@ class Exploration:
     ended: str | None = None  # when the last setup finished (UTC)
 
 
-def group_of(module: str, tier: str) -> str:
-    """The side group a tier belongs to in a benchmark module (torch or xla)."""
-    for group, tiers in SIDES.get(module, {}).items():
-        if tier in tiers:
-            return group
-    raise UsageError(f"tier {tier!r} of {module} has no place in an exploration")
+def group_of(design: Multiverse, tier: str) -> str:
+    """The side group a tier belongs to in a benchmark's multiverse."""
+    found = design.group_of(tier)
+    if found is None:
+        raise UsageError(f"tier {tier!r} of {design.benchmark} has no place in an exploration")
+    return found
 
 
-def stated_setup(check: Check) -> dict[str, str]:
-    """The claim's own levels of the run factors."""
+def _default(design: Multiverse, parameter: str, fallback: str) -> str:
+    levels = design.vary.get(parameter) or ()
+    return levels[0] if levels else fallback
+
+
+def stated_setup(check: Check, design: Multiverse) -> dict[str, str]:
+    """The claim's own levels of the run factors (a parameter it does not set: the benchmark's
+    default, its schema's first level)."""
     rule, params = check.rule, check.parameters
     return {"subject": rule.subject, "baseline": rule.baseline or "", "threads": "1",
-            "layout": str(params.get("torch_memory_format", "contiguous")),
-            "model": str(params.get("model", "small-cnn"))}  # fmt: skip
+            "layout": str(params.get(LAYOUT, _default(design, LAYOUT, "contiguous"))),
+            "model": str(params.get(MODEL, _default(design, MODEL, "small-cnn")))}  # fmt: skip
 
 
 def levels(
-    check: Check, physical_cores: int, only: dict[str, list[str]] | None = None
-) -> dict[str, list[str]]:
-    """Every level of each run factor for this claim (the stated level first); ``only`` varies
-    just the factors it names, at the levels it gives."""
-    module, stated = check.module, stated_setup(check)
+    check: Check, design: Multiverse, physical_cores: int,
+    only: dict[str, list[str]] | None = None,
+) -> dict[str, list[str]]:  # fmt: skip
+    """Every level of each run factor for this claim (the stated level first), as the benchmark
+    declares them; ``only`` varies just the factors it names, at the levels it gives."""
+    stated = stated_setup(check, design)
     if only is not None:
         return {f: [stated[f], *(x for x in only.get(f, []) if x != stated[f])] for f in stated}
     out = {
-        side: [stated[side], *(t for t in SIDES[module][group_of(module, stated[side])]
+        side: [stated[side], *(t for t in design.sides[group_of(design, stated[side])]
                                if t != stated[side])]
         for side in ("subject", "baseline")
     }  # fmt: skip
-    out["threads"] = ["1"] + ([str(physical_cores)] if physical_cores > 1 else [])
-    torch_side = any(group_of(module, out[s][0]) == "torch" for s in ("subject", "baseline"))
-    out["layout"] = [stated["layout"]] + (
-        [x for x in ("contiguous", "channels_last") if x != stated["layout"]] if torch_side else []
-    )
-    out["model"] = [stated["model"], *(m for m in MODELS if m != stated["model"])]
+    threads = "threads" in design.vary and physical_cores > 1
+    out["threads"] = ["1"] + ([str(physical_cores)] if threads else [])
+    torch_side = any(group_of(design, out[s][0]) == "torch" for s in ("subject", "baseline"))
+    layouts = design.vary.get(LAYOUT, ()) if torch_side else ()
+    out["layout"] = [stated["layout"], *(x for x in layouts if x != stated["layout"])]
+    out["model"] = [
+        stated["model"],
+        *(m for m in design.vary.get(MODEL, ()) if m != stated["model"]),
+    ]
     return out
 
 
 def one_at_a_time(
-    check: Check, physical_cores: int, only: dict[str, list[str]] | None = None
-) -> list[Setup]:
+    check: Check, design: Multiverse, physical_cores: int,
+    only: dict[str, list[str]] | None = None,
+) -> list[Setup]:  # fmt: skip
     """The stated setup, each factor varied alone around it, then the stated setup on its grid
     with the edges."""
-    base = stated_setup(check)
+    base = stated_setup(check, design)
     out = [Setup(base)]
-    for factor, levs in levels(check, physical_cores, only).items():
+    for factor, levs in levels(check, design, physical_cores, only).items():
         out += [Setup({**base, factor: lev}) for lev in levs[1:]]
     out.append(Setup(base, extended=True))
     return [s for s in out if s.factors["subject"] != s.factors["baseline"]]
@@ -160,12 +146,13 @@ def one_at_a_time(
 
 def crossed(
     check: Check,
+    design: Multiverse,
     physical_cores: int,
     factors: Iterable[str],
     only: dict[str, list[str]] | None = None,
 ) -> list[Setup]:
     """Every combination of the given factors' levels, the others as stated."""
-    base, levs = stated_setup(check), levels(check, physical_cores, only)
+    base, levs = stated_setup(check, design), levels(check, design, physical_cores, only)
     names = list(factors)
     out = []
     for combo in itertools.product(*(levs[f] for f in names)):
@@ -187,44 +174,35 @@ def _grid_edges(values: list[int], floor: int, cap: int) -> list[int]:
     return sorted(set(out))
 
 
-def variant(check: Check, setup: Setup) -> Check:
+def variant(check: Check, setup: Setup, design: Multiverse) -> Check:
     """The claim's check as this setup measures it."""
     f, params = setup.factors, dict(check.parameters)
     params.update(tiers=[f["subject"], f["baseline"]], model=f["model"])
-    if f["layout"] != "contiguous":
-        params["torch_memory_format"] = f["layout"]
+    if f["layout"] != _default(design, LAYOUT, "contiguous"):
+        params[LAYOUT] = f["layout"]
     else:
-        params.pop("torch_memory_format", None)
+        params.pop(LAYOUT, None)
     if setup.extended:
-        keys = (
-            ("batch_sizes", "input_sizes")
-            if "batch_sizes" in params
-            else ("batch_size", "input_size")
-        )
-        caps = {keys[0]: (1, 256), keys[1]: (16, 448)}
-        for key in keys:
+        caps = dict(zip(design.grid, ((1, 256), (16, 448)), strict=True))  # batch, input size
+        for key in design.grid:
             values = params[key] if isinstance(params[key], list) else [params[key]]
             params[key] = _grid_edges([int(v) for v in values], *caps[key])
     rule = dataclasses.replace(check.rule, subject=f["subject"], baseline=f["baseline"])
     return dataclasses.replace(check, parameters=params, rule=rule)
 
 
-def stated_cells(check: Check) -> set[tuple[int, int]]:
+def stated_cells(check: Check, design: Multiverse) -> set[tuple[int, int]]:
     """The (batch, input) cells the claim states."""
-    p = check.parameters
-    if "batch_sizes" in p:
-        b, s = p["batch_sizes"], p["input_sizes"]
-    else:
-        b, s = p.get("batch_size", 1), p.get("input_size", 28)
+    p, (batch, size) = check.parameters, design.grid
     as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
-    return {(int(x), int(y)) for x in as_list(b) for y in as_list(s)}
+    return {(int(x), int(y)) for x in as_list(p.get(batch, 1)) for y in as_list(p.get(size, 28))}
 
 
-def specs_of(check: Check, setup: Setup, result: RunResult) -> list[Spec]:
+def specs_of(check: Check, design: Multiverse, setup: Setup, result: RunResult) -> list[Spec]:
     """One specification per measured cell of a run."""
     out = []
-    stated = stated_cells(check)
-    is_stated_setup = setup.factors == stated_setup(check)
+    stated = stated_cells(check, design)
+    is_stated_setup = setup.factors == stated_setup(check, design)
     for cell in (result.record or {}).get("cells", []):
         s, c = cell.get("summary"), cell.get("cell") or {}
         if not s:
@@ -265,6 +243,7 @@ def _separating(specs: list[Spec]) -> list[str]:
 
 def explore(
     check: Check,
+    design: Multiverse,
     options: RunOptions,
     run: Runner,
     *,
@@ -274,15 +253,16 @@ def explore(
     only: dict[str, list[str]] | None = None,
     edges: bool = True,
 ) -> Exploration:
-    """Measure the claim's multiverse within ``budget`` seconds (default per benchmark);
-    ``only`` restricts the design to some factors and levels, ``edges`` off keeps the stated grid."""
-    if check.module not in SIDES or not check.rule.baseline:
+    """Measure the claim's multiverse, as its benchmark declares it (`design`), within ``budget``
+    seconds (by default the benchmark's); ``only`` restricts the design to some factors and
+    levels, ``edges`` off keeps the stated grid."""
+    if check.benchmark != design.benchmark or not check.rule.baseline:
         raise UsageError(f"claim '{check.claim_id}' has no ratio check to explore")
     cores = physical_cores or machine_cores()
-    total = budget if budget is not None else DEFAULT_BUDGET_S[check.module]
+    total = budget if budget is not None else design.budget_s
     progress = on_progress or (lambda fraction, message: None)
     t0 = time.monotonic()
-    plan = [s for s in one_at_a_time(check, cores, only) if edges or not s.extended]
+    plan = [s for s in one_at_a_time(check, design, cores, only) if edges or not s.extended]
     out = Exploration(check, Label.INCONCLUSIVE)
     done: set[tuple[tuple[str, str], ...]] = set()
     first_pass = len(plan)
@@ -302,18 +282,18 @@ def explore(
         opts = dataclasses.replace(options, budget=per_run, write=False,
                                    threads=int(setup.factors["threads"]))  # fmt: skip
         started = time.monotonic()
-        result = run(variant(check, setup), opts)
+        result = run(variant(check, setup, design), opts)
         done.add(setup.key())
-        got = specs_of(check, setup, result)
+        got = specs_of(check, design, setup, result)
         out.specs += got
         out.setups.append({"factors": dict(setup.factors), "extended": setup.extended,
                            "status": result.status.value, "specifications": len(got),
                            "seconds": round(time.monotonic() - started, 1),
                            "reason": result.reason or _why_nothing(result, got)})  # fmt: skip
-        if setup.factors == stated_setup(check) and not setup.extended and out.base is None:
+        if setup.factors == stated_setup(check, design) and not setup.extended and out.base is None:
             out.base, out.stated = result, stated_label(check, got, result)
         if len(done) == first_pass and out.specs:
-            plan += [s for s in crossed(check, cores, _separating(out.specs), only)
+            plan += [s for s in crossed(check, design, cores, _separating(out.specs), only)
                      if s.key() not in done]  # fmt: skip
     out.ended = utc_now()
     if out.specs:
