@@ -269,3 +269,20 @@ def test_chart_shows_the_rule_band_and_a_tie_as_a_band_around_1x():
     claim = ratio_chart(rows, claimed=2.0, band=(2 / 1.1, 2.2), **kw)
     assert 'class="reversed"' in claim and 'class="claimed"' in claim and "claimed 2x" in claim
     assert 'class="band-area"' in claim
+
+
+def test_site_csv_text_is_what_dictwriter_writes():
+    import csv
+    import io
+
+    from verify.publish.pages import csv_text
+
+    rows = [{"a": 1, "b": None, "c": "x,y"}, {"a": 2.5, "b": 'q"uote', "c": "line\nbreak"}]
+    cases = [(["a", "b", "c"], rows), (["c", "a"], rows), (["b"], rows),
+             (["a", "z"], rows), (["a"], []), (["a", "b"], [{"a": 1}, {"a": 2, "b": 3, "d": 4}])]  # fmt: skip
+    for columns, found in cases:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(found)
+        assert csv_text(columns, found) == buf.getvalue(), columns

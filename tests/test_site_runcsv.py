@@ -115,6 +115,21 @@ def test_runcsv_damaged_part_is_made_afresh(synthetic):
     assert _csv(synthetic) == _fresh(synthetic)
 
 
+def test_runcsv_damaged_line_inside_a_part_formats_only_its_run_again(synthetic, spy):
+    _csv(synthetic)
+    part = max((paths.cache_dir(synthetic) / runcsv.FOLDER).glob("*.jsonl"),
+               key=lambda p: p.stat().st_size)  # fmt: skip
+    lines = part.read_text().split("\n")
+    damaged = json.loads(lines[2])[0]
+    lines[2] = lines[2][:30]  # one run's line cut short, the lines around it whole
+    part.write_text("\n".join(lines))
+    spy.clear()
+    text = _csv(synthetic)
+    assert [r for call in spy for r in call] == [damaged]
+    assert text == _fresh(synthetic)
+    assert all(json.loads(line) for line in part.read_text().splitlines())  # written whole again
+
+
 def test_runcsv_part_with_a_half_written_line_is_written_whole_again(synthetic):
     _csv(synthetic)
     rec = _add_record(synthetic, 0)

@@ -29,7 +29,9 @@ def publish(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     full: bool = typer.Option(False, "--full", help="Render every page again, even those of "
                               "claims that did not change since the previous site, into a new "
-                              "folder that then replaces the old site."),
+                              "folder that then replaces the old site (with 400 claims or more, "
+                              "helper processes, one per spare core up to 3, render claim pages "
+                              "beside the main one)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Canonicalise every claim's Turtle "
                                   "and JSON-LD again instead of taking unchanged ones from the "
                                   "cache, query every run record again instead of only "

@@ -46,6 +46,9 @@ def heatmap(data: SiteData, order: list[str], root: str = "") -> Markup:
         '<title id="heatmap-t">Verdicts: claims by environments</title>',
         f'<desc id="heatmap-d">{escape(desc)}</desc>',
     ]
+    # what a square shares with its claim's other squares, or with its row's, escaped once
+    claims = [(cid, f"{root}claims/{escape(safe_name(cid))}.html", escape(cid),
+               bool(data.claims[cid].checks)) for cid in order]  # fmt: skip
     for row, env_id in enumerate(envs):
         y = row * ROW_H + NAME_H
         out.append(
@@ -53,29 +56,41 @@ def heatmap(data: SiteData, order: list[str], root: str = "") -> Markup:
             f"<title>{escape(data.env_label(env_id))} ({escape(env_id)})</title>"
             f'<text class="hm-env" x="0" y="{y - 4}">{escape(_env_name(data, env_id))}</text>'
         )
-        out += [_square(data, cid, env_id, col * PITCH, y, root) for col, cid in enumerate(order)]
+        out += _row(data, claims, env_id, y)
         out.append("</g>")
     out.append("</svg>")
     return Markup("".join(out))
 
 
-def _square(data: SiteData, cid: str, env_id: str, x: int, y: int, root: str) -> str:
-    status = data.env_status(cid, env_id)
-    if status is None:
-        status, words = ("not-run", "not run there") if data.claims[cid].checks else (
-            "no-check", STATUS["no-check"][1])  # fmt: skip
-    else:
-        words = STATUS[status][1]
+def _row(
+    data: SiteData, claims: list[tuple[str, str, str, bool]], env_id: str, y: int
+) -> list[str]:
+    """One environment's squares: the claim's status there, a tooltip naming claim, environment
+    and status, and a link to the claim's page."""
     env = data.environments[env_id]
-    tip = f"{cid}: {words} on {env.short}" + (" (this machine)" if env.here else "")
-    return (
-        f'<a class="hm-cell" href="{root}claims/{escape(safe_name(cid))}.html" '
-        f'data-claim="{escape(cid)}" data-environment="{escape(env_id)}" '
-        f'data-status="{status}"><title>{escape(tip)}</title>'
-        f'<rect class="hm hm-{status}" x="{x}" y="{y}" width="{SQUARE}" height="{SQUARE}"/>'
-        f'<text class="hm-sym" x="{x + SQUARE / 2:g}" y="{y + SQUARE - 3}" text-anchor="middle" '
-        f'aria-hidden="true">{STATUS[status][0]}</text></a>'
-    )
+    where = f" on {env.short}" + (" (this machine)" if env.here else "")
+    env_attr = escape(env_id)
+    ends: dict[str, str] = {}  # status -> the square's text after the claim's id, but x
+    out = []
+    for col, (cid, href, cid_attr, checked) in enumerate(claims):
+        status = data.env_status(cid, env_id)
+        if status is None:
+            status, words = ("not-run", "not run there") if checked else (
+                "no-check", STATUS["no-check"][1])  # fmt: skip
+        else:
+            words = STATUS[status][1]
+        tip = ends.get(words)
+        if tip is None:
+            tip = ends[words] = str(escape(f": {words}{where}"))
+        x = col * PITCH
+        out.append(
+            f'<a class="hm-cell" href="{href}" data-claim="{cid_attr}" '
+            f'data-environment="{env_attr}" data-status="{status}"><title>{cid_attr}{tip}</title>'
+            f'<rect class="hm hm-{status}" x="{x}" y="{y}" width="{SQUARE}" height="{SQUARE}"/>'
+            f'<text class="hm-sym" x="{x + SQUARE / 2:g}" y="{y + SQUARE - 3}" '
+            f'text-anchor="middle" aria-hidden="true">{STATUS[status][0]}</text></a>'
+        )
+    return out
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import operator
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -42,16 +43,21 @@ def write_all(w: Any) -> None:
     """Render every page through the writer `w` (see verify.publish.build)."""
     data: SiteData = w.data
     statuses = {cid: data.status(cid) for cid in data.claims}
-    index(w, data, statuses)
-    for cid in data.claims:
-        if not w.reused(cid):
+    todo = [cid for cid in data.claims if not w.reused(cid)]
+    # claim pages may be shared with helper processes (verify.publish.parallel), which start on
+    # them at once while this process renders the pages that list everything first
+    with w.claim_pages(todo, lambda cid: claim(w, data, cid, statuses[cid])) as shared:
+        index(w, data, statuses)
+        sources(w, data, statuses)
+        environments(w, data)
+        method(w, data)
+        changes(w, data)
+        tables(w, data)
+        w.render("queries.html", "queries.html", examples=EXAMPLES)
+        for cid in shared.take():
             claim(w, data, cid, statuses[cid])
-    sources(w, data, statuses)
-    environments(w, data)
-    method(w, data)
-    changes(w, data)
-    tables(w, data)
-    w.render("queries.html", "queries.html", examples=EXAMPLES)
+        files, rendered = shared.join()
+    w.files, w.pages = w.files + files, w.pages + rendered
 
 
 def tables(w: Any, data: SiteData) -> None:
@@ -62,11 +68,24 @@ def tables(w: Any, data: SiteData) -> None:
             w.write(f"data/{name}.csv", data.texts[name])
             continue
         columns, rows = data.tables[name]
-        buf = io.StringIO()
-        out = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        out.writeheader()
-        out.writerows(rows)
-        w.write(f"data/{name}.csv", buf.getvalue())
+        w.write(f"data/{name}.csv", csv_text(columns, rows))
+
+
+def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """The rows as CSV under a header of `columns`, byte for byte as csv.DictWriter writes them
+    (a missing value, or None, empty; other keys left out), each row's values taken in one step."""
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(columns)
+    try:
+        pick = operator.itemgetter(*columns)
+        out.writerows(map(pick, rows) if len(columns) > 1 else ([pick(r)] for r in rows))
+    except KeyError:  # a row without some column: start again, value by value
+        buf.seek(0)
+        buf.truncate()
+        out.writerow(columns)
+        out.writerows([row.get(c, "") for c in columns] for row in rows)
+    return buf.getvalue()
 
 
 def _env_columns(data: SiteData) -> list[dict[str, Any]]:

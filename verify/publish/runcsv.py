@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from kg.rows import Run
 from kg.store import Corpus
 from verify.publish.sitedata import SiteData, safe_name
 
-VERSION = "2"
+VERSION = "3"
 FOLDER = "measurements-csv"
 COLUMNS = list(frames.MEASUREMENT_COLUMNS)
 CODE_GLOBS = ("kg/*.py", "kg/*.json", "verify/publish/runcsv.py")  # what makes the rows
@@ -68,7 +69,8 @@ def _part(
     corpus: Corpus, data: SiteData, env_id: str, runs: list[Run], code: str
 ) -> dict[str, str]:
     """Each of one environment's runs' CSV text, from its cached part where its inputs match."""
-    inputs = {r.run: made for r in runs if (made := _inputs(corpus, data, r)) is not None}
+    sides: dict[tuple[str, str], str] = {}
+    inputs = {r.run: made for r in runs if (made := _inputs(corpus, data, r, sides)) is not None}
     path = paths.cache_dir(data.root) / FOLDER / _name(env_id)
     env = data.environments.get(env_id)
     columns = [getattr(env, k, None) if env else None for k in frames.ENV_COLUMNS]
@@ -109,17 +111,22 @@ def _line(run: str, made: str, text: str) -> str:
     return json.dumps([run, made, text]) + "\n"
 
 
-def _inputs(corpus: Corpus, data: SiteData, r: Run) -> str | None:
+def _inputs(
+    corpus: Corpus, data: SiteData, r: Run, sides: dict[tuple[str, str], str]
+) -> str | None:
     """What a run's rows are made of, or None when it has no record the corpus read to tell a
-    change by (its rows are then formatted every time)."""
-    seen = corpus.record_stats.get(str(data.root / r.record)) if r.record else None
+    change by (its rows are then formatted every time); `sides` memoises each check's tiers."""
+    seen = corpus.record_stats.get(os.path.join(data.root, r.record)) if r.record else None
     if seen is None:
         return None
-    claim = data.claims.get(r.claim_id)
-    check = next((k for k in claim.checks if k.check_id == r.check_id), None) if claim else None
-    rule = check.rule if check else None  # the run's own check names the tiers, as kg.frames does
-    sides = [rule.subject, rule.baseline] if rule else None
-    return json.dumps([r.claim_id, r.verdict.value, r.ended, r.record, seen, sides])
+    key = (r.claim_id, r.check_id)
+    tiers = sides.get(key)
+    if tiers is None:
+        claim = data.claims.get(r.claim_id)
+        check = next((k for k in claim.checks if k.check_id == r.check_id), None) if claim else None
+        rule = check.rule if check else None  # the run's own check names the tiers, as kg.frames
+        tiers = sides[key] = json.dumps([rule.subject, rule.baseline] if rule else None)
+    return f"{r.claim_id}\x1f{r.verdict.value}\x1f{r.ended}\x1f{r.record}\x1f{seen}\x1f{tiers}"
 
 
 def _texts(rows: list[dict[str, Any]]) -> dict[str, str]:
@@ -156,12 +163,19 @@ def _read(path: Path, stamp: str) -> tuple[dict[str, list[str]], int, bool]:
         return {}, 0, False
     runs: dict[str, list[str]] = {}
     whole = text.endswith("\n")
-    for line in lines[1:-1]:  # the last is empty, or a line left half written
-        try:
-            found = json.loads(line)
-        except ValueError:
-            whole = False
-            continue
+    body = lines[1:-1]  # the last is empty, or a line left half written
+    try:  # every line at once (one parse, not one per run); a damaged line: each on its own
+        parsed: list[Any] = json.loads("[" + ",".join(body) + "]") if body else []
+        if len(parsed) != len(body):
+            raise ValueError("a line holds more or less than one value")
+    except ValueError:
+        parsed = []
+        for line in body:
+            try:
+                parsed.append(json.loads(line))
+            except ValueError:
+                whole = False
+    for found in parsed:
         if isinstance(found, list) and len(found) == 3 and all(isinstance(x, str) for x in found):
             runs[found[0]] = found[1:]
         else:

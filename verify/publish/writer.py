@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from kg.fsutil import write_atomic
 from kg.paths import PACKAGE_ROOT
 from verify.publish import claimpage, incremental, pages
 from verify.publish.fragments import Fragments
+from verify.publish.parallel import ClaimPages, helpers_for
 from verify.publish.sitedata import SiteData
 
 
@@ -64,6 +65,11 @@ class SiteWriter:
         did. The digest goes into the new site's manifest either way."""
         self.kept.digests[rel] = digest
         return False
+
+    def claim_pages(self, todo: list[str], render: Callable[[str], None]) -> ClaimPages:
+        """The claim pages still to render, shared with helper processes where there are many
+        (verify.publish.parallel): each process writes its pages into the new folder."""
+        return ClaimPages(todo, render, helpers_for(len(todo)), lambda: (self.files, self.pages))
 
     def count(self, rel: str) -> None:
         """Count a file of the new site."""
@@ -172,6 +178,11 @@ class InPlaceWriter(SiteWriter):
         self.present.add(rel)
         self.count(rel)
         return True
+
+    def claim_pages(self, todo: list[str], render: Callable[[str], None]) -> ClaimPages:
+        """The claim pages to render, all in this process: staged files are this process's to
+        commit or remove."""
+        return ClaimPages(todo, render, 0, lambda: (self.files, self.pages))
 
     def reused(self, claim_id: str) -> bool:
         """Keep an unchanged claim's files; whether it did."""
