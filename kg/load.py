@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import ns, paths, recordgraph, records, sparqlstore, turtlecheck
+from kg import gcpause, ns, paths, recordgraph, records, sparqlstore, turtlecheck
 from kg.errors import Problem, RecordError, TurtleSyntaxError, UsageError, ValidationFailed
 from kg.fsutil import write_atomic
 from kg.paths import SHAPES_FILE, VOCAB_FILE
@@ -176,6 +176,11 @@ def load_corpus(
     url = store_url(store)
     if url:
         return Corpus(root, sparqlstore.SparqlStore(url), files)
+    with gcpause.paused():  # millions of long-lived terms and rows, no garbage
+        return _load_embedded(root, files, use_cache, record_policy)
+
+
+def _load_embedded(root: Path, files: list[Path], use_cache: bool, record_policy: str) -> Corpus:
     record_paths = records.record_files(paths.results_dir(root))
     key = fingerprint(files)  # records are told apart one by one (record_stats)
     cache = paths.cache_dir(root)

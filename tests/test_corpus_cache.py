@@ -145,3 +145,43 @@ def test_corpus_cache_keeps_few_parts_after_many_new_records(project, cold_loads
     corpus = load_corpus(project)
     assert len(corpus.records) == 20 + load.CACHE_PARTS + 2
     assert _canonical(corpus) == _canonical(_cold(project))
+
+
+def test_loading_and_publishing_pause_the_cyclic_collector_and_turn_it_back_on(
+    project, monkeypatch, tmp_path
+):
+    import gc
+
+    from kg import gcpause
+    from verify.publish import build
+
+    states: list[bool] = []
+    real_load, real_publish = load._load_embedded, build._publish
+
+    def loading(*args):
+        states.append(gc.isenabled())
+        return real_load(*args)
+
+    def publishing(*args):
+        states.append(gc.isenabled())
+        return real_publish(*args)
+
+    monkeypatch.setattr(load, "_load_embedded", loading)
+    monkeypatch.setattr(build, "_publish", publishing)
+    assert gc.isenabled()
+    build.publish(load_corpus(project, use_cache=False), tmp_path / "site")
+    assert states == [False, False] and gc.isenabled()
+    with gcpause.paused():
+        with gcpause.paused():  # nested: only the outer block turns it back on
+            pass
+        assert not gc.isenabled()
+    with pytest.raises(RuntimeError), gcpause.paused():
+        raise RuntimeError("a failed load")
+    assert gc.isenabled()
+    gc.disable()  # off before: left off
+    try:
+        with gcpause.paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

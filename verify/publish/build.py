@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kg import api, doccache, paths, rowcache
+from kg import api, doccache, gcpause, paths, rowcache
 from kg.errors import RecordError, UsageError
 from kg.fsutil import locked
 from kg.store import Corpus
@@ -127,6 +127,11 @@ def publish(
     (RecordError) unless `skip_invalid_records`, and then the site names them."""
     if corpus.skipped and not skip_invalid_records:
         raise _unreadable(corpus)
+    with gcpause.paused():  # rows and pages by the million, long-lived, no garbage (kg.gcpause)
+        return _publish(corpus, out, full, cache)
+
+
+def _publish(corpus: Corpus, out: Path, full: bool, cache: bool) -> PublishResult:
     start = time.perf_counter()
     out = Path(out).absolute()
     _check_target(out)
