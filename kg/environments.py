@@ -45,6 +45,10 @@ PROPERTIES = {
     "pythonVersion": "python", "timingThreads": "threads", **{f.prop: f.field for f in FRAMEWORKS},
 }  # fmt: skip
 ARCHES = {"x86_64": "x86", "amd64": "x86", "aarch64": "arm64", "arm64": "arm64"}
+# vector instruction sets beyond AVX2, each by the CPU flag that shows it: a CPU that has one is
+# another machine for a benchmark (the same "AMD EPYC" with and without AVX-512 trained the same
+# CNN 2.6x and 4.4x apart), so it is part of the environment's identity
+VECTOR_ISAS = (("avx512", "avx512f", "AVX-512"),)
 LABEL_FRAMEWORKS = ("torch", "tensorflow", "jax")  # the versions an environment label shows
 TEXT_FRAMEWORKS = ("torch", "tensorflow", "keras", "jax")  # and a versions text
 
@@ -65,6 +69,9 @@ def environment_id(env: dict[str, Any]) -> str:
     device = _slug(env["gpus"][0]["name"]) if env["gpus"] else "cpu"
     pkgs = env["packages"]
     parts = [arch, f"{env['cores_logical']}core", device]
+    isa = vector_isa(env)
+    if isa:
+        parts.insert(2, isa)
     threads = timing_threads(env)
     if threads != 1:
         parts.append(f"{threads}thr")
@@ -82,8 +89,16 @@ def environment_id(env: dict[str, Any]) -> str:
     }
     if threads != 1:  # one thread, the default, keeps the ids environments had before
         identity["threads"] = threads
+    if isa:  # so does a CPU without a vector instruction set beyond AVX2
+        identity["vector_isa"] = isa
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:6]
     return "-".join([*parts, digest])
+
+
+def vector_isa(env: dict[str, Any]) -> str | None:
+    """The widest vector instruction set beyond AVX2 the CPU reports (VECTOR_ISAS), or None."""
+    flags = set((env.get("cpu") or {}).get("flags") or [])
+    return next((name for name, flag, _ in VECTOR_ISAS if flag in flags), None)
 
 
 def timing_threads(env: dict[str, Any]) -> int:
@@ -100,6 +115,8 @@ def environment_label(env: dict[str, Any]) -> str:
         raw = str((env.get("cpu") or {}).get("arch", ""))
         arch = ARCHES.get(raw.lower(), raw)
         hw = f"{env.get('cores_logical', '?')}-core {arch or 'CPU'} CPU".replace("  ", " ")
+        isa = vector_isa(env)
+        hw += next((f" with {words}" for name, _, words in VECTOR_ISAS if name == isa), "")
     if timing_threads(env) != 1:
         hw += f", {timing_threads(env)} threads"
     pkgs = env.get("packages") or {}

@@ -123,6 +123,21 @@ def test_thread_count_is_part_of_the_environment():
     assert "2 threads" in environment_label(two) and "threads" not in environment_label(one)
 
 
+def test_a_cpu_with_avx512_is_another_environment():
+    # two hosts that both report "AMD EPYC", with and without AVX-512, measured the same
+    # training cell 2.6x (PyTorch) and 4.4x (Keras) apart: their records must not share an id
+    cpu = {**ENV["cpu"], "flags": sorted({*ENV["cpu"].get("flags", []), "avx2", "fma"})}
+    plain = {**ENV, "cpu": cpu}
+    wide = {**ENV, "cpu": {**cpu, "flags": sorted([*cpu["flags"], "avx512f", "avx512_vnni"])}}
+    assert environment_id(plain) == environment_id({**plain, "cpu": {**cpu}})
+    assert "avx512" not in environment_id(plain)
+    assert environment_id(wide) != environment_id(plain)
+    assert environment_id(wide).split("-")[:3] == [*environment_id(plain).split("-")[:2], "avx512"]
+    assert environment_label(wide).startswith(
+        environment_label(plain).split(",")[0] + " with AVX-512"
+    )
+
+
 def test_reproduce_reports_labels_ratio_range_and_coverage(opts):
     opts.busy_cores = None
     [row] = reproduce.reproduce([check(sizes=[16])], 3, opts)
