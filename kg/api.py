@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kg import checkrules, multiverse, ns, queries, runqueries
 from kg import explorations as explorations_q
-from kg import multiverse, ns, queries, runqueries
 from kg.environments import EnvironmentName, name_environments
 from kg.errors import UnknownClaim, UnknownSource
 from kg.model import Check, Kind
@@ -156,7 +156,7 @@ def checks(corpus: Corpus) -> dict[str, list[Check]]:
 
 def multiverses(corpus: Corpus) -> dict[str, multiverse.Multiverse]:
     """Each benchmark's declared multiverse (kg.multiverse), by benchmark id."""
-    return multiverse.designs(corpus)
+    return checkrules.multiverses(corpus)
 
 
 def checkable_claim_ids(corpus: Corpus) -> list[str]:

@@ -33,6 +33,7 @@ class Spec:
     names: set[str] = field(default_factory=set)
     tiers: set[str] = field(default_factory=set)
     schema: tuple[paramschema.Validator, dict[str, Any]] | None = None
+    multiverse: str | None = None  # its fwc:multiverse, as written
 
 
 Finding = tuple[str, list[str], str, str | None]  # property, path to it, message, value on its line
@@ -79,11 +80,31 @@ def benchmark_specs(corpus: Corpus, loc: Locator) -> tuple[dict[str, Spec], list
         spec = specs.get(r["b"])
         if spec is None:
             continue
+        spec.multiverse = str(r["m"])
         schema = spec.schema[1] if spec.schema else None
-        for message in multiverse.problems(str(r["m"]), spec.names, spec.tiers, schema):
+        for message in multiverse.problems(spec.multiverse, spec.names, spec.tiers, schema):
             f, line = loc.where(r["b"], F + "multiverse")  # located only when wrong
             problems.append(Problem(f, line, loc.label(r["b"]), message))
     return specs, problems
+
+
+def multiverses(corpus: Corpus) -> dict[str, multiverse.Multiverse]:
+    """Every benchmark's declared multiverse, by benchmark id (those with a problem left out:
+    `verify check` reports them)."""
+
+    def make() -> dict[str, multiverse.Multiverse]:
+        specs, _ = benchmark_specs(corpus, Locator(corpus))
+        out = {}
+        for spec in specs.values():
+            schema = spec.schema[1] if spec.schema else None
+            if spec.multiverse is None or multiverse.problems(
+                spec.multiverse, spec.names, spec.tiers, schema
+            ):
+                continue
+            out[spec.id] = multiverse.design(spec.id, spec.multiverse, schema)
+        return dict(sorted(out.items()))
+
+    return corpus.memoised("multiverses", make)
 
 
 def check_problems(corpus: Corpus, loc: Locator) -> list[Problem]:

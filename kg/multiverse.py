@@ -10,8 +10,9 @@ as the benchmark declares it in claims/benchmarks.ttl (``fwc:multiverse``, a JSO
   step beyond each edge;
 - ``budget_s``: the seconds an exploration of one claim takes by default.
 
-`problems` says what is wrong with a declaration (kg.checkrules reports it, located at the
-triple); `designs` gives every benchmark's declaration that has no problem.
+`problems` says what is wrong with a declaration and `design` reads one that has no problem;
+kg.checkrules reports the problems, located at the triple, and gives every benchmark's valid
+declaration (``multiverses``) from what it reads of the benchmarks anyway.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-
-from kg import paramschema
-from kg.store import Corpus
 
 KEYS = ("sides", "vary", "grid", "budget_s")
 THREADS = "threads"
@@ -35,7 +33,6 @@ class Multiverse:
     """One benchmark's declared multiverse (see the module's docstring)."""
 
     benchmark: str
-    module: str
     sides: dict[str, tuple[str, ...]]  # group -> its tiers, in the order they are tried
     vary: dict[str, tuple[str, ...]]  # parameter -> its levels, the default first (threads: ())
     grid: tuple[str, str]  # the batch-size and the input-size parameter
@@ -111,36 +108,13 @@ def _side_problems(sides: Any, tiers: set[str]) -> list[str]:
     return out
 
 
-def designs(corpus: Corpus) -> dict[str, Multiverse]:
-    """Every benchmark's declared multiverse, by benchmark id (those with a problem left out:
-    `verify check` reports them)."""
-    return corpus.memoised("multiverses", lambda: _designs(corpus))
-
-
-def _designs(corpus: Corpus) -> dict[str, Multiverse]:
-    rows = corpus.query(
-        "SELECT ?b ?id ?m ?module ?schema WHERE { ?b fwc:multiverse ?m ; schema:identifier ?id ;"
-        " fwc:module ?module OPTIONAL { ?b fwc:parameterSchema ?schema } }"
+def design(benchmark: str, raw: str, schema: dict[str, Any] | None) -> Multiverse:
+    """The multiverse `raw` declares for `benchmark` (one `problems` found nothing wrong with)."""
+    found = json.loads(raw)
+    return Multiverse(
+        benchmark=benchmark,
+        sides={g: tuple(t) for g, t in found["sides"].items()},
+        vary={v: () if v == THREADS else levels_of(schema, v) for v in found["vary"]},
+        grid=(found["grid"][0], found["grid"][1]),
+        budget_s=float(found["budget_s"]),
     )
-    out = {}
-    for r in rows:
-        names = {str(x["v"]) for x in corpus.query(
-            "SELECT ?v WHERE { ?b fwc:parameterName ?v }", b=r["b"])}  # fmt: skip
-        tiers = {str(x["v"]) for x in corpus.query("SELECT ?v WHERE { ?b fwc:tier ?v }", b=r["b"])}
-        try:
-            schema = paramschema.compile_schema(str(r["schema"]))[1] if r.get("schema") else None
-        except paramschema.SchemaProblem:
-            continue
-        raw = str(r["m"])
-        if problems(raw, names, tiers, schema):
-            continue
-        found = json.loads(raw)
-        out[str(r["id"])] = Multiverse(
-            benchmark=str(r["id"]),
-            module=str(r["module"]),
-            sides={g: tuple(t) for g, t in found["sides"].items()},
-            vary={v: () if v == THREADS else levels_of(schema, v) for v in found["vary"]},
-            grid=(found["grid"][0], found["grid"][1]),
-            budget_s=float(found["budget_s"]),
-        )
-    return dict(sorted(out.items()))
