@@ -9,6 +9,9 @@ A record lives at ``data/results/<environment-id>/<started>-<claim-id>-<short-uu
 records from several machines merge by copying folders. It is written to a hidden temporary file
 in the same folder, fsynced and renamed into place: a killed run leaves no partial ``.json``.
 Records are never rewritten; a re-run adds a record; an old schema version is upgraded in memory.
+One exception, `verify results refile` (kg.refile): a record filed under an environment id that the
+current rule no longer gives its environment moves to the right folder with a new
+``environment_id`` and a ``refiled`` entry, every measurement as it was.
 
 Schema, version 2 (times UTC ISO 8601, durations and samples in seconds; ``record.schema.json``
 holds the types)::
@@ -47,6 +50,7 @@ holds the types)::
     probe                the probe's result dict (capability checks), else null
     data                 the snapshot rows an adoption check used
     errors               list of {where, reason, detail}
+    refiled              list of {from, to, at, reason}: moves by `verify results refile`
 """
 
 from __future__ import annotations

@@ -100,6 +100,7 @@ class FWC(DefinedNamespace):
     rawRecord: URIRef
     codeHash: URIRef
     gitCommit: URIRef
+    refiledFrom: URIRef
     budgetSeconds: URIRef
     robustness: URIRef
     outsideScope: URIRef

@@ -1,5 +1,6 @@
 """`verify results`: run records, newest first, as a table, JSON, CSV or Parquet; and `verify
-results merge DIR...`, which gathers the records other machines wrote (a fleet's shards)."""
+results merge DIR...`, which gathers the records other machines wrote (a fleet's shards); and
+`verify results refile`, which moves records to the environment id the current rule gives them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def register(app: typer.Typer) -> None:
     )  # fmt: skip
     group.callback()(results)
     group.command()(merge)
+    group.command()(refile)
     group.command("pytest-benchmark")(pytest_benchmark)
     app.add_typer(group, name="results")
 
@@ -143,6 +145,58 @@ def merge(
                         f"{len(report.unchanged)} already there, {len(report.rejected)} rejected")  # fmt: skip
     if report.rejected:
         raise Unsatisfied(f"{len(report.rejected)} record(s) rejected; the others were merged")
+
+
+def refile(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would move; change nothing."),
+    results_dir: Path = typer.Option(None, "--results-dir", help="Default: data/results/."),
+    json_out: bool = JSON,
+) -> None:
+    """Move run records filed under an environment id that the current rule no longer gives
+    their environment (for example a CPU with AVX-512 filed with one without it, before ids named
+    the vector instruction set) to the folder of the id it gives now.
+
+    A moved record keeps its file name, record_id and every measurement; its environment_id
+    changes and a "refiled" entry says from which id, when and why. Calibration reports of such
+    an environment get the same two changes and keep their names (records cite them by path).
+    Everything is checked before anything is written; running it twice changes nothing.
+
+    Exit codes: 0 done (or nothing to do); 1 some records could not be read (nothing was
+    changed); 2 bad input."""
+    from kg import paths
+    from kg import refile as do
+    from kg.errors import Unsatisfied
+
+    root = paths.find_root()
+    folder = results_dir or paths.results_dir(root)
+    calib = None if results_dir else paths.calibration_dir(root)
+    report = do.plan(folder, calib)
+    if report.rejected:
+        for e in report.rejected:
+            print(f"cannot refile: {visible(str(e))}", file=sys.stderr)
+        raise Unsatisfied(f"{len(report.rejected)} record(s) could not be read or moved; nothing"
+                          " was changed: fix or remove them and run it again")  # fmt: skip
+    if not dry_run:
+        do.apply(report)
+    if json_out:
+        print_json({"done": report.done, "unchanged": report.unchanged, "moves": [
+            {"from": str(m.source), "to": str(m.dest), "old_id": m.old_id, "new_id": m.new_id,
+             "reason": m.reason, "kind": "record" if m in report.records else "calibration"}
+            for m in [*report.records, *report.reports]]})  # fmt: skip
+        return
+    verb = "moved" if report.done else "would move"
+    by_pair: dict[tuple[str, str], int] = {}
+    for m in report.records:
+        by_pair[(m.old_id, m.new_id)] = by_pair.get((m.old_id, m.new_id), 0) + 1
+    for (old, new), n in sorted(by_pair.items()):
+        console().print(f"{verb} {n} record(s): {safe(old)} -> {safe(new)}"
+                        f" (the id now {do.difference(old, new)})")  # fmt: skip
+    for m in report.reports:
+        console().print(f"{'re-filed' if report.done else 'would re-file'} calibration report"
+                        f" {safe(m.source.name)}: {safe(m.old_id)} -> {safe(m.new_id)}")  # fmt: skip
+    console().print(
+        f"{report.unchanged} record(s) already filed under the id their environment gives"
+    )
 
 
 def pytest_benchmark(
