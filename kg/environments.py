@@ -42,7 +42,7 @@ BY_PACKAGE = {f.package: f for f in FRAMEWORKS}
 PROPERTIES = {
     "cpuModel": "cpu", "cores": "cores", "memoryGiB": "mem", "gpuModel": "gpu",
     "gpuDriver": "driver", "cudaVersion": "cuda", "operatingSystem": "os",
-    "pythonVersion": "python", "timingThreads": "threads", **{f.prop: f.field for f in FRAMEWORKS},
+    "pythonVersion": "python", "timingThreads": "threads", "vectorInstructionSet": "isa", **{f.prop: f.field for f in FRAMEWORKS},
 }  # fmt: skip
 ARCHES = {"x86_64": "x86", "amd64": "x86", "aarch64": "arm64", "arm64": "arm64"}
 # vector instruction sets beyond AVX2, each by the CPU flag that shows it: a CPU that has one is
@@ -146,6 +146,7 @@ def machine_label(env: Environment) -> str:
         if env.gpu
         else f"{env.cores or '?'}-core {env.cpu or 'CPU'}"
     )
+    hw += next((f" with {words}" for name, _, words in VECTOR_ISAS if name == env.isa), "")
     return f"{hw}, {env.threads} threads" if env.threads and env.threads != 1 else hw
 
 
@@ -241,5 +242,6 @@ def collected_row(env_id: str, env: dict[str, Any]) -> Environment:
         os=os_name(env),
         python=env.get("python"),
         threads=timing_threads(env) if timing_threads(env) != 1 else None,
+        isa=vector_isa(env),
         **versions,
     )  # fmt: skip

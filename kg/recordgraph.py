@@ -204,6 +204,7 @@ def _environment(q: _Quads, env: ox.NamedNode, env_id: str, e: dict[str, Any]) -
     q.lit(env, F + "pythonVersion", e.get("python"))
     if environments.timing_threads(e) != 1:
         q.lit(env, F + "timingThreads", environments.timing_threads(e))
+    q.lit(env, F + "vectorInstructionSet", environments.vector_isa(e))
     packages = e.get("packages") or {}
     for fw in environments.FRAMEWORKS:
         q.lit(env, F + fw.prop, packages.get(fw.package))

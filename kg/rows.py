@@ -135,6 +135,7 @@ class Environment:
     jax: str | None = None
     numpy: str | None = None
     threads: int | None = None  # the timing thread count when it was not 1
+    isa: str | None = None  # a vector instruction set beyond AVX2 (kg.environments.VECTOR_ISAS)
     runs: int = 0
 
 

@@ -137,6 +137,7 @@ class FWC(DefinedNamespace):
     jaxVersion: URIRef
     numpyVersion: URIRef
     timingThreads: URIRef
+    vectorInstructionSet: URIRef
     # concept schemes
     categories: URIRef
     verdicts: URIRef

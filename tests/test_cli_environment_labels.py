@@ -16,7 +16,7 @@ from verify.run import status as status_mod
 from verify.run.status import Here
 
 REPO = Path(__file__).resolve().parent.parent
-OLD = "x86-2core-cpu-torch2.13.0-tf2.21.0-6c3c1c"
+OLD = "x86-2core-avx512-cpu-torch2.13.0-tf2.21.0-7b313a"
 NEW = "x86-2core-cpu-torch2.13.0-tf2.21.0-jax0.10.2-9facdd"
 
 
@@ -42,13 +42,15 @@ def test_this_environment_is_the_id_verify_env_reports():
 def test_results_name_environments_as_the_site_and_mark_this_machine(names, here_is_new):
     code, out, err = run_cli(REPO, "results", "--claim", "inference-latency-3x")
     assert code == 0, err
-    assert names[NEW].short == "TF 2.21.0 · Keras 3.15.1 · JAX 0.10.2"
+    # the two hosts differ in their CPU's vector instruction set, and their names say so
+    assert names[NEW].short == "2-core AMD EPYC · TF 2.21.0 · Keras 3.15.1 · JAX 0.10.2"
+    assert names[OLD].machine == "2-core AMD EPYC with AVX-512"
     assert f"{names[NEW].short} (this machine)" in out
     assert names[OLD].short in out and "x86 CPU" not in out
     legend = out[out.index("environments:") :].splitlines()[1:]
     assert f"  {names[NEW].short} (this machine): {NEW}" in legend
     assert f"  {names[OLD].short}: {OLD}" in legend
-    assert len(legend) == 4  # the four environments the claim ran in, each once
+    assert len(legend) == 5  # the five environments the claim ran in, each once
 
 
 def test_results_json_keeps_the_id_beside_the_names(names, here_is_new):

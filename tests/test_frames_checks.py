@@ -11,7 +11,7 @@ from kg import frames
 from kg.load import load_corpus
 
 REPO = Path(__file__).resolve().parent.parent
-OLD = "x86-2core-cpu-torch2.13.0-tf2.21.0-6c3c1c"
+OLD = "x86-2core-avx512-cpu-torch2.13.0-tf2.21.0-7b313a"
 NEW = "x86-2core-cpu-torch2.13.0-tf2.21.0-jax0.10.2-9facdd"
 
 

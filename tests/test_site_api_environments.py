@@ -15,7 +15,7 @@ from verify.serve.app import create_app
 from verify.serve.limits import Limits
 
 REPO = Path(__file__).resolve().parent.parent
-OLD = "x86-2core-cpu-torch2.13.0-tf2.21.0-6c3c1c"
+OLD = "x86-2core-avx512-cpu-torch2.13.0-tf2.21.0-7b313a"
 NEW = "x86-2core-cpu-torch2.13.0-tf2.21.0-jax0.10.2-9facdd"
 
 

@@ -17,7 +17,7 @@ from verify.publish.build import publish
 from verify.publish.sitedata import gather
 
 REPO = Path(__file__).resolve().parent.parent
-OLD = "x86-2core-cpu-torch2.13.0-tf2.21.0-6c3c1c"
+OLD = "x86-2core-avx512-cpu-torch2.13.0-tf2.21.0-7b313a"
 
 
 @pytest.fixture(scope="module")

@@ -350,7 +350,7 @@ def test_status_has_a_row_per_check_and_a_check_never_run_is_never_checked(tmp_p
     # check: there its xla check has never run.
     root = tmp_path / "project"
     shutil.copytree(REPO / "claims", root / "claims")
-    old = "x86-2core-cpu-torch2.13.0-tf2.21.0-6c3c1c"
+    old = "x86-2core-avx512-cpu-torch2.13.0-tf2.21.0-7b313a"
     shutil.copytree(REPO / "data" / "results" / old, root / "data" / "results" / old)
     here = Here("nowhere-1", "a machine with no runs", {"torch": None, "tensorflow": None,
                                                         "keras": None})  # fmt: skip
