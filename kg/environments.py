@@ -139,12 +139,19 @@ def row_versions(env: Environment | None) -> dict[str, str | None]:
     return {p: getattr(env, BY_PACKAGE[p].field) if env else None for p in TEXT_FRAMEWORKS}
 
 
+def cpu_name(model: str | None) -> str:
+    """A CPU model as a reader names it: 'Intel(R) Xeon(R) Processor' -> 'Intel Xeon'."""
+    name = re.sub(r"\((?:R|TM|tm)\)", "", model or "")
+    name = re.sub(r"\s+(?:CPU|Processor)\b", "", name)
+    return re.sub(r"\s+", " ", name).strip() or "CPU"
+
+
 def machine_label(env: Environment) -> str:
     """The hardware of an environment without its software: 'H100' or '2-core <cpu model>'."""
     hw = (
         str(env.gpu).replace("NVIDIA ", "")
         if env.gpu
-        else f"{env.cores or '?'}-core {env.cpu or 'CPU'}"
+        else f"{env.cores or '?'}-core {cpu_name(env.cpu)}"
     )
     hw += next((f" with {words}" for name, _, words in VECTOR_ISAS if name == env.isa), "")
     return f"{hw}, {env.threads} threads" if env.threads and env.threads != 1 else hw

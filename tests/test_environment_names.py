@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kg import api
-from kg.environments import collected_row, environment_order, name_environments
+from kg.environments import collected_row, cpu_name, environment_order, name_environments
 from kg.load import load_corpus
 from kg.model import MAIN_CHECK, Check, CheckType, Combine, Kind, Label, Rule
 from kg.records import list_records
@@ -40,6 +40,13 @@ def test_names_tell_one_cpu_model_with_and_without_avx512_apart():
     assert names["x86-2core-cpu-a1"].short == "2-core AMD EPYC"
     assert names["x86-2core-cpu-b2"].short == "2-core AMD EPYC with AVX-512"
     assert names["x86-2core-cpu-b2"].display.startswith("2-core AMD EPYC with AVX-512, torch")
+
+
+def test_cpu_models_are_named_without_trademarks_and_filler():
+    names = name_environments([env("a1"), env("b2", cpu="Intel(R) Xeon(R) Processor")])
+    assert names["x86-2core-cpu-b2"].short == "2-core Intel Xeon"
+    assert cpu_name("Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz") == "Intel Core i7-8700 @ 3.20GHz"
+    assert cpu_name(None) == "CPU" and cpu_name("AMD EPYC") == "AMD EPYC"
 
 
 def test_names_on_one_machine_are_the_versions_that_differ():
