@@ -50,7 +50,7 @@ def test_results_name_environments_as_the_site_and_mark_this_machine(names, here
     legend = out[out.index("environments:") :].splitlines()[1:]
     assert f"  {names[NEW].short} (this machine): {NEW}" in legend
     assert f"  {names[OLD].short}: {OLD}" in legend
-    assert len(legend) == 5  # the five environments the claim ran in, each once
+    assert len(legend) == 6  # the six environments the claim ran in, each once
 
 
 def test_results_json_keeps_the_id_beside_the_names(names, here_is_new):

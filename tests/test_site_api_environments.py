@@ -59,7 +59,8 @@ def test_api_claim_lists_every_check_and_each_ones_verdict_per_environment(serve
     assert {k["check_id"] for k in new["checks"]} == {"main", "xla"}
     labels = [Label(k["verdict"]) for k in sorted(new["checks"], key=lambda k: k["check_id"])]
     assert new["verdict"] == combine(labels, c["combine"]).value
-    assert new["environment_short"] == data.environments[NEW].short and new["here"]
+    assert new["environment_short"] == data.environments[NEW].short
+    assert [v["environment"] for v in c["verdicts"] if v["here"]] == [data.here]
     # the older environment ran only the main check, so the claim is open there
     old = by_env[OLD]
     assert [k["check_id"] for k in old["checks"]] == ["main"] and old["verdict"] == "inconclusive"
