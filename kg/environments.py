@@ -142,7 +142,7 @@ def row_versions(env: Environment | None) -> dict[str, str | None]:
 def cpu_name(model: str | None) -> str:
     """A CPU model as a reader names it: 'Intel(R) Xeon(R) Processor' -> 'Intel Xeon'."""
     name = re.sub(r"\((?:R|TM|tm)\)", "", model or "")
-    name = re.sub(r"\s+(?:CPU|Processor)\b", "", name)
+    name = re.sub(r"\s+(?:CPU|Processor)\s*$", "", name)
     return re.sub(r"\s+", " ", name).strip() or "CPU"
 
 

@@ -45,7 +45,7 @@ def test_names_tell_one_cpu_model_with_and_without_avx512_apart():
 def test_cpu_models_are_named_without_trademarks_and_filler():
     names = name_environments([env("a1"), env("b2", cpu="Intel(R) Xeon(R) Processor")])
     assert names["x86-2core-cpu-b2"].short == "2-core Intel Xeon"
-    assert cpu_name("Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz") == "Intel Core i7-8700 @ 3.20GHz"
+    assert cpu_name("Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz") == "Intel Core i7-8700 CPU @ 3.20GHz"
     assert cpu_name(None) == "CPU" and cpu_name("AMD EPYC") == "AMD EPYC"
 
 
