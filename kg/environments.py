@@ -42,7 +42,8 @@ BY_PACKAGE = {f.package: f for f in FRAMEWORKS}
 PROPERTIES = {
     "cpuModel": "cpu", "cores": "cores", "memoryGiB": "mem", "gpuModel": "gpu",
     "gpuDriver": "driver", "cudaVersion": "cuda", "operatingSystem": "os",
-    "pythonVersion": "python", "timingThreads": "threads", "vectorInstructionSet": "isa", **{f.prop: f.field for f in FRAMEWORKS},
+    "pythonVersion": "python", "timingThreads": "threads", "vectorInstructionSet": "isa",
+    **{f.prop: f.field for f in FRAMEWORKS},
 }  # fmt: skip
 ARCHES = {"x86_64": "x86", "amd64": "x86", "aarch64": "arm64", "arm64": "arm64"}
 # vector instruction sets beyond AVX2, each by the CPU flag that shows it: a CPU that has one is

@@ -32,12 +32,35 @@ def write_atomic(path: Path | str, data: bytes | str, *, durable: bool = False) 
         tmp.unlink(missing_ok=True)
         raise
     if durable:
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync_folder(path.parent)
     return path
+
+
+def write_new(path: Path | str, data: bytes) -> Path:
+    """Write `data` to `path` only if no file has that name: a temporary file hard-linked into
+    place, so a reader never sees half a file and nothing is overwritten (FileExistsError when the
+    name is taken, also when it was taken meanwhile). Fsynced, as run records are."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_folder(path.parent)
+    return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager

@@ -92,8 +92,8 @@ def record_quads(rec: dict[str, Any], rel_path: str) -> list[ox.Quad]:
         _run(q, run, rec, rel_path)
         _review(q, run, rec)
         _cells(q, run, rec)
-    for moved in (rec.get("refiled") or [])[:1]:
-        q.lit(run, ns.FWC + "refiledFrom", moved.get("from"))
+    if rec.get("refiled"):  # the id it was first filed under
+        q.lit(run, ns.FWC + "refiledFrom", rec["refiled"][0].get("from"))
     env_id = rec["environment_id"]
     _environment(q, ox.NamedNode(ns.ENV + env_id), env_id, rec.get("environment") or {})
     return q.quads

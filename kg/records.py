@@ -56,7 +56,6 @@ holds the types)::
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +65,7 @@ from typing import Any
 
 from kg import ns
 from kg.errors import RecordError
-from kg.fsutil import write_atomic
+from kg.fsutil import write_atomic, write_new
 from kg.textutil import file_stamp
 
 SCHEMA_VERSION = 2
@@ -313,14 +312,9 @@ def _merge_one(path: Path, results_dir: Path, report: MergeReport) -> None:
                 " append-only, so neither is changed: rename neither, find out which is real",
                 str(path)))  # fmt: skip
         return
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        tmp.write_bytes(data)
-        os.link(tmp, dest)  # fails if the name was taken meanwhile: never overwrites
+        write_new(dest, data)  # fails if the name was taken meanwhile: never overwrites
     except FileExistsError:
         report.rejected.append(RecordError(f"{path}: {dest} appeared while merging", str(path)))
         return
-    finally:
-        tmp.unlink(missing_ok=True)
     report.copied.append(dest)

@@ -25,7 +25,7 @@ from typing import Any
 from kg import records
 from kg.environments import environment_id
 from kg.errors import RecordError
-from kg.fsutil import write_atomic
+from kg.fsutil import write_atomic, write_new
 from kg.textutil import utc_now
 
 
@@ -74,15 +74,12 @@ def why(old_id: str, new_id: str) -> str:
     )
 
 
-def _entry(old_id: str, new_id: str, at: str, reason: str) -> dict[str, str]:
-    return {"from": old_id, "to": new_id, "at": at, "reason": reason}
-
-
 def _refiled(raw: dict[str, Any], new_id: str, at: str) -> tuple[dict[str, Any], str]:
     old_id = str(raw["environment_id"])
     reason = why(old_id, new_id)
     out = {**raw, "environment_id": new_id}
-    out["refiled"] = [*(raw.get("refiled") or []), _entry(old_id, new_id, at, reason)]
+    entry = {"from": old_id, "to": new_id, "at": at, "reason": reason}
+    out["refiled"] = [*(raw.get("refiled") or []), entry]
     return out, reason
 
 
@@ -155,9 +152,8 @@ def apply(report: RefileReport) -> RefileReport:
     """Carry out a plan: write every new record file, then remove the old ones; then the
     calibration reports. A record already written by an interrupted run is not written again."""
     for m in report.records:
-        if not m.dest.exists():
-            m.dest.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(m.dest, m.text, durable=True)
+        if not m.dest.exists():  # else written by an interrupted run, and checked by plan()
+            write_new(m.dest, m.text.encode("utf-8"))
     for m in report.records:
         m.source.unlink(missing_ok=True)
         try:
