@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,13 +45,19 @@ def site_static() -> Path:
 
 
 class SiteWriter:
-    """Renders every page and copies assets and raw records into an empty folder."""
+    """Renders every page and copies assets and raw records into an empty folder. A file whose
+    bytes the site being replaced (`previous`) has at the same place is a hard link to that file
+    rather than a second copy: the bytes are the same, and removing the old site then frees
+    nothing but the files that changed (removing 1.7 GB of pages took longer than writing them).
+    Neither publish ever writes into an existing file (the in-place one renames new files over
+    old ones), so a linked file does not change after the swap."""
 
     def __init__(
         self, base: Path, env: Any, data: SiteData, *, kept: incremental.PageReuse | None = None,
-        fragments: Fragments | None = None,
+        fragments: Fragments | None = None, previous: Path | None = None,
     ) -> None:  # fmt: skip
         self.base, self.env, self.data = base, env, data
+        self.previous = str(previous) if previous is not None else None
         self.kept = kept or incremental.PageReuse("", {}, {})
         self.fragments = fragments or Fragments(None)
         self.pages = self.files = 0
@@ -80,7 +87,10 @@ class SiteWriter:
         """Write one file of the site (`counted` among its files unless it is the marker)."""
         path = self.base / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        data = content.encode() if isinstance(content, str) else content
+        if self.previous is None or not same_file_linked(os.path.join(self.previous, rel),
+                                                         path, data):  # fmt: skip
+            path.write_bytes(data)
         if counted:
             self.count(rel)
 
@@ -108,6 +118,22 @@ class SiteWriter:
                 folders.add(os.path.dirname(dest))
             if incremental.link_record(src, dest):
                 self.files += 1
+
+
+def same_file_linked(old: str, new: Path, data: bytes) -> bool:
+    """Make `new` a hard link to `old` where `old` is a plain file holding exactly `data`;
+    whether it did (not for a link, another file system, or different bytes)."""
+    try:
+        st = os.lstat(old)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        with open(old, "rb") as fh:
+            if fh.read(len(data) + 1) != data:
+                return False
+        os.link(old, new, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def record_sources(data: SiteData) -> Iterator[tuple[str, str, str]]:
