@@ -217,32 +217,42 @@ def test_a_short_pair_is_not_busy_for_a_stray_tick_that_a_long_one_would_count()
     assert long.to_dict()["resolution"] == round(2 * TICK_S / 6.0, 4)
 
 
-def test_workers_set_up_at_their_own_pace_no_more_at_once_than_the_cores_hold(opts, monkeypatch):
+def test_workers_set_up_cell_by_cell_no_more_at_once_than_the_cores_hold(opts, monkeypatch):
     # Warm-ups on shared cores are noisy and take longer to look steady, and the first pair's
-    # warm-up sets the calls per sample: so at most cores // threads workers set up at a time,
-    # each through all its cells without waiting for the others between cells.
+    # warm-up sets the calls per sample: so at most cores // threads cells set up at a time, and
+    # every worker's cells run one after another in its pair's order.
     import threading
 
     import psutil
 
     from verify.run import timed
 
-    running, peak, lock, real = [0], [0], threading.Lock(), timed._prepare
+    running, peak, lock, real = [0], [0], threading.Lock(), timed._prepare_cell
+    busy: set[int] = set()
+    opened: dict[int, list[str]] = {}
 
-    def counted(*args, **kwargs):
+    def counted(worker, tier, cell, base, timeout):
         with lock:
+            assert worker.pid not in busy  # one request at a time on a worker
+            busy.add(worker.pid)
             running[0] += 1
             peak[0] = max(peak[0], running[0])
+            opened.setdefault(worker.pid, []).append(cell["label"])
         try:
-            return real(*args, **kwargs)
+            return real(worker, tier, cell, base, timeout)
         finally:
             with lock:
                 running[0] -= 1
+                busy.discard(worker.pid)
 
-    monkeypatch.setattr(timed, "_prepare", counted)
+    monkeypatch.setattr(timed, "_prepare_cell", counted)
     cores = psutil.cpu_count(logical=False) or 1
     result = run_check(check(sizes=[16, 32, 48]), opts, environment=ENV)
     assert result.record["status"] == "ok"
     assert peak[0] == min(cores, 2 * opts.min_pairs)  # six workers, never more than the cores
     assert timed._at_once(dataclasses.replace(opts, threads=2), 6) == max(1, cores // 2)
-    assert set(map(len, result.record["cell_orders"].values())) == {3}
+    orders = result.record["cell_orders"]
+    assert set(map(len, orders.values())) == {3} and len(opened) == 2 * opts.min_pairs
+    labels = [c["label"] for c in result.record["cells"]]
+    wanted = sorted([labels[k] for k in order] for order in orders.values() for _ in range(2))
+    assert sorted(opened.values()) == wanted  # each worker opened its pair's cells in order

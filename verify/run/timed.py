@@ -3,9 +3,10 @@
 Every pair is a subject worker and a baseline worker. The first ``min_pairs`` pairs are started
 together, before anything is timed: their imports, model builds, output comparisons (fairness: the
 same weights must give the same outputs) and warm-ups run while no sample is taken, since idle
-workers do not disturb a measurement. Each worker goes through its cells at its own pace, and as
-many workers set up at once as the cores hold at the run's thread count: a warm-up on shared cores
-is noisy, takes more calls to look steady and would misjudge the calls per sample. Each pair opens
+workers do not disturb a measurement. Each worker goes through its cells one after another, and as
+many cells are set up at once as the cores hold at the run's thread count (a warm-up on shared
+cores is noisy, takes more calls to look steady and would misjudge the calls per sample); a free
+core takes the next cell of the idle worker with the most left (verify.run.setupqueue). Each pair opens
 its cells in an order of its own (shuffled from the run's seed), so no cell always follows the
 same neighbours.
 
@@ -28,7 +29,6 @@ import math
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from kg.model import Verdict
 from verify.run.failures import CheckError, NotCheckableHere
 from verify.run.machine import pair_load
 from verify.run.options import RunOptions, physical_cores
+from verify.run.setupqueue import SetupQueue
 from verify.run.spawn import WorkerProcess
 from verify.run.state import ROLE, SIDES, CellData, CheckState, cell_title
 from verify.run.workers import call_both, spawn
@@ -98,21 +99,13 @@ class Pair:
             w.close()
 
 
-def _prepare(
-    worker: WorkerProcess,
-    tier: str,
-    cells: list[dict[str, Any]],
-    base: dict[str, Any],
-    timeout: float,
-) -> list[tuple[int, Any, Any]]:
-    """Open these cells on one worker, one after another: each cell's session id, reference
-    output and warm-up report."""
-    out = []
-    for cell in cells:
-        sid = worker.call("open", timeout, **base, tier=tier, cell=cell)["sid"]
-        ref = worker.call("reference", timeout, sid=sid)
-        out.append((sid, ref, worker.call("warmup", timeout, sid=sid)))
-    return out
+def _prepare_cell(
+    worker: WorkerProcess, tier: str, cell: dict[str, Any], base: dict[str, Any], timeout: float
+) -> tuple[int, Any, Any]:
+    """Open one cell on a worker: its session id, reference output and warm-up report."""
+    sid = worker.call("open", timeout, **base, tier=tier, cell=cell)["sid"]
+    ref = worker.call("reference", timeout, sid=sid)
+    return sid, ref, worker.call("warmup", timeout, sid=sid)
 
 
 def _at_once(opts: RunOptions, jobs: int) -> int:
@@ -122,53 +115,55 @@ def _at_once(opts: RunOptions, jobs: int) -> int:
     return max(1, min(jobs, physical_cores() // max(1, opts.thread_count())))
 
 
-def _set_up_failure(
-    pairs: list[Pair], futures: dict[Any, tuple[int, str]], failed: list[Any]
-) -> Exception:
+def _set_up_failure(pairs: list[Pair], queue: SetupQueue) -> Exception:
     """What a failed set-up raises. Where a side is not checkable here, the other side of its
     pair gets a moment to say whether it is missing something too, so that the reason names each
     side that is (in side order, whichever worker got there first); then every worker is stopped,
     since the others would finish their cells for nothing."""
-    if all(isinstance(f.exception(), NotCheckableHere) for f in failed):
-        first = {futures[f][0] for f in failed}
-        wait([f for f, (i, _) in futures.items() if i in first and not f.done()],
-             timeout=NOT_CHECKABLE_WAIT_S)  # fmt: skip
+    if all(isinstance(e, NotCheckableHere) for e in queue.errors.values()):
+        queue.wait_partners(NOT_CHECKABLE_WAIT_S)
     # read before any worker is stopped: a stopped worker's "died" must not hide the real cause
-    missing = sorted((futures[f][0], SIDES.index(futures[f][1]), f.exception().reason)
-                     for f in futures if f.done() and isinstance(f.exception(), NotCheckableHere))  # fmt: skip
+    errors = dict(queue.errors)
+    missing = sorted((i, SIDES.index(s), e.reason) for (i, s), e in errors.items()
+                     if isinstance(e, NotCheckableHere))  # fmt: skip
     for p in pairs:
         for w in p.workers.values():
             w.kill()
+    queue.join()
     if missing:
         return NotCheckableHere("; ".join(dict.fromkeys(reason for _, _, reason in missing)))
-    error = failed[0].exception()
-    assert error is not None
-    return error
+    error = next(iter(errors.values()))
+    return error if isinstance(error, Exception) else CheckError(f"set-up stopped: {error!r}")
 
 
 def _set_up(state: CheckState, pairs: list[Pair], ctx: dict[str, Any]) -> None:
-    """Open every cell on every worker of these pairs, compare outputs, warm up: every worker at
-    its own pace (one thread each), so a fast worker never waits for a slow one between cells
-    and the cores stay busy until the last worker is ready; nothing is timed meanwhile."""
+    """Open every cell on every worker of these pairs, compare outputs, warm up: the cores take
+    the next cell of whichever idle worker has the most left (verify.run.setupqueue), so none
+    stays idle while one slow worker finishes alone; nothing is timed meanwhile."""
     opts, check = state.options, state.check
     base = {"module": check.module, "params": check.parameters, "ctx": ctx}
     for p in pairs:
         order = list(range(len(state.cells)))
         random.Random(f"{opts.seed}:{p.index}").shuffle(order)
         state.cell_orders[p.index] = order
-    jobs = [(p, s) for p in pairs for s in SIDES]
-    with ThreadPoolExecutor(max_workers=_at_once(opts, len(jobs))) as pool:
-        futures = {pool.submit(_prepare, p.workers[s], state.tier(s),
-                               [state.cells[k].cell for k in state.cell_orders[p.index]], base,
-                               opts.setup_timeout): (p.index, s) for p, s in jobs}  # fmt: skip
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = [f for f in done if f.exception() is not None]
-        if failed:
-            raise _set_up_failure(pairs, futures, failed)
-        found = {futures[f]: f.result() for f in futures}
+    by_index = {p.index: p for p in pairs}
+
+    def run(job: tuple[int, str], step: int) -> tuple[int, Any, Any]:
+        i, side = job
+        cell = state.cells[state.cell_orders[i][step]].cell
+        return _prepare_cell(by_index[i].workers[side], state.tier(side), cell, base,
+                             opts.setup_timeout)  # fmt: skip
+
+    jobs = [(p.index, s) for p in pairs for s in SIDES]
+    queue = SetupQueue(jobs, {j: len(state.cells) for j in jobs}, run, _at_once(opts, len(jobs)),
+                       partner=lambda j: (j[0], "B" if j[1] == "A" else "A"))  # fmt: skip
+    queue.start()
+    if not queue.wait():
+        raise _set_up_failure(pairs, queue)
+    queue.join()
     for p in pairs:
         for step, k in enumerate(state.cell_orders[p.index]):
-            got = {s: found[(p.index, s)][step] for s in SIDES}
+            got = {s: queue.results[(p.index, s)][step] for s in SIDES}
             for side in SIDES:
                 p.sids[side][k] = got[side][0]
             _compare_outputs(state, state.cells[k], {s: _decode(got[s][1]) for s in SIDES})
