@@ -159,8 +159,9 @@ def _new_folder(corpus: Corpus, out: Path, cache: bool) -> tuple[SiteWriter, _Pr
         data.documents, fresh = doccache.claim_documents(corpus, None, use_cache=cache)
         kept = incremental.PageReuse(prep.shared, corpus.record_stats, prep.digests)
         previous = out if (out / MARKER).is_file() else None  # a site of ours, checked above
-        writer = SiteWriter(tmp, prep.env, data, kept=kept, fragments=prep.fragments,
-                            previous=previous)
+        writer = SiteWriter(
+            tmp, prep.env, data, kept=kept, fragments=prep.fragments, previous=previous
+        )
         writer.build()
         (tmp / MARKER).write_text(MARKER_TEXT)
         (tmp / incremental.MANIFEST).write_text(incremental.manifest_text(prep.digests,
