@@ -120,16 +120,24 @@ class SiteWriter:
                 self.files += 1
 
 
-def same_file_linked(old: str, new: Path, data: bytes) -> bool:
-    """Make `new` a hard link to `old` where `old` is a plain file holding exactly `data`;
-    whether it did (not for a link, another file system, or different bytes)."""
+def holds(path: str, data: bytes) -> bool:
+    """Whether `path` is a plain file (not a link) holding exactly `data`."""
     try:
-        st = os.lstat(old)
+        st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
             return False
-        with open(old, "rb") as fh:
-            if fh.read(len(data) + 1) != data:
-                return False
+        with open(path, "rb") as fh:
+            return fh.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
+def same_file_linked(old: str, new: Path, data: bytes) -> bool:
+    """Make `new` a hard link to `old` where `old` holds exactly `data` (`holds`); whether it did
+    (not for a link, another file system, or different bytes)."""
+    if not holds(old, data):
+        return False
+    try:
         os.link(old, new, follow_symlinks=False)
     except OSError:
         return False
@@ -239,13 +247,8 @@ class InPlaceWriter(SiteWriter):
         self.present.add(rel)
         if counted:
             self.count(rel)
-        if rel in self.existing:
-            try:
-                path = self.base / rel
-                if path.stat().st_size == len(data) and path.read_bytes() == data:
-                    return
-            except OSError:
-                pass
+        if rel in self.existing and holds(os.path.join(self.base, rel), data):
+            return
         tmp, _ = self._temporary(rel)
         with open(tmp, "wb") as fh:
             fh.write(data)
