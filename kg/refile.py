@@ -152,8 +152,10 @@ def apply(report: RefileReport) -> RefileReport:
     """Carry out a plan: write every new record file, then remove the old ones; then the
     calibration reports. A record already written by an interrupted run is not written again."""
     for m in report.records:
-        if not m.dest.exists():  # else written by an interrupted run, and checked by plan()
+        try:
             write_new(m.dest, m.text.encode("utf-8"))
+        except FileExistsError:
+            pass  # written by an interrupted run: plan() checked that it is this record
     for m in report.records:
         m.source.unlink(missing_ok=True)
         try:
