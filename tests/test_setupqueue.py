@@ -11,7 +11,7 @@ from verify.run.setupqueue import SetupQueue
 
 
 def _queue(steps, slots, run, partner=lambda j: None):
-    q = SetupQueue(list(steps), dict(steps), run, slots, partner=partner)
+    q = SetupQueue(dict(steps), run, slots, partner=partner)
     q.start()
     return q
 

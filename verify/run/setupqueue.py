@@ -15,24 +15,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from typing import Any
 
 Job = Hashable
 
 
 class SetupQueue:
-    """Steps of `jobs` (each `steps[job]` long) run by `slots` threads through `run(job, step)`."""
+    """The jobs of `steps` (each `steps[job]` steps long, in the dict's order) run by `slots`
+    threads through `run(job, step)`."""
 
     def __init__(
         self,
-        jobs: Sequence[Job],
         steps: dict[Job, int],
         run: Callable[[Job, int], Any],
         slots: int,
         partner: Callable[[Job], Job | None] = lambda job: None,
     ) -> None:
-        self.jobs, self._steps, self._run, self._partner = list(jobs), steps, run, partner
+        self.jobs, self._steps, self._run, self._partner = list(steps), steps, run, partner
         self.results: dict[Job, list[Any]] = {j: [] for j in self.jobs}
         self.errors: dict[Job, BaseException] = {}  # in the order they happened
         self._next = {j: 0 for j in self.jobs}

@@ -154,8 +154,8 @@ def _set_up(state: CheckState, pairs: list[Pair], ctx: dict[str, Any]) -> None:
         return _prepare_cell(by_index[i].workers[side], state.tier(side), cell, base,
                              opts.setup_timeout)  # fmt: skip
 
-    jobs = [(p.index, s) for p in pairs for s in SIDES]
-    queue = SetupQueue(jobs, {j: len(state.cells) for j in jobs}, run, _at_once(opts, len(jobs)),
+    steps = {(p.index, s): len(state.cells) for p in pairs for s in SIDES}
+    queue = SetupQueue(steps, run, _at_once(opts, len(steps)),
                        partner=lambda j: (j[0], "B" if j[1] == "A" else "A"))  # fmt: skip
     queue.start()
     if not queue.wait():
