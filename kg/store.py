@@ -9,6 +9,7 @@ or a SPARQL server holding the same dataset (kg.sparqlstore): both answer ``Grap
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,7 @@ from kg.errors import RecordError, StoreError
 from kg.paths import VOCAB_FILE
 
 T = TypeVar("T")
+_RECORDS_SEEN = ("kg.store", "records_seen")  # a memo key no read-API function uses
 
 
 class GraphStore(Protocol):
@@ -83,6 +85,23 @@ class Corpus:
     def ask(self, sparql: str) -> bool:
         """Run an ASK over the union of all graphs."""
         return bool(self.store.query(ns.SPARQL_PREFIXES + sparql, use_default_graph_as_union=True))
+
+    def records_seen(self) -> dict[str, list[int] | None]:
+        """``record_stats`` keyed by each record's path relative to the root, as the graph names
+        it (kg.store.display_path; one outside the root by its absolute path): what
+        ``record_stats.get(os.path.join(root, record))`` gives, one dict lookup per run where
+        joining the paths cost more."""
+        return self.memoised(_RECORDS_SEEN, self._records_seen)
+
+    def _records_seen(self) -> dict[str, list[int] | None]:
+        prefix = os.path.join(str(self.root), "")
+        cut = len(prefix)
+        return {(k[cut:] if k.startswith(prefix) else k): v for k, v in self.record_stats.items()}
+
+    def record_seen(self, record: str) -> list[int] | None:
+        """A record file's [size, modification time] as kg.load saw it before reading it (None
+        where it did not), by its path as the graph names it."""
+        return self.records_seen().get(record)
 
     def memoised(self, key: Any, make: Callable[[], T]) -> T:
         """``make()`` once per corpus: read-API results are reused, the graph being immutable."""

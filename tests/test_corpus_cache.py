@@ -185,3 +185,18 @@ def test_loading_and_publishing_pause_the_cyclic_collector_and_turn_it_back_on(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_records_seen_by_the_paths_the_graph_names_them_by(project):
+    """Each run's record is looked up by its path as the graph names it, giving what kg.load saw
+    at the joined absolute path; a record outside the root keeps its absolute path."""
+    corpus = load_corpus(project)
+    named = [r.record for r in api.runs(corpus) if r.record]
+    assert len(named) == 20
+    for rel in named:
+        joined = corpus.record_stats[str(project / rel)]
+        assert joined is not None and corpus.record_seen(rel) == joined
+    corpus.record_stats["/elsewhere/r.json"] = [1, 2]
+    corpus.memo.clear()
+    assert corpus.record_seen("/elsewhere/r.json") == [1, 2]
+    assert corpus.record_seen("data/results/none.json") is None

@@ -110,7 +110,7 @@ def _prepare(corpus: Corpus, cache: bool) -> _Prepared:
     )
     code = incremental.code_digest()
     shared = incremental.shared_digest(data, corpus.files, code)
-    digests = incremental.claim_digests(data, shared, corpus.record_stats)
+    digests = incremental.claim_digests(data, shared, corpus.records_seen())
     folder = paths.cache_dir(corpus.root)
     env = environment()
     fragments = Fragments(folder / FRAGMENTS if cache else None, code)
@@ -157,7 +157,7 @@ def _new_folder(corpus: Corpus, out: Path, cache: bool) -> tuple[SiteWriter, _Pr
         prep = _prepare(corpus, cache)
         data = prep.data
         data.documents, fresh = doccache.claim_documents(corpus, None, use_cache=cache)
-        kept = incremental.PageReuse(prep.shared, corpus.record_stats, prep.digests)
+        kept = incremental.PageReuse(prep.shared, corpus.records_seen(), prep.digests)
         previous = out if (out / MARKER).is_file() else None  # a site of ours, checked above
         writer = SiteWriter(
             tmp, prep.env, data, kept=kept, fragments=prep.fragments, previous=previous
@@ -180,7 +180,7 @@ def _in_place(
     prep = _prepare(corpus, cache)
     data, digests = prep.data, prep.digests
     old = incremental.previous(out)
-    kept = incremental.PageReuse(prep.shared, corpus.record_stats, digests,
+    kept = incremental.PageReuse(prep.shared, corpus.records_seen(), digests,
                                  incremental.previous(out, "pages"))  # fmt: skip
     writer = InPlaceWriter(out, prep.env, data, reuse=set(), kept=kept, fragments=prep.fragments)
     reuse = {c for c, d in digests.items()

@@ -72,8 +72,9 @@ def claim_digests(
     data: SiteData, shared: str, seen: dict[str, list[int] | None] | None = None
 ) -> dict[str, str]:
     """Each claim id -> the digest of what its files are made of; `seen`: each record file's
-    size and time as the corpus was loaded (kg.load), so that a record changed since the load
-    cannot lend its new state to files made from the old one."""
+    size and time as the corpus was loaded (kg.load), by its path as the graph names it
+    (Corpus.records_seen), so that a record changed since the load cannot lend its new state
+    to files made from the old one."""
     out = {}
     for cid in data.claims:
         explored = data.explorations.get(cid)
@@ -90,8 +91,9 @@ def runs_digest(
     h = hashlib.sha256(shared.encode())
     if what:
         h.update(what.encode() + b"\0")
-    for r in runs:
-        h.update(f"{r.run}\0{r.record}\0{_stat(root, r.record, seen)}\n".encode())
+    # one update of the runs joined: the same bytes as one per run, at a fraction of the calls
+    h.update("".join([f"{r.run}\0{r.record}\0{_stat(root, r.record, seen)}\n"
+                      for r in runs]).encode())  # fmt: skip
     return h.hexdigest()
 
 
@@ -106,7 +108,7 @@ def group_digest(shared: str, what: str, digests: list[str]) -> str:
 @dataclass
 class PageReuse:
     """What the pages other than claims' are told apart by: the shared digest, the records as
-    loaded, the claims' digests, and the previous site's page digests; the digests of this
+    loaded (by their paths as the graph names them), the claims' digests, and the previous site's page digests; the digests of this
     site's pages collect in `digests`."""
 
     shared: str
@@ -119,7 +121,7 @@ class PageReuse:
 def _stat(root: Path, record: str | None, seen: dict[str, list[int] | None] | None) -> str:
     if not record:
         return ""
-    known = seen.get(os.path.join(root, record)) if seen else None  # str(root / record), cheaper
+    known = seen.get(record) if seen else None
     if known:
         return f"{known[0]}:{known[1]}"
     try:

@@ -21,7 +21,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +115,7 @@ def _inputs(
 ) -> str | None:
     """What a run's rows are made of, or None when it has no record the corpus read to tell a
     change by (its rows are then formatted every time); `sides` memoises each check's tiers."""
-    seen = corpus.record_stats.get(os.path.join(data.root, r.record)) if r.record else None
+    seen = corpus.record_seen(r.record) if r.record else None
     if seen is None:
         return None
     key = (r.claim_id, r.check_id)
