@@ -152,21 +152,32 @@ def record_sources(data: SiteData) -> Iterator[tuple[str, str, str]]:
     root = str(data.root)
     results = os.path.realpath(os.path.join(root, "data", "results"))
     inside: dict[str, bool] = {}  # a record folder -> whether it really is in results/
+    links: dict[str, set[str]] = {}  # a record folder -> the names of the links in it
     seen: set[str] = set()
     for r in [*data.runs, *data.explorations.values()]:
         href = claimpage.record_href(r.record)
         if not href or not r.record or href in seen:
             continue
         src = os.path.join(root, r.record)
-        folder = os.path.dirname(src)
+        folder, name = os.path.split(src)
         if folder not in inside:
             inside[folder] = _within(os.path.realpath(folder), results)
-        if not inside[folder] or os.path.islink(src):  # a link may point anywhere
+            links[folder] = _links(folder)
+        if not inside[folder] or name in links[folder]:  # a link may point anywhere
             src = os.path.realpath(src)
             if not _within(src, results):
                 continue
         seen.add(href)
         yield href, src, r.claim_id
+
+
+def _links(folder: str) -> set[str]:
+    """The names of the symbolic links in `folder`, from one listing (not a stat per record)."""
+    try:
+        with os.scandir(folder) as entries:
+            return {e.name for e in entries if e.is_symlink()}
+    except OSError:
+        return set()
 
 
 def _within(path: str, folder: str) -> bool:
