@@ -189,11 +189,11 @@ def history_flips(corpus: Corpus, *, across_versions: bool = False) -> list[Flip
     TensorFlow and re-running shows up as a change.
     """
     envs = {e.id: e for e in api.environments(corpus)}
+    machines = {e: machine_label(env) for e, env in envs.items()}
     last: dict[tuple[str, str], Run] = {}
     out = []
     for r in reversed(api.runs(corpus)):  # oldest first
-        env = envs.get(r.environment)
-        machine = machine_label(env) if env else r.environment
+        machine = machines.get(r.environment, r.environment)
         key = (r.claim_id, machine if across_versions else r.environment)
         before, last[key] = last.get(key), r
         if before is not None and before.verdict != r.verdict:
