@@ -35,6 +35,7 @@ from kg.store import Corpus
 
 VERSION = "1"
 FOLDER = "documents"
+TELL_FILE = "records-tell.json"  # records_tell's answer, under the claim files' key
 CODE_GLOBS = ("*.py", "*.json")  # kg's: records to triples (and their upgrades), triples to text
 
 
@@ -166,17 +167,39 @@ def claim_documents(
 def records_tell(corpus: Corpus) -> bool:
     """Whether what the graph says of each run can be told by its record's file: the graph was
     loaded here from the files (kg.load saw each one's size and time before reading it), and no
-    other graph says anything about a run."""
+    other graph says anything about a run. The answer is kept beside the corpus cache under
+    kg.load's key of the claim files and kg's code (and Oxigraph's version): a record's graph
+    is named by its path under data/results/ and holds only what kg.recordgraph puts there, so
+    new records cannot change it, and after one they need not be asked again (a query over
+    every claim's graph)."""
     if not corpus.record_stats:
         return False
+    return corpus.memoised("doccache.records_tell", lambda: _told(corpus))
 
-    def ask() -> bool:
+
+def _told(corpus: Corpus) -> bool:
+    key = None
+    if corpus.fingerprint:
+        text = f"v{VERSION}\0{_version('pyoxigraph')}\0{corpus.fingerprint}"
+        key = hashlib.sha256(text.encode()).hexdigest()
+    path = paths.cache_dir(corpus.root) / TELL_FILE
+    if key is not None:
         try:
-            return export.runs_only_in_records(corpus)
-        except StoreError:
-            return False
-
-    return corpus.memoised("doccache.records_tell", ask)
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = None
+        if isinstance(kept, dict) and kept.get("key") == key and isinstance(kept.get("tell"), bool):
+            return kept["tell"]
+    try:
+        found = export.runs_only_in_records(corpus)
+    except StoreError:
+        return False  # not kept: a store that failed says nothing of the next load
+    if key is not None:
+        try:
+            write_atomic(path, json.dumps({"key": key, "tell": found}) + "\n")
+        except OSError:
+            pass  # a read-only cache only costs speed
+    return found
 
 
 def record_key(corpus: Corpus, claim: ox.NamedNode, code: str) -> str | None:

@@ -189,3 +189,30 @@ def test_doccache_a_record_changed_after_the_load_is_not_cached_under_its_new_st
     cid = data["claim_id"]
     assert b"Changed while publishing." in (tmp_path / "b" / "claims" / f"{cid}.ttl").read_bytes()
     assert site_tree(tmp_path / "b") == cache_free_site(synthetic, tmp_path / "c")
+
+
+def test_records_tell_is_asked_again_only_when_the_claim_files_change(synthetic, monkeypatch):
+    from kg import export
+
+    asked: list[bool] = []
+    real = export.runs_only_in_records
+
+    def ask(corpus) -> bool:
+        asked.append(real(corpus))
+        return asked[-1]
+
+    monkeypatch.setattr(export, "runs_only_in_records", ask)
+    assert doccache.records_tell(load_corpus(synthetic)) and asked == [True]
+    rec = synthetic_record(json.loads(record_files(paths.results_dir(synthetic))[0].read_text())[
+        "check"], *environments()[0], 99_999, random.Random(5))  # fmt: skip
+    path = paths.results_dir(synthetic) / rec["environment_id"] / f"{rec['record_id']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(rec))
+    assert doccache.records_tell(load_corpus(synthetic)) and asked == [True]  # a new record
+    kept = paths.cache_dir(synthetic) / doccache.TELL_FILE
+    kept.write_text('{"key": "damaged')
+    assert doccache.records_tell(load_corpus(synthetic)) and asked == [True, True]
+    note = synthetic / "claims" / "notes.ttl"  # a claim file that speaks of a run
+    note.write_text(f'<https://w3id.org/fwclaims/run/{path.stem}> <http://schema.org/name> "x" .\n')
+    assert not doccache.records_tell(load_corpus(synthetic)) and asked == [True, True, False]
+    assert not doccache.records_tell(load_corpus(synthetic)) and len(asked) == 3
