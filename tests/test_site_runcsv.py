@@ -26,24 +26,32 @@ def synthetic(tmp_path) -> Path:
     return write_corpus(tmp_path / "project", claims=40, files=2, seed=11, records=60)
 
 
-def _fresh(root: Path) -> str:
+def _fresh(root: Path) -> bytes:
     """The download as the rows of kg.frames, formatted in one go."""
     corpus = load_corpus(root, use_cache=False)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=runcsv.COLUMNS, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     w.writerows(frames.measurement_rows(corpus))
-    return buf.getvalue()
+    return buf.getvalue().encode()
 
 
-def _csv(root: Path, **kw) -> str:
+def _csv(root: Path, **kw) -> bytes:
     corpus = load_corpus(root)
     return runcsv.measurements_csv(corpus, gather(corpus, documents=False), **kw)
 
 
 def _parts(root: Path) -> dict[str, tuple[int, int]]:
     folder = paths.cache_dir(root) / runcsv.FOLDER
-    return {p.name: (p.stat().st_ino, p.stat().st_size) for p in sorted(folder.glob("*.jsonl"))}
+    return {p.name: (p.stat().st_ino, p.stat().st_size) for p in sorted(folder.iterdir())}
+
+
+def _index(root: Path, env_id: str | None = None) -> Path:
+    """A part's index: the environment's, or the largest."""
+    folder = paths.cache_dir(root) / runcsv.FOLDER
+    if env_id is not None:
+        return folder / f"{env_id}.index"
+    return max(folder.glob("*.index"), key=lambda p: p.stat().st_size)
 
 
 @pytest.fixture
@@ -75,7 +83,7 @@ def _add_record(root: Path, env_index: int) -> dict:
 
 def test_runcsv_cached_text_equals_rows_formatted_afresh(synthetic, spy):
     first = _csv(synthetic)
-    assert first == _fresh(synthetic) and first.count("\n") > 100
+    assert first == _fresh(synthetic) and first.count(b"\n") > 100
     calls = len(spy)
     assert _csv(synthetic) == first and len(spy) == calls  # nothing formatted the second time
     assert _csv(synthetic, use_cache=False) == first
@@ -91,8 +99,9 @@ def test_runcsv_new_record_formats_only_its_run_and_appends_only_to_its_part(syn
     assert [r for call in spy for r in call] == [rec["record_id"]]
     after = _parts(synthetic)
     changed = sorted(name for name in after if after[name] != before.get(name))
-    assert changed == [f"{rec['environment_id']}.jsonl"]
-    assert after[changed[0]][0] == before[changed[0]][0]  # appended to, not written again
+    env = rec["environment_id"]
+    assert changed == [f"{env}.csv", f"{env}.index"]
+    assert all(after[name][0] == before[name][0] for name in changed)  # appended to, not rewritten
     assert text == _fresh(synthetic)
 
 
@@ -110,15 +119,18 @@ def test_runcsv_removed_or_changed_record_gives_the_fresh_text(synthetic):
 
 def test_runcsv_damaged_part_is_made_afresh(synthetic):
     _csv(synthetic)
-    for p in (paths.cache_dir(synthetic) / runcsv.FOLDER).glob("*.jsonl"):
+    folder = paths.cache_dir(synthetic) / runcsv.FOLDER
+    for p in folder.glob("*.index"):
         p.write_text('{"stamp": 1, "runs": [')
+    assert _csv(synthetic) == _fresh(synthetic)
+    for p in folder.glob("*.csv"):  # texts of another writing than their index names
+        p.write_bytes(b"fwclaims-measurements-part 0000\n" + p.read_bytes().split(b"\n", 1)[1])
     assert _csv(synthetic) == _fresh(synthetic)
 
 
 def test_runcsv_damaged_line_inside_a_part_formats_only_its_run_again(synthetic, spy):
     _csv(synthetic)
-    part = max((paths.cache_dir(synthetic) / runcsv.FOLDER).glob("*.jsonl"),
-               key=lambda p: p.stat().st_size)  # fmt: skip
+    part = _index(synthetic)
     lines = part.read_text().split("\n")
     damaged = json.loads(lines[2])[0]
     lines[2] = lines[2][:30]  # one run's line cut short, the lines around it whole
@@ -130,10 +142,24 @@ def test_runcsv_damaged_line_inside_a_part_formats_only_its_run_again(synthetic,
     assert all(json.loads(line) for line in part.read_text().splitlines())  # written whole again
 
 
+def test_runcsv_index_line_pointing_at_another_runs_text_formats_its_run_again(synthetic, spy):
+    _csv(synthetic)
+    part = _index(synthetic)
+    lines = part.read_text().split("\n")
+    run, made, start, size = json.loads(lines[2])
+    other = json.loads(lines[3])
+    lines[2] = json.dumps([run, made, other[2], size])  # another run's place, its own length
+    part.write_text("\n".join(lines))
+    spy.clear()
+    text = _csv(synthetic)
+    assert [r for call in spy for r in call] == [run]
+    assert text == _fresh(synthetic)
+
+
 def test_runcsv_part_with_a_half_written_line_is_written_whole_again(synthetic):
     _csv(synthetic)
     rec = _add_record(synthetic, 0)
-    part = paths.cache_dir(synthetic) / runcsv.FOLDER / f"{rec['environment_id']}.jsonl"
+    part = _index(synthetic, rec["environment_id"])
     good = part.read_text()
     part.write_text(good + good.splitlines()[1][:40])  # a publish stopped while appending
     assert _csv(synthetic) == _fresh(synthetic)
@@ -141,9 +167,19 @@ def test_runcsv_part_with_a_half_written_line_is_written_whole_again(synthetic):
     assert _csv(synthetic) == _fresh(synthetic)
 
 
+def test_runcsv_texts_cut_short_are_formatted_again(synthetic, spy):
+    _csv(synthetic)
+    texts = _index(synthetic).with_suffix(".csv")
+    texts.write_bytes(texts.read_bytes()[:-5])  # the last run's text no longer whole
+    spy.clear()
+    text = _csv(synthetic)
+    assert len([r for call in spy for r in call]) == 1
+    assert text == _fresh(synthetic)
+
+
 def test_publish_writes_the_measurements_download_from_the_parts(synthetic, tmp_path):
     publish(load_corpus(synthetic), tmp_path / "site")
     _add_record(synthetic, 1)
     publish(load_corpus(synthetic), tmp_path / "site")
-    text = (tmp_path / "site" / "data" / "measurements.csv").read_text()
+    text = (tmp_path / "site" / "data" / "measurements.csv").read_bytes()
     assert text == _fresh(synthetic)

@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -123,7 +124,7 @@ class SiteData:
     claims: dict[str, Claim]
     chains: dict[str, list[list[str]]]
     runs: list[Run]  # newest first
-    measurements: dict[str, list[Measurement]]
+    measurements: Mapping[str, list[Measurement]]
     environments: dict[str, SiteEnvironment]
     env_order: list[str]
     latest: dict[str, dict[str, Run]]  # claim -> environment -> newest run
@@ -142,7 +143,7 @@ class SiteData:
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)  # downloads already formatted (CSV)
+    texts: dict[str, str | bytes] = field(default_factory=dict)  # downloads already formatted
     explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
     specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
 
