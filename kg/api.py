@@ -7,7 +7,7 @@ kg.runqueries (runs) scoped to one claim, so no row shape is written twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -274,7 +274,7 @@ def measurements(corpus: Corpus, run_id: str) -> list[Measurement]:
     return runqueries.measurements(corpus).get(run_id, [])
 
 
-def all_measurements(corpus: Corpus) -> dict[str, list[Measurement]]:
+def all_measurements(corpus: Corpus) -> Mapping[str, list[Measurement]]:
     """Every run's measurements, keyed by run id."""
     return runqueries.measurements(corpus)
 

@@ -12,6 +12,7 @@ count. The run and environment queries therefore read each record graph on its o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -42,7 +43,7 @@ def _per_graph(corpus: Corpus, sparql: str, graphs: list[str] | None) -> list[di
     return rows
 
 
-def measurements(corpus: Corpus, runs: list[str] | None = None) -> dict[str, list[Measurement]]:
+def measurements(corpus: Corpus, runs: list[str] | None = None) -> Mapping[str, list[Measurement]]:
     """Every run's (or these runs') per-cell measurements, keyed by run id (sorted), cells in
     their recorded order."""
     if runs is None:

@@ -5,6 +5,7 @@ the kept rows cannot be told apart by makes it give up."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import pickle
 import random
@@ -198,3 +199,24 @@ def test_rowcache_gives_up_when_a_new_record_restates_an_added_run(synthetic):
     rec = json.loads(path.read_text())
     env_id, env = environments()[2]
     _restated_elsewhere_gives_up(synthetic, path, rec, env_id, env)
+
+
+def test_cells_kept_packed_give_the_measurements_they_were_made_of(synthetic):
+    from kg.rows import Cells
+
+    fresh = api.all_measurements(load_corpus(synthetic, use_cache=False))
+    assert not isinstance(fresh, Cells) and sum(map(len, fresh.values())) > 50
+    packed = Cells.pack(fresh)
+    assert packed == fresh and list(packed) == list(fresh) and len(packed) == len(fresh)
+    run = next(iter(fresh))
+    assert packed[run] == fresh[run] and packed.get(run) is packed[run]  # built once
+    assert packed.get("no-such-run") is None and packed.get("no-such-run", []) == []
+    with pytest.raises(KeyError):
+        packed["no-such-run"]
+    back = rowcache._RowUnpickler(io.BytesIO(pickle.dumps(packed))).load()
+    assert isinstance(back, Cells) and back == fresh
+    later = Cells.merged({run: []}, packed)  # a later part wins, runs in id order
+    assert later == fresh and list(later) == sorted(fresh)
+    corpus = load_corpus(synthetic)
+    assert rowcache.restore(corpus) == rowcache.Restored(new_records=0)
+    assert isinstance(api.all_measurements(corpus), Cells) and api.all_measurements(corpus) == fresh
