@@ -217,6 +217,23 @@ def test_a_short_pair_is_not_busy_for_a_stray_tick_that_a_long_one_would_count()
     assert long.to_dict()["resolution"] == round(2 * TICK_S / 6.0, 4)
 
 
+def test_the_busy_sentence_names_what_made_each_pair_busy():
+    # a steal-busy pair was once reported as "other processes used up to 0.05 cores": what the
+    # sentence gives as the cause must be what was over its threshold
+    from verify.run.machine import PairLoad, busy_sentence
+
+    stolen = PairLoad(0, 5.0, 0.05, 0.115, {}, 0.25)
+    loaded = PairLoad(1, 5.0, 0.61, 0.0, {}, 0.25)
+    quiet = PairLoad(2, 5.0, 0.07, 0.028, {}, 0.25)
+    assert stolen.busy and loaded.busy and not quiet.busy
+    text = busy_sentence([stolen, quiet])
+    assert "in 1 the hypervisor took up to 12% of the CPU time" in text
+    assert "other processes" not in text and "1 of 2 process pairs" in text
+    both = busy_sentence([stolen, loaded, quiet])
+    assert "2 of 3 process pairs" in both and "in 1 other processes used up to 0.61 cores" in both
+    assert busy_sentence([quiet]) == ""
+
+
 def test_workers_set_up_cell_by_cell_no_more_at_once_than_the_cores_hold(opts, monkeypatch):
     # Warm-ups on shared cores are noisy and take longer to look steady, and the first pair's
     # warm-up sets the calls per sample: so at most cores // threads cells set up at a time, and

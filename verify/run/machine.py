@@ -94,9 +94,18 @@ def busy_sentence(loads: list[PairLoad]) -> str:
     busy = [p for p in loads if p.busy]
     if not busy:
         return ""
-    worst = max(busy, key=lambda p: p.others_cores)
+    stolen = [p for p in busy if p.steal_share > BUSY_STEAL + p.resolution]
+    others = [p for p in busy if p not in stolen]
+    causes = []
+    if stolen:  # a virtual machine's host ran something else on its CPUs: no process here did
+        worst = max(stolen, key=lambda p: p.steal_share)
+        causes.append(f"in {len(stolen)} the hypervisor took up to {worst.steal_share:.0%} of the"
+                      " CPU time from this virtual machine")  # fmt: skip
+    if others:
+        worst = max(others, key=lambda p: p.others_cores)
+        causes.append(f"in {len(others)} other processes used up to {worst.others_cores:.2f}"
+                      " cores")  # fmt: skip
     return (
-        f" The machine was busy with other work in {len(busy)} of {len(loads)} process pairs"
-        f" (other processes used up to {worst.others_cores:.2f} cores), so those pairs were left"
-        " out."
+        f" The machine was busy in {len(busy)} of {len(loads)} process pairs ({'; '.join(causes)}),"
+        " so those pairs were left out."
     )
