@@ -32,12 +32,17 @@ def test_time_to_a_verdict_for_the_3x_claim(benchmark, tmp_path: Path):
     benchmark.pedantic(once, rounds=3, iterations=1)
     found, bad = list_records(tmp_path, CLAIM)
     assert len(found) == 3 and not bad
-    widths = []
+    widths: list[float | None] = []
     for _, record in found:
         cells = [c["summary"] for c in record["cells"] if c.get("summary")]
+        if not cells:  # no estimate at all (inconclusive: the machine was busy): no width
+            widths.append(None)
+            continue
         deciding = max(cells, key=lambda s: s["ci_low"])  # the cell that reaches the claim first
         # half-width on the log scale, as a share: sqrt(high / low) - 1
         widths.append(math.sqrt(deciding["ci_high"] / deciding["ci_low"]) - 1)
     benchmark.extra_info["labels"] = [r["verdict"]["label"] for _, r in found]
-    benchmark.extra_info["deciding_half_width"] = [round(w, 4) for w in widths]
+    benchmark.extra_info["explanations"] = [r["verdict"].get("explanation") for _, r in found]
+    benchmark.extra_info["deciding_half_width"] = [None if w is None else round(w, 4)
+                                                   for w in widths]  # fmt: skip
     benchmark.extra_info["run_seconds"] = [r.get("duration_s") for _, r in found]
