@@ -264,17 +264,21 @@ class Cells(Mapping[str, list[Measurement]]):
         return cls(dict(sorted(packed.items())))
 
     def __getitem__(self, run: str) -> list[Measurement]:
-        found = self.get(run)
+        found = self._cells(run)
         if found is None:
             raise KeyError(run)
         return found
 
     def get(self, run: str, default: Any = None) -> Any:  # Mapping's, without its KeyError
+        found = self._cells(run)
+        return default if found is None else found
+
+    def _cells(self, run: str) -> list[Measurement] | None:
         made = self._made.get(run)
         if made is None:
             packed = self._packed.get(run)
             if packed is None:
-                return default
+                return None
             made = self._made[run] = [_measurement(values) for values in packed]
         return made
 
