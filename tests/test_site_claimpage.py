@@ -280,10 +280,10 @@ def test_ratio_against_version_has_one_mark_per_environment(committed):
     html = out["claims/inference-latency-3x.html"]
     [svg] = re.findall(r'<svg class="version-plot".*?</svg>', html, re.S)
     envs = {r.environment for r in api.runs(corpus, "inference-latency-3x")}
-    assert svg.count('<g class="mark">') == len(envs) == 5
+    assert svg.count('<g class="mark">') == len(envs) and len(envs) >= 5  # 6 in the records now
     for version in ("TF 2.15.1", "TF 2.16.2", "TF 2.21.0"):
         assert f">{version}</text>" in svg
-    assert svg.count('class="ci"') == 5 and 'class="band-area"' in svg
+    assert svg.count('class="ci"') == len(envs) and 'class="band-area"' in svg
 
 
 def test_sparkline_and_version_plot_escape_the_text_they_carry():
