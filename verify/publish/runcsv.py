@@ -14,8 +14,8 @@ after a line naming the run and its length), and an index of them
 (``<env>.index``: a line naming what the part was made for and its texts' file, then a line per
 run: its name, inputs, and where its text starts and how long it is), so that reading a part
 reads its texts as bytes and parses only the short index lines. The texts of new or changed runs
-are appended, then their index lines (the last line of a run stands; appending holds a lock on
-the folder); both are written whole again when a run is gone, when superseded lines would
+are appended, then their index lines (the last line of a run stands; a part is written holding
+a lock on the folder); both are written whole again when a run is gone, when superseded lines would
 outnumber the runs, or when an index line is not whole (a publish stopped while appending). An
 index line is taken only where its run's naming line is where it says, so a text is never taken
 from a place another run's bytes fill. A part written by other code, or for other columns of its
@@ -174,17 +174,17 @@ class _Part:
         gone = set(old) - set(inputs)
         if not changed and not gone and self.whole:
             return
+        append = self.whole and not gone and self.lines + len(changed) <= 2 * len(inputs)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            if self.whole and not gone and self.lines + len(changed) <= 2 * len(inputs):
-                with locked(self.folder):
-                    if self._append(changed, inputs, texts):
-                        return
-            token = os.urandom(8).hex()
-            blob, lines = self._pieces(list(inputs), inputs, texts, len(_head(token)))
-            write_atomic(self.texts, b"".join([_head(token), *blob]))
-            write_atomic(self.index, json.dumps({"stamp": self.stamp, "texts": token}) + "\n"
-                         + "".join(lines))  # fmt: skip
+            with locked(self.folder):  # one writer at a time: offsets are taken from the file
+                if append and self._append(changed, inputs, texts):
+                    return
+                token = os.urandom(8).hex()
+                blob, lines = self._pieces(list(inputs), inputs, texts, len(_head(token)))
+                write_atomic(self.texts, b"".join([_head(token), *blob]))
+                write_atomic(self.index, json.dumps({"stamp": self.stamp, "texts": token})
+                             + "\n" + "".join(lines))  # fmt: skip
         except OSError:
             pass  # a read-only cache only costs speed
 
@@ -194,7 +194,8 @@ class _Part:
         """Append the runs' texts, then their index lines; False where the part on disk is no
         longer the one read (another publish wrote it whole meanwhile)."""
         try:
-            head = json.loads(self.index.read_text(encoding="utf-8").split("\n", 1)[0])
+            with open(self.index, encoding="utf-8") as fh:
+                head = json.loads(fh.readline())
         except (OSError, ValueError):
             return False
         if not isinstance(head, dict) or head.get("texts") != self.token:
