@@ -50,8 +50,13 @@ class PairLoad:
         threshold by more than the counting resolution."""
         if self.threshold is None:
             return False
-        margin = self.resolution
-        return self.others_cores > self.threshold + margin or self.steal_share > BUSY_STEAL + margin
+        return self.others_cores > self.threshold + self.resolution or self.stolen
+
+    @property
+    def stolen(self) -> bool:
+        """Whether the hypervisor took more than ``BUSY_STEAL`` of the time (beyond the counting
+        resolution): the host ran something else on this virtual machine's CPUs."""
+        return self.steal_share > BUSY_STEAL + self.resolution
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the record."""
@@ -94,10 +99,10 @@ def busy_sentence(loads: list[PairLoad]) -> str:
     busy = [p for p in loads if p.busy]
     if not busy:
         return ""
-    stolen = [p for p in busy if p.steal_share > BUSY_STEAL + p.resolution]
-    others = [p for p in busy if p not in stolen]
+    stolen = [p for p in busy if p.stolen]
+    others = [p for p in busy if not p.stolen]
     causes = []
-    if stolen:  # a virtual machine's host ran something else on its CPUs: no process here did
+    if stolen:  # no process here did it
         worst = max(stolen, key=lambda p: p.steal_share)
         causes.append(f"in {len(stolen)} the hypervisor took up to {worst.steal_share:.0%} of the"
                       " CPU time from this virtual machine")  # fmt: skip
