@@ -212,7 +212,7 @@ def record_key(corpus: Corpus, claim: ox.NamedNode, code: str) -> str | None:
         return None
     runs = []
     for run, records in export.claim_run_records(corpus, claim):
-        seen = [corpus.record_stats.get(str(corpus.root / rel)) for rel in records]
+        seen = [corpus.record_seen(rel) for rel in records]
         if not run.startswith(ns.RUN) or not records or None in seen:
             return None  # not a run of a record this corpus read
         runs.append([run, records, seen])
