@@ -108,8 +108,8 @@ def group_digest(shared: str, what: str, digests: list[str]) -> str:
 @dataclass
 class PageReuse:
     """What the pages other than claims' are told apart by: the shared digest, the records as
-    loaded (by their paths as the graph names them), the claims' digests, and the previous site's page digests; the digests of this
-    site's pages collect in `digests`."""
+    loaded (by their paths as the graph names them), the claims' digests, and the previous
+    site's page digests; the digests of this site's pages collect in `digests`."""
 
     shared: str
     seen: dict[str, list[int] | None]
