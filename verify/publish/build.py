@@ -105,7 +105,8 @@ def _prepare(corpus: Corpus, cache: bool) -> _Prepared:
     data = sitedata.gather(corpus, documents=False)
     if cache:
         rowcache.save(corpus, restored)
-    data.texts["measurements"] = runcsv.measurements_csv(
+    # made where the downloads are written, which may be a helper process (pages.write_all)
+    data.makers["measurements"] = lambda: runcsv.measurements_csv(
         corpus, data, use_cache=cache and doccache.records_tell(corpus)
     )
     code = incremental.code_digest()

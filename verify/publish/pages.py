@@ -45,17 +45,19 @@ def write_all(w: Any) -> None:
     statuses = {cid: data.status(cid) for cid in data.claims}
     todo = [cid for cid in data.claims if not w.reused(cid)]
     # claim pages may be shared with helper processes (verify.publish.parallel), which start on
-    # them at once while this process renders the pages that list everything first
-    with w.claim_pages(todo, lambda cid: claim(w, data, cid, statuses[cid])) as shared:
+    # them at once while this process renders the pages that list everything first; the
+    # downloads may go to a helper of their own (the writer's `beside`)
+    side = w.beside([lambda: tables(w, data)])
+    with w.claim_pages(todo, lambda cid: claim(w, data, cid, statuses[cid])) as shared, side:
         index(w, data, statuses)
         sources(w, data, statuses)
         environments(w, data)
         method(w, data)
         changes(w, data)
-        tables(w, data)
         w.render("queries.html", "queries.html", examples=EXAMPLES)
         for cid in shared.take():
             claim(w, data, cid, statuses[cid])
+        side.join()
         files, rendered = shared.join()
     w.files, w.pages = w.files + files, w.pages + rendered
 
@@ -64,8 +66,9 @@ def tables(w: Any, data: SiteData) -> None:
     """The site-wide CSV downloads, from kg.frames' rows (the columns a DataFrame has), or as
     already formatted (the measurements, see verify.publish.runcsv)."""
     for name, _ in TABLES:
-        if name in data.texts:
-            w.write(f"data/{name}.csv", data.texts[name])
+        text = data.text(name)
+        if text is not None:
+            w.write(f"data/{name}.csv", text)
             continue
         columns, rows = data.tables[name]
         w.write(f"data/{name}.csv", csv_text(columns, rows))

@@ -1,5 +1,6 @@
-"""Claim pages rendered by helper processes beside the main one, when a publish into a new folder
-renders many of them (a full publish of a large site).
+"""Pages rendered by helper processes beside the main one: claim pages, when a publish into a new
+folder renders many of them (a full publish of a large site), and the site-wide downloads and the
+changes page, when a publish in place updates a site of many runs (`SideWork`).
 
 The helpers are forked once the site data is gathered, so they share it copy-on-write and query
 nothing; each writes its pages straight into the new folder. Every process takes the next claim
@@ -8,6 +9,10 @@ pages that list everything, then takes claims too. A helper reports how many fil
 wrote; a helper that fails makes the publish fail with its error, and a publish that fails stops
 its helpers before the new folder is removed. Which process rendered a page does not change its
 bytes. Without os.fork, for a small site, or with one core, the main process renders every page.
+
+An in-place publish stages its files under temporary names that only the main process may put in
+place, so its one helper (`SideWork`) hands back what it staged: the main process commits or
+removes those files with its own. A helper that fails removes what it staged before it reports.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import pickle
 import signal
 import traceback
 from collections.abc import Callable, Iterator
@@ -22,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 MIN_CLAIMS = 400  # fewer claim pages than this: a helper costs more than it saves
+MIN_RUNS = 5000  # fewer runs than this: the site-wide files take too little time to share out
 MAX_HELPERS = 3
 REPORT_CHARS = 4000
 
@@ -35,8 +42,19 @@ def helpers_for(claims: int, minimum: int = MIN_CLAIMS) -> int:
     process may use, at most MAX_HELPERS, none below `minimum` pages or without os.fork."""
     if not hasattr(os, "fork") or claims < minimum:
         return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(0, min((cores or 1) - 1, MAX_HELPERS))
+    return max(0, min(_cores() - 1, MAX_HELPERS))
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def side_helper_for(runs: int, minimum: int = MIN_RUNS) -> bool:
+    """Whether an in-place publish of a site with `runs` runs forks a helper for its site-wide
+    files: with os.fork, more than one core and at least `minimum` runs."""
+    return hasattr(os, "fork") and runs >= minimum and _cores() > 1
 
 
 class ClaimPages:
@@ -138,3 +156,97 @@ class ClaimPages:
     ) -> None:  # fmt: skip
         if kind is not None:
             self.stop()
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise SystemExit("stopped by the main process")
+
+
+class SideWork:
+    """`tasks` done in one forked helper while this process goes on (or here, as the block
+    starts, when `fork` is off). In the helper, `state()` after the tasks is what comes back, and `merge`
+    takes it in here; `undo()` runs in the helper when a task fails, before the error is
+    reported. `join` waits for the helper and raises PublishHelperError where it failed; a
+    block that fails stops the helper and still takes in what it had finished, so that the
+    caller can remove it."""
+
+    def __init__(
+        self, tasks: list[Callable[[], None]], fork: bool, state: Callable[[], Any],
+        merge: Callable[[Any], None], undo: Callable[[], None],
+    ) -> None:  # fmt: skip
+        self.tasks, self.fork, self.state, self.merge, self.undo = tasks, fork, state, merge, undo
+        self.child: tuple[int, int] | None = None
+
+    def __enter__(self) -> SideWork:
+        if not self.fork:
+            for task in self.tasks:
+                task()
+            return self
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid:
+            os.close(write)
+            self.child = (pid, read)
+            return self
+        os.close(read)
+        signal.signal(signal.SIGTERM, _stopped)  # stopped by the main process: undo, then report
+        status = 0
+        try:
+            for task in self.tasks:
+                task()
+            report: dict[str, Any] = {"state": self.state()}
+        except BaseException:  # everything, to be reported: the main process raises it
+            status = 1
+            report = {"error": traceback.format_exc()[-REPORT_CHARS:]}
+            try:
+                self.undo()
+            except BaseException:
+                pass
+        try:
+            body = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(body)
+            while view:
+                view = view[os.write(write, view) :]
+        finally:
+            os._exit(status)
+
+    def join(self) -> None:
+        """The tasks done and their state taken in (PublishHelperError where the helper failed)."""
+        if self.child is None:
+            return
+        report, status = self._collect()
+        if status or "state" not in report:
+            raise PublishHelperError(
+                "a process rendering the site-wide files failed:\n"
+                + str(report.get("error") or f"exit status {status}")
+            )
+        self.merge(report["state"])
+
+    def _collect(self) -> tuple[dict[str, Any], int]:
+        assert self.child is not None
+        pid, read = self.child
+        self.child = None
+        chunks = []
+        while chunk := os.read(read, 1 << 20):
+            chunks.append(chunk)
+        os.close(read)
+        _, status = os.waitpid(pid, 0)
+        try:  # the helper is a fork of this process: its report is as trusted as this process
+            report = pickle.loads(b"".join(chunks))
+        except Exception:
+            report = {}
+        return (report if isinstance(report, dict) else {}), status
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        if kind is None or self.child is None:
+            return
+        try:
+            os.kill(self.child[0], signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        report, _ = self._collect()
+        if "state" in report:  # it had finished: what it staged is the caller's to remove
+            self.merge(report["state"])

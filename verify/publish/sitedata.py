@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -144,10 +144,19 @@ class SiteData:
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
     texts: dict[str, str | bytes] = field(default_factory=dict)  # downloads already formatted
+    # downloads formatted only when a page writes them (see `text`)
+    makers: dict[str, Callable[[], str | bytes]] = field(default_factory=dict)
     explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
     specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
 
     here: str | None = None  # the environment of the newest run ("this machine")
+
+    def text(self, name: str) -> str | bytes | None:
+        """The download `name` already formatted, made by its maker on first use (None: it is
+        made from `tables`)."""
+        if name not in self.texts and name in self.makers:
+            self.texts[name] = self.makers.pop(name)()
+        return self.texts.get(name)
 
     def status(self, claim_id: str) -> str:
         """One status for a claim across environments (a key of STATUS): the one definition the

@@ -27,7 +27,7 @@ from kg.fsutil import write_atomic
 from kg.paths import PACKAGE_ROOT
 from verify.publish import claimpage, incremental, pages
 from verify.publish.fragments import Fragments
-from verify.publish.parallel import ClaimPages, helpers_for
+from verify.publish.parallel import ClaimPages, SideWork, helpers_for, side_helper_for
 from verify.publish.sitedata import SiteData
 
 
@@ -77,6 +77,11 @@ class SiteWriter:
         """The claim pages still to render, shared with helper processes where there are many
         (verify.publish.parallel): each process writes its pages into the new folder."""
         return ClaimPages(todo, render, helpers_for(len(todo)), lambda: (self.files, self.pages))
+
+    def beside(self, tasks: list[Callable[[], None]]) -> SideWork:
+        """Files that list everything (the downloads), written while the rest goes on: here, as
+        the block starts (the claim pages' helpers already use the other cores)."""
+        return SideWork(tasks, False, dict, lambda state: None, lambda: None)
 
     def count(self, rel: str) -> None:
         """Count a file of the new site."""
@@ -229,6 +234,35 @@ class InPlaceWriter(SiteWriter):
         commit or remove."""
         return ClaimPages(todo, render, 0, lambda: (self.files, self.pages))
 
+    def beside(self, tasks: list[Callable[[], None]]) -> SideWork:
+        """Files that list everything (the downloads), written in a forked helper where the site
+        has many runs (verify.publish.parallel.side_helper_for), else here: the helper stages its
+        files as this process would and hands back what it staged, which this process then
+        commits or removes with its own. Call it just before the block it serves starts."""
+        mark = (len(self.staged), len(self.folders), set(self.present), self.files, self.pages,
+                dict(self.kept.digests))  # fmt: skip
+
+        def state() -> dict[str, Any]:
+            self.fragments.save()  # pieces its tasks used: this process's save has none of them
+            staged, folders, present, files, pages, digests = mark
+            return {"staged": self.staged[staged:], "folders": self.folders[folders:],
+                    "present": self.present - present, "files": self.files - files,
+                    "pages": self.pages - pages,
+                    "digests": {k: v for k, v in self.kept.digests.items()
+                                if digests.get(k) != v}}  # fmt: skip
+
+        def merge(got: dict[str, Any]) -> None:
+            self.staged += got["staged"]
+            self.folders += got["folders"]
+            self.present |= got["present"]
+            self.files, self.pages = self.files + got["files"], self.pages + got["pages"]
+            self.kept.digests.update(got["digests"])
+
+        def undo() -> None:
+            self._remove(self.staged[mark[0] :], self.folders[mark[1] :])
+
+        return SideWork(tasks, side_helper_for(len(self.data.runs)), state, merge, undo)
+
     def reused(self, claim_id: str) -> bool:
         """Keep an unchanged claim's files; whether it did."""
         if claim_id not in self.reuse:
@@ -331,14 +365,18 @@ class InPlaceWriter(SiteWriter):
 
     def abort(self) -> None:
         """Remove the staged files: the previous site stays as it was."""
-        for tmp, _ in self.staged:
+        self._remove(self.staged, self.folders)
+        self.staged, self.folders = [], []
+
+    @staticmethod
+    def _remove(staged: list[tuple[Path, Path]], folders: list[Path]) -> None:
+        for tmp, _ in staged:
             try:
                 tmp.unlink()
             except OSError:
                 pass
-        for folder in reversed(self.folders):
+        for folder in reversed(folders):
             try:
                 folder.rmdir()
             except OSError:
                 pass
-        self.staged, self.folders = [], []
