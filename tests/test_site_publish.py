@@ -231,7 +231,7 @@ def test_publish_failure_leaves_the_old_site(corpus, tmp_path, monkeypatch):
     out = publish(corpus, tmp_path / "site").out
     before = (out / "index.html").read_text()
 
-    def broken(writer):
+    def broken(writer, also=None):
         writer.write("index.html", "half a site")
         raise RuntimeError("disk full")
 

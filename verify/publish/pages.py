@@ -7,6 +7,7 @@ import hashlib
 import io
 import operator
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,15 +40,16 @@ TABLES = (
 )
 
 
-def write_all(w: Any) -> None:
-    """Render every page through the writer `w` (see verify.publish.build)."""
+def write_all(w: Any, also: Callable[[], None] | None = None) -> None:
+    """Render every page through the writer `w` (see verify.publish.build), and do `also` (the
+    writer's other work that no page needs) beside the downloads."""
     data: SiteData = w.data
     statuses = {cid: data.status(cid) for cid in data.claims}
     todo = [cid for cid in data.claims if not w.reused(cid)]
     # claim pages may be shared with helper processes (verify.publish.parallel), which start on
     # them at once while this process renders the pages that list everything first; the
     # downloads may go to a helper of their own (the writer's `beside`)
-    side = w.beside([lambda: tables(w, data)])
+    side = w.beside([lambda: tables(w, data), *([also] if also else [])])
     with w.claim_pages(todo, lambda cid: claim(w, data, cid, statuses[cid])) as shared, side:
         index(w, data, statuses)
         sources(w, data, statuses)

@@ -108,8 +108,7 @@ class SiteWriter:
         """Every file of the site."""
         shutil.copytree(site_static(), self.base / "static")
         self.files += sum(1 for p in (self.base / "static").rglob("*") if p.is_file())
-        pages.write_all(self)
-        self.copy_records()
+        pages.write_all(self, also=self.copy_records)
 
     def copy_records(self) -> None:
         """Raw run and exploration records, so the pages' record links work offline: hard links
@@ -304,8 +303,7 @@ class InPlaceWriter(SiteWriter):
         for p in sorted(static.rglob("*")):
             if p.is_file():
                 self.write(f"static/{p.relative_to(static).as_posix()}", p.read_bytes())
-        pages.write_all(self)
-        self.copy_records()
+        pages.write_all(self, also=self.copy_records)
 
     def copy_records(self) -> None:
         """The raw records: an unchanged claim's records stay as they are (its digest holds
