@@ -148,22 +148,38 @@ def test_an_in_place_publish_with_a_side_helper_is_a_cache_free_publish(
     assert (result.files, result.pages) == (again.files, again.pages)  # the helper's counted
 
 
-def test_a_side_helper_that_fails_fails_the_publish_and_keeps_the_old_site(
-    project, tmp_path, monkeypatch
-):
-    out = tmp_path / "site"
+def _published_with_a_new_record(project: Path, out: Path) -> dict[str, bytes]:
+    """A site published at `out`, then one more record: the site's files as they were."""
     publish(load_corpus(project), out)
     before = site_tree(out)
     _new_record(project)
+    return before
+
+
+def _in_the_helper_at_the_last_table(monkeypatch, action) -> None:
+    """`action()` in the side helper as it formats the last table (the runs and measurements
+    tables staged by then)."""
     main, real, calls = os.getpid(), pages.csv_text, []
 
     def csv_text(columns, rows):
         calls.append(columns)
-        if os.getpid() != main and len(calls) == len(pages.TABLES) - 1:  # the last: runs staged
-            raise RuntimeError("cannot write the tables")
+        if os.getpid() != main and len(calls) == len(pages.TABLES) - 1:
+            action()
         return real(columns, rows)
 
     monkeypatch.setattr(pages, "csv_text", csv_text)
+
+
+def test_a_side_helper_that_fails_fails_the_publish_and_keeps_the_old_site(
+    project, tmp_path, monkeypatch
+):
+    out = tmp_path / "site"
+    before = _published_with_a_new_record(project, out)
+
+    def fail() -> None:
+        raise RuntimeError("cannot write the tables")
+
+    _in_the_helper_at_the_last_table(monkeypatch, fail)
     forked = _forks(monkeypatch)
     with pytest.raises(parallel.PublishHelperError, match="RuntimeError: cannot write the tables"):
         publish(load_corpus(project), out)
@@ -184,23 +200,15 @@ def test_a_publish_that_fails_beside_its_side_helper_leaves_nothing_of_it(
     """The main process fails after the helper finished (its staged files come back and are
     removed with the main process's) or while it still works (stopped, it removes them)."""
     out = tmp_path / "site"
-    publish(load_corpus(project), out)
-    before = site_tree(out)
-    _new_record(project)
-    main, real, calls = os.getpid(), pages.csv_text, []
-
-    def csv_text(columns, rows):
-        calls.append(columns)
-        if os.getpid() != main and helper == "stopped" and len(calls) == len(pages.TABLES) - 1:
-            time.sleep(60)  # still at work, the runs and measurements staged, when the main fails
-        return real(columns, rows)
+    before = _published_with_a_new_record(project, out)
+    if helper == "stopped":  # still at work, some tables staged, when the main process fails
+        _in_the_helper_at_the_last_table(monkeypatch, lambda: time.sleep(60))
 
     def method(w, data):
         while helper == "finished" and not _exited(forked[0]):
             time.sleep(0.01)
         raise RuntimeError("the main process failed")
 
-    monkeypatch.setattr(pages, "csv_text", csv_text)
     monkeypatch.setattr(pages, "method", method)
     forked = _forks(monkeypatch)
     started = time.monotonic()
