@@ -72,7 +72,7 @@ def tables(w: Any, data: SiteData) -> None:
         if text is not None:
             w.write(f"data/{name}.csv", text)
             continue
-        columns, rows = data.tables[name]
+        columns, rows = data.table(name)
         w.write(f"data/{name}.csv", csv_text(columns, rows))
 
 

@@ -142,7 +142,9 @@ class SiteData:
     runs_by_claim: dict[str, list[Run]] = field(default_factory=dict)
     documents: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # claim -> ttl, jsonld
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
+    # the downloads' rows by table name, read from kg.frames when a page first needs them
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    table_rows: Callable[[], dict[str, tuple[list[str], list[dict[str, Any]]]]] | None = None
     texts: dict[str, str | bytes] = field(default_factory=dict)  # downloads already formatted
     # downloads formatted only when a page writes them (see `text`)
     makers: dict[str, Callable[[], str | bytes]] = field(default_factory=dict)
@@ -157,6 +159,12 @@ class SiteData:
         if name not in self.texts and name in self.makers:
             self.texts[name] = self.makers.pop(name)()
         return self.texts.get(name)
+
+    def table(self, name: str) -> tuple[list[str], list[dict[str, Any]]]:
+        """The columns and rows of the download `name` (read on first use)."""
+        if self.table_rows is not None:
+            self.tables, self.table_rows = {**self.table_rows(), **self.tables}, None
+        return self.tables[name]
 
     def status(self, claim_id: str) -> str:
         """One status for a claim across environments (a key of STATUS): the one definition the
@@ -280,7 +288,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
         skipped=api.skipped_records(corpus),
-        tables=_tables(corpus),
+        table_rows=lambda: _tables(corpus),  # only the downloads need them (SiteData.table)
         explorations=api.latest_explorations(corpus),
         specifications={
             x.run: api.specifications(corpus, x.run)
