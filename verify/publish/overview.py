@@ -70,27 +70,40 @@ def _row(
     env = data.environments[env_id]
     where = f" on {env.short}" + (" (this machine)" if env.here else "")
     env_attr = escape(env_id)
-    ends: dict[str, str] = {}  # status -> the square's text after the claim's id, but x
+    # what a square's text is made of after its claim and before or after its x, per status
+    parts: dict[tuple[str, bool], tuple[str, str, str, str]] = {}
     out = []
     for col, (cid, href, cid_attr, checked) in enumerate(claims):
         status = data.env_status(cid, env_id)
-        if status is None:
-            status, words = ("not-run", "not run there") if checked else (
-                "no-check", STATUS["no-check"][1])  # fmt: skip
-        else:
-            words = STATUS[status][1]
-        tip = ends.get(words)
-        if tip is None:
-            tip = ends[words] = str(escape(f": {words}{where}"))
+        part = parts.get((status or "", checked))
+        if part is None:
+            part = parts[(status or "", checked)] = _square_parts(status, checked, where,
+                                                                  env_attr, y)  # fmt: skip
+        head, tail, mid, end = part
         x = col * PITCH
-        out.append(
-            f'<a class="hm-cell" href="{href}" data-claim="{cid_attr}" '
-            f'data-environment="{env_attr}" data-status="{status}"><title>{cid_attr}{tip}</title>'
-            f'<rect class="hm hm-{status}" x="{x}" y="{y}" width="{SQUARE}" height="{SQUARE}"/>'
-            f'<text class="hm-sym" x="{x + SQUARE / 2:g}" y="{y + SQUARE - 3}" '
-            f'text-anchor="middle" aria-hidden="true">{STATUS[status][0]}</text></a>'
-        )
+        out.append(f'<a class="hm-cell" href="{href}" data-claim="{cid_attr}"{head}{cid_attr}'
+                   f'{tail}{x}{mid}{x + SQUARE / 2:g}{end}')  # fmt: skip
     return out
+
+
+def _square_parts(
+    status: str | None, checked: bool, where: str, env_attr: str, y: int
+) -> tuple[str, str, str, str]:
+    """The text of a square with `status` (None: not run there, or no check), around its claim's
+    id in the tooltip and its two x positions."""
+    if status is None:
+        status, words = ("not-run", "not run there") if checked else (
+            "no-check", STATUS["no-check"][1])  # fmt: skip
+    else:
+        words = STATUS[status][1]
+    tip = str(escape(f": {words}{where}"))
+    return (
+        f' data-environment="{env_attr}" data-status="{status}"><title>',
+        f'{tip}</title><rect class="hm hm-{status}" x="',
+        f'" y="{y}" width="{SQUARE}" height="{SQUARE}"/><text class="hm-sym" x="',
+        f'" y="{y + SQUARE - 3}" text-anchor="middle" aria-hidden="true">{STATUS[status][0]}'
+        "</text></a>",
+    )
 
 
 @dataclass(frozen=True)
