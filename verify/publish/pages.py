@@ -42,14 +42,14 @@ TABLES = (
 
 def write_all(w: Any, also: Callable[[], None] | None = None) -> None:
     """Render every page through the writer `w` (see verify.publish.build), and do `also` (the
-    writer's other work that no page needs) beside the downloads."""
+    writer's other work that no page needs) while the downloads may still be written."""
     data: SiteData = w.data
     statuses = {cid: data.status(cid) for cid in data.claims}
     todo = [cid for cid in data.claims if not w.reused(cid)]
     # claim pages may be shared with helper processes (verify.publish.parallel), which start on
     # them at once while this process renders the pages that list everything first; the
     # downloads may go to a helper of their own (the writer's `beside`)
-    side = w.beside([lambda: tables(w, data), *([also] if also else [])])
+    side = w.beside([lambda: tables(w, data)])
     with w.claim_pages(todo, lambda cid: claim(w, data, cid, statuses[cid])) as shared, side:
         index(w, data, statuses)
         sources(w, data, statuses)
@@ -59,6 +59,8 @@ def write_all(w: Any, also: Callable[[], None] | None = None) -> None:
         w.render("queries.html", "queries.html", examples=EXAMPLES)
         for cid in shared.take():
             claim(w, data, cid, statuses[cid])
+        if also is not None:
+            also()
         side.join()
         files, rendered = shared.join()
     w.files, w.pages = w.files + files, w.pages + rendered
