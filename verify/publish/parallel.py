@@ -1,6 +1,6 @@
 """Pages rendered by helper processes beside the main one: claim pages, when a publish into a new
-folder renders many of them (a full publish of a large site), and the site-wide downloads and the
-changes page, when a publish in place updates a site of many runs (`SideWork`).
+folder renders many of them (a full publish of a large site), and the site-wide downloads, when
+a publish in place updates a site of many runs (`SideWork`).
 
 The helpers are forked once the site data is gathered, so they share it copy-on-write and query
 nothing; each writes its pages straight into the new folder. Every process takes the next claim
@@ -43,6 +43,16 @@ def helpers_for(claims: int, minimum: int = MIN_CLAIMS) -> int:
     if not hasattr(os, "fork") or claims < minimum:
         return 0
     return max(0, min(_cores() - 1, MAX_HELPERS))
+
+
+def _reap(pid: int, read: int) -> tuple[bytes, int]:
+    """A helper's whole report from its pipe, then its exit status once it has ended."""
+    chunks = []
+    while chunk := os.read(read, 1 << 20):
+        chunks.append(chunk)
+    os.close(read)
+    _, status = os.waitpid(pid, 0)
+    return b"".join(chunks), status
 
 
 def _cores() -> int:
@@ -121,14 +131,9 @@ class ClaimPages:
         files = pages = 0
         errors = []
         while self.children:
-            pid, read = self.children.pop()
-            chunks = []
-            while chunk := os.read(read, 65536):
-                chunks.append(chunk)
-            os.close(read)
-            _, status = os.waitpid(pid, 0)
+            body, status = _reap(*self.children.pop())
             try:
-                report = json.loads(b"".join(chunks) or b"{}")
+                report = json.loads(body or b"{}")
             except ValueError:
                 report = {}
             if status or "error" in report or "files" not in report:
@@ -164,9 +169,9 @@ def _stopped(signum: int, frame: Any) -> None:
 
 class SideWork:
     """`tasks` done in one forked helper while this process goes on (or here, as the block
-    starts, when `fork` is off). In the helper, `state()` after the tasks is what comes back, and `merge`
-    takes it in here; `undo()` runs in the helper when a task fails, before the error is
-    reported. `join` waits for the helper and raises PublishHelperError where it failed; a
+    starts, when `fork` is off). In the helper, `state()` after the tasks is what comes back,
+    and `merge` takes it in here; `undo()` runs in the helper when a task fails, before the
+    error is reported. `join` waits for the helper and raises PublishHelperError where it failed; a
     block that fails stops the helper and still takes in what it had finished, so that the
     caller can remove it."""
 
@@ -224,15 +229,10 @@ class SideWork:
 
     def _collect(self) -> tuple[dict[str, Any], int]:
         assert self.child is not None
-        pid, read = self.child
+        body, status = _reap(*self.child)
         self.child = None
-        chunks = []
-        while chunk := os.read(read, 1 << 20):
-            chunks.append(chunk)
-        os.close(read)
-        _, status = os.waitpid(pid, 0)
         try:  # the helper is a fork of this process: its report is as trusted as this process
-            report = pickle.loads(b"".join(chunks))
+            report = pickle.loads(body)
         except Exception:
             report = {}
         return (report if isinstance(report, dict) else {}), status
