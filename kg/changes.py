@@ -68,6 +68,23 @@ class Flip:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A verdict change along one machine's history, as the runs themselves (what a Flip is
+    made from, without the measurements and versions of each side)."""
+
+    claim_id: str
+    machine: str
+    when: str | None  # the later run's end time
+    before: Run
+    after: Run
+
+    @property
+    def both_decided(self) -> bool:
+        """Holds <-> does not hold, not a change to or from inconclusive."""
+        return self.before.verdict.decided and self.after.verdict.decided
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Verdicts of A and B side by side."""
 
@@ -189,7 +206,13 @@ def history_flips(corpus: Corpus, *, across_versions: bool = False) -> list[Flip
     TensorFlow and re-running shows up as a change.
     """
     envs = {e.id: e for e in api.environments(corpus)}
-    machines = {e: machine_label(env) for e, env in envs.items()}
+    return [_flip(corpus, envs, c.before, c.after, machine=c.machine, when=c.when)
+            for c in history_changes(corpus, across_versions=across_versions)]  # fmt: skip
+
+
+def history_changes(corpus: Corpus, *, across_versions: bool = False) -> list[Change]:
+    """The changes `history_flips` gives, in its order, as the runs on either side."""
+    machines = {e.id: machine_label(e) for e in api.environments(corpus)}
     last: dict[tuple[str, str], Run] = {}
     out = []
     for r in reversed(api.runs(corpus)):  # oldest first
@@ -197,8 +220,8 @@ def history_flips(corpus: Corpus, *, across_versions: bool = False) -> list[Flip
         key = (r.claim_id, machine if across_versions else r.environment)
         before, last[key] = last.get(key), r
         if before is not None and before.verdict != r.verdict:
-            out.append(_flip(corpus, envs, before, r, machine=machine, when=r.ended))
-    return sorted(out, key=lambda f: f.when or "", reverse=True)
+            out.append(Change(r.claim_id, machine, r.ended, before, r))
+    return sorted(out, key=lambda c: c.when or "", reverse=True)
 
 
 @dataclass(frozen=True)

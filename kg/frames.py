@@ -97,11 +97,11 @@ def claim_columns(rows: list[dict[str, Any]]) -> list[str]:
     return [*CLAIM_COLUMNS, *sorted({k for r in rows for k in r} - set(CLAIM_COLUMNS))]
 
 
-def run_rows(corpus: Corpus) -> list[dict[str, Any]]:
-    """One dict per run (RUN_COLUMNS), newest first."""
+def run_rows(corpus: Corpus, runs: Iterable[Run] | None = None) -> list[dict[str, Any]]:
+    """One dict per run (RUN_COLUMNS), newest first (or those of `runs`, in their order)."""
     return [
         {k: (r.verdict.value if k == "verdict" else getattr(r, k)) for k in RUN_COLUMNS}
-        for r in api.runs(corpus)
+        for r in (api.runs(corpus) if runs is None else runs)
     ]
 
 

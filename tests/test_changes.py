@@ -164,10 +164,13 @@ def test_history_flips_across_versions_groups_by_machine(project):
     add_record(project, OLD, verdict="holds", tf="2.15.1", ended="2026-11-20T10:00:00Z")
     add_record(project, NEW, verdict="does-not-hold", ended="2026-11-22T10:00:00Z")
     corpus = corpus_of(project)
-    assert changes.history_flips(corpus) == []
+    assert changes.history_flips(corpus) == [] == changes.history_changes(corpus)
     [row] = changes.history_flips(corpus, across_versions=True)
     assert row.before.versions["tensorflow"] == "2.15.1"
     assert row.after.versions["tensorflow"] == "2.21.0"
+    [change] = changes.history_changes(corpus, across_versions=True)
+    assert (change.before.run, change.after.run, change.when) == (row.before.run, row.after.run,
+                                                                  row.when)  # fmt: skip
 
 
 def test_version_series_gives_ratio_and_ci_per_tensorflow_version(project):

@@ -402,3 +402,39 @@ def test_the_pieces_of_an_environment_that_is_gone_are_dropped(synthetic, tmp_pa
     assert not kept.exists()
     assert sorted(p.name for p in kept.parent.glob("environment-run.*.pickle")) == others
     assert site_tree(site) == cache_free_site(synthetic, tmp_path / "full")
+
+
+def test_the_sites_changes_are_the_flips_history_gives(synthetic):
+    from kg import changes
+
+    corpus = load_corpus(synthetic)
+    for across in (False, True):
+        flips = changes.history_flips(corpus, across_versions=across)
+        found = changes.history_changes(corpus, across_versions=across)
+        assert [(c.claim_id, c.machine, c.when, c.before.run, c.after.run, c.both_decided)
+                for c in found] == [(f.claim_id, f.machine, f.when, f.before.run, f.after.run,
+                                     f.both_decided) for f in flips]  # fmt: skip
+    assert len(found) >= 3
+
+
+def test_the_feed_carries_the_newest_changes_and_the_page_all_of_them(
+    synthetic, tmp_path, monkeypatch
+):
+    import xml.etree.ElementTree as ET
+
+    from kg import changes
+    from verify.publish import pages
+
+    monkeypatch.setattr(pages, "FEED_ENTRIES", 2)
+    corpus = load_corpus(synthetic)
+    flips = changes.history_changes(corpus, across_versions=True)
+    assert len(flips) >= 3
+    site = publish(corpus, tmp_path / "site").out
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ET.parse(site / "changes.xml").getroot().findall(f"{atom}entry")
+    assert [e.find(f"{atom}id").text.rsplit("/", 1)[1] for e in entries] == [
+        f.after.run for f in flips[:2]
+    ]
+    html = (site / "changes.html").read_text()
+    assert html.count("<tr>") == len(flips) + 1  # the header's row, then every change
+    assert "(the newest 2 changes)" in html

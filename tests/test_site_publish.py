@@ -306,3 +306,22 @@ def test_site_csv_text_is_what_dictwriter_writes():
         w.writeheader()
         w.writerows(found)
         assert csv_text(columns, found) == buf.getvalue(), columns
+
+
+def test_a_file_written_in_pieces_is_compared_and_linked_piece_by_piece(tmp_path):
+    from verify.publish.writer import SiteWriter, holds
+
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "t.csv").write_bytes(b"head\nabcdef\nxyz\n")
+    same = [b"head\n", memoryview(b"abcdef\n"), b"xyz\n"]
+    assert holds(str(old / "t.csv"), same)
+    assert not holds(str(old / "t.csv"), [b"head\n", memoryview(b"abcdeg\n"), b"xyz\n"])
+    assert not holds(str(old / "t.csv"), [b"head\n", b"abcdef\n"])  # a prefix is not the file
+    assert holds(str(old / "t.csv"), [*same, b""])  # an empty piece changes nothing
+    new = tmp_path / "new"
+    w = SiteWriter(new, None, None, previous=old)  # type: ignore[arg-type]
+    w.write("t.csv", same)
+    w.write("u.csv", [b"a", memoryview(b"bc"), b"\n"])
+    assert (new / "t.csv").stat().st_ino == (old / "t.csv").stat().st_ino  # linked, not copied
+    assert (new / "u.csv").read_bytes() == b"abc\n" and w.files == 2

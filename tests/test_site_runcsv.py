@@ -183,3 +183,60 @@ def test_publish_writes_the_measurements_download_from_the_parts(synthetic, tmp_
     publish(load_corpus(synthetic), tmp_path / "site")
     text = (tmp_path / "site" / "data" / "measurements.csv").read_bytes()
     assert text == _fresh(synthetic)
+
+
+def _fresh_runs(root: Path) -> bytes:
+    corpus = load_corpus(root, use_cache=False)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=runcsv.RUNS.columns, lineterminator="\n")
+    w.writeheader()
+    w.writerows(frames.run_rows(corpus))
+    return buf.getvalue().encode()
+
+
+def test_runs_download_comes_from_its_own_parts_and_formats_only_a_new_run(synthetic, monkeypatch):
+    calls: list[list[str]] = []
+    real = frames.run_rows
+
+    def rows(corpus, runs=None):
+        runs = list(runs) if runs is not None else api.runs(corpus)
+        calls.append([r.run for r in runs])
+        return real(corpus, runs)
+
+    monkeypatch.setattr(frames, "run_rows", rows)
+
+    def runs_csv(**kw) -> bytes:
+        corpus = load_corpus(synthetic)
+        return b"".join(runcsv.download(corpus, gather(corpus, documents=False), "runs", **kw))
+
+    first = runs_csv()
+    assert first == _fresh_runs(synthetic) and first.count(b"\n") == 61
+    assert len(calls[-1]) == 60
+    calls.clear()
+    assert runs_csv() == first and calls == []  # every run's line from the parts
+    assert (paths.cache_dir(synthetic) / runcsv.RUNS.folder).is_dir()
+    rec = _add_record(synthetic, 2)
+    text = runs_csv()
+    assert [r for call in calls for r in call] == [rec["record_id"]]
+    assert text == _fresh_runs(synthetic) == runs_csv(use_cache=False)
+
+
+def test_publish_keeps_the_claims_download_until_a_claim_file_changes(synthetic, tmp_path):
+    site = tmp_path / "site"
+    publish(load_corpus(synthetic), site)
+    claims_csv = site / "data" / "claims.csv"
+    inode = claims_csv.stat().st_ino
+    _add_record(synthetic, 1)
+    publish(load_corpus(synthetic), site)
+    assert claims_csv.stat().st_ino == inode  # not written again
+    assert (site / "data" / "runs.csv").read_bytes() == _fresh_runs(synthetic)
+    claim_file = synthetic / "claims" / "synthetic-000.ttl"
+    text = claim_file.read_text()
+    assert ", in setting 0." in text
+    claim_file.write_text(text.replace(", in setting 0.", ", in setting zero.", 1))
+    publish(load_corpus(synthetic), site)
+    fresh = tmp_path / "fresh"
+    publish(load_corpus(synthetic, use_cache=False), fresh, cache=False)
+    assert claims_csv.stat().st_ino != inode
+    assert claims_csv.read_bytes() == (fresh / "data" / "claims.csv").read_bytes()
+    assert b"in setting zero." in claims_csv.read_bytes()

@@ -14,5 +14,5 @@ charts         the inline SVG forest plot (speccurve: the specification curve)
 incremental    which claims' files, environments' and sources' pages can be kept from the previous
                site unchanged
 fragments      the rows of the pages that list every claim, run or flip, kept by their inputs
-runcsv         the measurements download, from per-environment parts in the cache
+runcsv         the runs and measurements downloads, from per-environment parts in the cache
 """

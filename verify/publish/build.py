@@ -13,8 +13,8 @@ the previous site as it was and a reader never sees half a file. With ``full=Tru
 new or empty folder, the site is built in a temporary folder beside the target and swapped in at
 the end. Raw records are hard links to data/results/ where the file system allows (records never
 change once written). Each claim's Turtle and JSON-LD come from a cache beside the corpus cache
-when its inputs did not change (kg.doccache), and so do the measurement rows of unchanged runs
-(verify.publish.runcsv), the read API's bulk rows, of which only the records added since the
+when its inputs did not change (kg.doccache), and so do the run and measurement rows of
+unchanged runs (verify.publish.runcsv), the read API's bulk rows, of which only the records added since the
 previous publish are queried (kg.rowcache), the rows of the pages that list every claim, run or
 flip (verify.publish.fragments), unless ``cache=False``.
 """
@@ -106,9 +106,10 @@ def _prepare(corpus: Corpus, cache: bool) -> _Prepared:
     if cache:
         rowcache.save(corpus, restored)
     # made where the downloads are written, which may be a helper process (pages.write_all)
-    data.makers["measurements"] = lambda: runcsv.measurements_csv(
-        corpus, data, use_cache=cache and doccache.records_tell(corpus)
-    )
+    for name in runcsv.TABLES:
+        data.makers[name] = lambda name=name: runcsv.download(
+            corpus, data, name, use_cache=cache and doccache.records_tell(corpus)
+        )
     code = incremental.code_digest()
     shared = incremental.shared_digest(data, corpus.files, code)
     digests = incremental.claim_digests(data, shared, corpus.records_seen())

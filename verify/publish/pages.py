@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from kg.changes import Flip
+from kg.changes import Change
 from kg.rows import CitationEdge, Run, Source
 from verify.publish import claimpage, incremental, overview
 from verify.publish.examples import EXAMPLES
@@ -29,6 +29,9 @@ from verify.publish.sitedata import (
 )
 
 FEED_EPOCH = "1970-01-01T00:00:00Z"  # `updated` of a feed with no change yet: fixed, not "now"
+# the feed carries the newest changes only (a reader fetches it whole at every poll); the changes
+# page lists them all
+FEED_ENTRIES = 100
 TABLES = (
     ("claims", "one row per claim, its check's rule and its conditions as columns"),
     ("runs", "one row per run"),
@@ -48,14 +51,13 @@ def write_all(w: Any, also: Callable[[], None] | None = None) -> None:
     todo = [cid for cid in data.claims if not w.reused(cid)]
     # claim pages may be shared with helper processes (verify.publish.parallel), which start on
     # them at once while this process renders the pages that list everything first; the
-    # downloads may go to a helper of their own (the writer's `beside`)
-    side = w.beside([lambda: tables(w, data)])
+    # downloads and the changes may go to a helper of their own (the writer's `beside`)
+    side = w.beside([lambda: tables(w, data), lambda: changes(w, data)])
     with w.claim_pages(todo, lambda cid: claim(w, data, cid, statuses[cid])) as shared, side:
         index(w, data, statuses)
         sources(w, data, statuses)
         environments(w, data)
         method(w, data)
-        changes(w, data)
         w.render("queries.html", "queries.html", examples=EXAMPLES)
         for cid in shared.take():
             claim(w, data, cid, statuses[cid])
@@ -68,14 +70,19 @@ def write_all(w: Any, also: Callable[[], None] | None = None) -> None:
 
 def tables(w: Any, data: SiteData) -> None:
     """The site-wide CSV downloads, from kg.frames' rows (the columns a DataFrame has), or as
-    already formatted (the measurements, see verify.publish.runcsv)."""
+    already formatted (the runs and measurements, see verify.publish.runcsv). The claims' table
+    is made of the claim files alone, so the previous site's stays while they are unchanged."""
     for name, _ in TABLES:
+        rel = f"data/{name}.csv"
+        if name == "claims" and w.reused_page(rel, incremental.group_digest(w.kept.shared, rel,
+                                                                            [])):  # fmt: skip
+            continue
         text = data.text(name)
         if text is not None:
-            w.write(f"data/{name}.csv", text)
+            w.write(rel, text)
             continue
         columns, rows = data.table(name)
-        w.write(f"data/{name}.csv", csv_text(columns, rows))
+        w.write(rel, csv_text(columns, rows))
 
 
 def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
@@ -276,7 +283,7 @@ def method(w: Any, data: SiteData) -> None:
 
 def changes(w: Any, data: SiteData) -> None:
     """Verdicts that flipped between consecutive runs on a machine, as a page and an Atom feed."""
-    flips: list[tuple[Flip, str, str]] = [
+    flips: list[tuple[Change, str, str]] = [
         (
             f,
             safe_name(f.claim_id),
@@ -292,37 +299,36 @@ def changes(w: Any, data: SiteData) -> None:
     digest = incremental.runs_digest(w.kept.shared, what, [s for f in data.flips
                                                           for s in (f.before, f.after)],
                                      data.root, w.kept.seen)  # fmt: skip
-    runs = {r.run: r for r in data.runs}  # the run rows carry the verdicts' qualifier and scope
     if not w.reused_page("changes.html", digest):
         row = w.env.get_template("rows.html").module.change_row
         pieces = []
         for f, page, _ in flips:
-            before, after = runs.get(f.before.run, f.before), runs.get(f.after.run, f.after)
-            values = (f.when, f.claim_id, page, f.machine, verdict_values(before),
-                      f.before.environment_label, verdict_values(after),
+            values = (f.when, f.claim_id, page, f.machine, verdict_values(f.before),
+                      f.before.environment_label, verdict_values(f.after),
                       f.after.environment_label, f.both_decided)  # fmt: skip
             pieces.append(w.fragments.piece("change-row", values, row))
-        w.render("changes.html", "changes.html", flips=flips, rows_html=_joined(pieces))
+        w.render("changes.html", "changes.html", flips=flips, rows_html=_joined(pieces),
+                 feed_entries=FEED_ENTRIES)  # fmt: skip
     if not w.reused_page("changes.xml", digest):
         w.render("changes.xml", "changes.xml", updated=updated,
-                 entries=_joined(_feed_entries(w, data, flips, runs, updated)))  # fmt: skip
+                 entries=_joined(_feed_entries(w, data, flips[:FEED_ENTRIES], updated)))  # fmt: skip
 
 
 def _feed_entries(
-    w: Any, data: SiteData, flips: list[tuple[Flip, str, str]], runs: dict[str, Run], updated: str
+    w: Any, data: SiteData, flips: list[tuple[Change, str, str]], updated: str
 ) -> list[str]:
-    """The feed's entries, one per flip; an entry is kept under what its after-run's explanation
+    """The feed's entries, one per flip given; an entry is kept under what its after-run's explanation
     is made of (its text, its cells and the sources' names) rather than the explanation."""
     entry = w.env.get_template("rows.html").module.feed_entry
     names = hashlib.sha256(repr([(k, s.name) for k, s in data.sources.items()]).encode()).digest()
     out = []
     for f, page, text in flips:
-        before, after = runs.get(f.before.run, f.before), runs.get(f.after.run, f.after)
+        before, after = f.before, f.after
         cells = tuple((m.cell, m.ratio, m.ci_low, m.ci_high)
                       for m in data.measurements.get(after.run, []))  # fmt: skip
-        shown = (f.after.run, f.claim_id, verdict_words(before), verdict_words(after), f.machine,
-                 f.when or updated, page, text, f.before.environment_label,
-                 f.after.environment_label)  # fmt: skip
+        shown = (after.run, f.claim_id, verdict_words(before), verdict_words(after), f.machine,
+                 f.when or updated, page, text, before.environment_label,
+                 after.environment_label)  # fmt: skip
 
         def made(shown: tuple[Any, ...] = shown, after: Any = after) -> tuple[Any, ...]:
             return (*shown, data.explanation(after))

@@ -1,9 +1,10 @@
-"""data/measurements.csv, the site's largest download (a row per run x cell x tier side), from
-per-environment parts kept beside the corpus cache.
+"""data/measurements.csv and data/runs.csv, the site's largest downloads (a row per run x cell x
+tier side, and one per run), from per-environment parts kept beside the corpus cache.
 
 A part holds, for each run of one environment, the run's rows as CSV text and what they were
 made of: its record (path, and size and modification time as kg.load saw them before reading it;
-records are append-only), verdict and end, and its claim's tier names. It is used only for a
+records are append-only), verdict and end, and its claim's tier names (for the runs, its
+environment's label instead). It is used only for a
 graph loaded from this project's files in which nothing but the records describes a run
 (kg.doccache.records_tell), as only then do the records tell the rows. A publish formats again
 only the runs whose inputs differ from their part's (after a new record: that record's rows
@@ -20,7 +21,8 @@ outnumber the runs, or when an index line is not whole (a publish stopped while 
 index line is taken only where its run's naming line is where it says, so a text is never taken
 from a place another run's bytes fill. A part written by other code, or for other columns of its
 environment, is made afresh. The download is the runs' texts in the site's order (newest
-first): the same bytes as formatting every row afresh, which ``use_cache=False`` does.
+first), as pieces the site's writer writes one after another: the same bytes as formatting every
+row afresh, which ``use_cache=False`` does.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +44,33 @@ from kg.rows import Run
 from kg.store import Corpus
 from verify.publish.sitedata import SiteData, safe_name
 
-VERSION = "4"
-FOLDER = "measurements-csv"
-COLUMNS = list(frames.MEASUREMENT_COLUMNS)
+VERSION = "5"
 CODE_GLOBS = ("kg/*.py", "kg/*.json", "verify/publish/runcsv.py")  # what makes the rows
+
+
+@dataclass(frozen=True)
+class Table:
+    """One download made of per-run texts: its columns, the cache folder of its parts, the
+    function of kg.frames that makes the rows of some runs, and whether a run's rows depend on
+    its claim's tiers (else on its environment's label)."""
+
+    name: str
+    columns: list[str]
+    folder: str
+    maker: str
+    by_tiers: bool
+
+    def rows(self, corpus: Corpus, runs: list[Run]) -> list[dict[str, Any]]:
+        """The rows of these runs, in their order."""
+        make: Callable[[Corpus, Iterable[Run]], list[dict[str, Any]]] = getattr(frames, self.maker)
+        return make(corpus, runs)
+
+
+MEASUREMENTS = Table("measurements", list(frames.MEASUREMENT_COLUMNS), "measurements-csv",
+                     "measurement_rows", True)  # fmt: skip
+RUNS = Table("runs", list(frames.RUN_COLUMNS), "runs-csv", "run_rows", False)
+TABLES = {t.name: t for t in (MEASUREMENTS, RUNS)}
+COLUMNS, FOLDER = MEASUREMENTS.columns, MEASUREMENTS.folder
 
 
 def _code() -> str:
@@ -55,18 +82,30 @@ def _code() -> str:
 
 def measurements_csv(corpus: Corpus, data: SiteData, *, use_cache: bool = True) -> bytes:
     """The bytes of data/measurements.csv for the runs of `data`."""
+    return b"".join(download(corpus, data, "measurements", use_cache=use_cache))
+
+
+def download(
+    corpus: Corpus, data: SiteData, name: str, *, use_cache: bool = True
+) -> list[bytes | memoryview]:
+    """The bytes of data/<name>.csv ("measurements" or "runs") for the runs of `data`, as the
+    pieces they are written in: the header, then each run's text."""
+    table = TABLES[name]
     by_env: dict[str, list[Run]] = {}
     for r in data.runs:
         by_env.setdefault(r.environment, []).append(r)
     code = _code() if use_cache else ""
     texts: dict[str, bytes | memoryview] = {}
+    tiers: dict[tuple[str, str], str] = {}
     for env_id, runs in sorted(by_env.items()):
-        texts.update(_part(corpus, data, env_id, runs, code))
+        texts.update(_part(corpus, data, table, env_id, runs, code, tiers))
     if use_cache:
-        _prune(paths.cache_dir(data.root) / FOLDER, {n for e in by_env for n in _names(e)})
+        _prune(paths.cache_dir(data.root) / table.folder,
+               {n for e in by_env for n in _names(e)})  # fmt: skip
     buf = io.StringIO()
-    csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n").writeheader()
-    return b"".join([buf.getvalue().encode(), *(texts.get(r.run, b"") for r in data.runs)])
+    csv.DictWriter(buf, fieldnames=table.columns, lineterminator="\n").writeheader()
+    empty = b""
+    return [buf.getvalue().encode(), *(texts.get(r.run, empty) for r in data.runs)]
 
 
 def _names(env_id: str) -> tuple[str, str]:
@@ -75,23 +114,26 @@ def _names(env_id: str) -> tuple[str, str]:
 
 
 def _part(
-    corpus: Corpus, data: SiteData, env_id: str, runs: list[Run], code: str
-) -> dict[str, bytes | memoryview]:
-    """Each of one environment's runs' CSV text, from its cached part where its inputs match."""
-    sides: dict[tuple[str, str], str] = {}
-    inputs = {r.run: made for r in runs if (made := _inputs(corpus, data, r, sides)) is not None}
-    folder = paths.cache_dir(data.root) / FOLDER
+    corpus: Corpus, data: SiteData, table: Table, env_id: str, runs: list[Run], code: str,
+    tiers: dict[tuple[str, str], str],
+) -> dict[str, bytes | memoryview]:  # fmt: skip
+    """Each of one environment's runs' CSV text, from its cached part where its inputs match;
+    `tiers` memoises each check's tier names."""
+    seen = corpus.records_seen()
+    inputs = {r.run: made for r in runs
+              if (made := _inputs(data, table, r, seen, tiers)) is not None}  # fmt: skip
+    folder = paths.cache_dir(data.root) / table.folder
     env = data.environments.get(env_id)
     columns = [getattr(env, k, None) if env else None for k in frames.ENV_COLUMNS]
-    stamp = hashlib.sha256(f"{code}\0{env_id}\0{json.dumps(columns)}".encode()).hexdigest()
-    part = _Part(folder, env_id, stamp)
+    made_for = f"{code}\0{table.name}\0{env_id}\0{json.dumps(columns)}"
+    part = _Part(folder, env_id, hashlib.sha256(made_for.encode()).hexdigest())
     old = part.read() if code else {}
     texts: dict[str, bytes | memoryview] = {
         run: old[run][1] for run, made in inputs.items() if run in old and old[run][0] == made
     }
     todo = [r for r in runs if r.run not in texts]
     if todo:
-        fresh = _texts(frames.measurement_rows(corpus, todo))
+        fresh = _texts(table.rows(corpus, todo), table.columns)
         texts.update({r.run: fresh.get(r.run, b"") for r in todo})  # a run may have no cells
     if code:
         part.keep(inputs, texts, old)
@@ -236,27 +278,32 @@ def _name_line(run: str, size: int) -> bytes:
 
 
 def _inputs(
-    corpus: Corpus, data: SiteData, r: Run, sides: dict[tuple[str, str], str]
-) -> str | None:
+    data: SiteData, table: Table, r: Run, seen: dict[str, list[int] | None],
+    tiers: dict[tuple[str, str], str],
+) -> str | None:  # fmt: skip
     """What a run's rows are made of, or None when it has no record the corpus read to tell a
-    change by (its rows are then formatted every time); `sides` memoises each check's tiers."""
-    seen = corpus.record_seen(r.record) if r.record else None
-    if seen is None:
+    change by (its rows are then formatted every time); `tiers` memoises each check's tiers."""
+    known = seen.get(r.record) if r.record else None
+    if known is None:
         return None
-    key = (r.claim_id, r.check_id)
-    tiers = sides.get(key)
-    if tiers is None:
-        claim = data.claims.get(r.claim_id)
-        check = next((k for k in claim.checks if k.check_id == r.check_id), None) if claim else None
-        rule = check.rule if check else None  # the run's own check names the tiers, as kg.frames
-        tiers = sides[key] = json.dumps([rule.subject, rule.baseline] if rule else None)
-    return f"{r.claim_id}\x1f{r.verdict.value}\x1f{r.ended}\x1f{r.record}\x1f{seen}\x1f{tiers}"
+    if table.by_tiers:
+        key = (r.claim_id, r.check_id)
+        told = tiers.get(key)
+        if told is None:  # the run's own check names the tiers, as in kg.frames
+            claim = data.claims.get(r.claim_id)
+            checks = claim.checks if claim else []
+            check = next((k for k in checks if k.check_id == r.check_id), None)
+            rule = check.rule if check else None
+            told = tiers[key] = json.dumps([rule.subject, rule.baseline] if rule else None)
+    else:
+        told = r.environment_label
+    return f"{r.claim_id}\x1f{r.verdict.value}\x1f{r.ended}\x1f{r.record}\x1f{known}\x1f{told}"
 
 
-def _texts(rows: list[dict[str, Any]]) -> dict[str, bytes]:
+def _texts(rows: list[dict[str, Any]], columns: list[str]) -> dict[str, bytes]:
     """The rows as CSV text per run, written by one writer (a run's rows come one after another)."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     ends: list[tuple[str, int]] = []
     for row in rows:
         if not ends or ends[-1][0] != row["run"]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import api, changes, export, frames, paths
-from kg.changes import Flip
+from kg.changes import Change
 from kg.environments import EnvironmentName, environment_order, newest_environment
 from kg.model import OUTSIDE_SCOPE, QUALIFIER_WORDS
 from kg.multiverse import Multiverse
@@ -37,6 +37,10 @@ from kg.store import Corpus
 from kg.textutil import natural_key
 from verify.judge import floors
 from verify.judge.numbers import readable
+
+# A file's bytes: text, bytes, or pieces written one after another (a large download put together
+# from cached parts is not copied into one string first)
+Content = str | bytes | list[bytes | memoryview]
 
 # Per-claim status shown in the matrix and lists: the four verdict labels plus three states of a
 # claim that has no single verdict. Symbols keep the page readable without colour.
@@ -134,7 +138,7 @@ class SiteData:
     sources: dict[str, Source]
     edges: list[CitationEdge]
     evidence: dict[str, list[Evidence]]
-    flips: list[Flip]
+    flips: list[Change]  # verdicts that changed along a machine's history, newest first
     calibration: list[dict[str, Any]]
     floors: list[dict[str, Any]] = field(default_factory=list)  # the floor rows in force
     repeatability: list[dict[str, Any]] = field(default_factory=list)  # `verify reproduce` reports
@@ -144,16 +148,18 @@ class SiteData:
     skipped: list[SkippedRecord] = field(default_factory=list)  # run records left out
     # the downloads' rows by table name, read from kg.frames when a page first needs them
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
-    table_rows: Callable[[], dict[str, tuple[list[str], list[dict[str, Any]]]]] | None = None
-    texts: dict[str, str | bytes] = field(default_factory=dict)  # downloads already formatted
+    table_rows: dict[str, Callable[[], tuple[list[str], list[dict[str, Any]]]]] = field(
+        default_factory=dict
+    )
+    texts: dict[str, Content] = field(default_factory=dict)  # downloads already formatted
     # downloads formatted only when a page writes them (see `text`)
-    makers: dict[str, Callable[[], str | bytes]] = field(default_factory=dict)
+    makers: dict[str, Callable[[], Content]] = field(default_factory=dict)
     explorations: dict[str, Exploration] = field(default_factory=dict)  # claim -> newest
     specifications: dict[str, list[Specification]] = field(default_factory=dict)  # by exploration
 
     here: str | None = None  # the environment of the newest run ("this machine")
 
-    def text(self, name: str) -> str | bytes | None:
+    def text(self, name: str) -> Content | None:
         """The download `name` already formatted, made by its maker on first use (None: it is
         made from `tables`)."""
         if name not in self.texts and name in self.makers:
@@ -162,8 +168,8 @@ class SiteData:
 
     def table(self, name: str) -> tuple[list[str], list[dict[str, Any]]]:
         """The columns and rows of the download `name` (read on first use)."""
-        if self.table_rows is not None:
-            self.tables, self.table_rows = {**self.table_rows(), **self.tables}, None
+        if name not in self.tables and name in self.table_rows:
+            self.tables[name] = self.table_rows.pop(name)()
         return self.tables[name]
 
     def status(self, claim_id: str) -> str:
@@ -280,7 +286,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         sources={s.id: s for s in sorted(api.sources(corpus), key=lambda s: s.id)},
         edges=api.citation_edges(corpus),
         evidence=dict(evidence),
-        flips=changes.history_flips(corpus, across_versions=True),
+        flips=changes.history_changes(corpus, across_versions=True),
         calibration=[r for r in reports if r.get("kind") != "reproduce"],
         floors=floors_in_force(reports),
         repeatability=[r for r in reports if r.get("kind") == "reproduce"],
@@ -288,7 +294,7 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
         runs_by_claim=dict(by_claim),
         documents={cid: export.claim_documents(t) for cid, t in graphs.items()},
         skipped=api.skipped_records(corpus),
-        table_rows=lambda: _tables(corpus),  # only the downloads need them (SiteData.table)
+        table_rows=_tables(corpus),  # only the downloads need them (SiteData.table)
         explorations=api.latest_explorations(corpus),
         specifications={
             x.run: api.specifications(corpus, x.run)
@@ -297,16 +303,21 @@ def gather(corpus: Corpus, *, documents: bool = True) -> SiteData:
     )
 
 
-def _tables(corpus: Corpus) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
-    """kg.frames' rows and columns, for the site's CSV downloads (but the measurements, which
-    verify.publish.runcsv formats from its cache)."""
-    claim_rows = frames.claim_rows(corpus)
-    envs, verdict_rows = frames.verdict_rows(corpus)
-    return {
-        "claims": (frames.claim_columns(claim_rows), claim_rows),
-        "runs": (list(frames.RUN_COLUMNS), frames.run_rows(corpus)),
-        "verdicts": (["id", *envs], verdict_rows),
-    }
+def _tables(corpus: Corpus) -> dict[str, Callable[[], tuple[list[str], list[dict[str, Any]]]]]:
+    """What makes each of the site's CSV downloads from kg.frames' rows and columns, called only
+    for a download that is written (the runs and measurements come formatted, from
+    verify.publish.runcsv's cache, where a publish sets their makers)."""
+
+    def claims() -> tuple[list[str], list[dict[str, Any]]]:
+        rows = frames.claim_rows(corpus)
+        return frames.claim_columns(rows), rows
+
+    def verdicts() -> tuple[list[str], list[dict[str, Any]]]:
+        envs, rows = frames.verdict_rows(corpus)
+        return ["id", *envs], rows
+
+    return {"claims": claims, "runs": lambda: (list(frames.RUN_COLUMNS), frames.run_rows(corpus)),
+            "verdicts": verdicts}  # fmt: skip
 
 
 def _environments(

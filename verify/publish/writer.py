@@ -28,7 +28,7 @@ from kg.paths import PACKAGE_ROOT
 from verify.publish import claimpage, incremental, pages
 from verify.publish.fragments import Fragments
 from verify.publish.parallel import ClaimPages, SideWork, helpers_for, side_helper_for
-from verify.publish.sitedata import SiteData
+from verify.publish.sitedata import Content, SiteData
 
 
 def site_source() -> Path:
@@ -88,14 +88,14 @@ class SiteWriter:
         self.files += 1
         self.pages += rel.endswith(".html")
 
-    def write(self, rel: str, content: str | bytes, *, counted: bool = True) -> None:
+    def write(self, rel: str, content: Content, *, counted: bool = True) -> None:
         """Write one file of the site (`counted` among its files unless it is the marker)."""
         path = self.base / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = content.encode() if isinstance(content, str) else content
+        data = pieces(content)
         if self.previous is None or not same_file_linked(os.path.join(self.previous, rel),
                                                          path, data):  # fmt: skip
-            path.write_bytes(data)
+            _write_pieces(path, data)
         if counted:
             self.count(rel)
 
@@ -124,21 +124,38 @@ class SiteWriter:
                 self.files += 1
 
 
-def holds(path: str, data: bytes) -> bool:
-    """Whether `path` is a plain file (not a link) holding exactly `data`."""
+def pieces(content: Content) -> list[bytes | memoryview]:
+    """A file's content as the pieces its bytes are written in, one after another."""
+    if isinstance(content, str):
+        return [content.encode()]
+    if isinstance(content, bytes | bytearray | memoryview):
+        return [content]
+    return content
+
+
+def _write_pieces(path: str | Path, data: list[bytes | memoryview]) -> None:
+    with open(path, "wb") as fh:
+        fh.writelines(data)
+
+
+def holds(path: str, data: list[bytes | memoryview]) -> bool:
+    """Whether `path` is a plain file (not a link) holding exactly the bytes of `data`, one piece
+    after another."""
     try:
         st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+        if not stat.S_ISREG(st.st_mode) or st.st_size != sum(map(len, data)):
             return False
         with open(path, "rb") as fh:
-            return fh.read(len(data) + 1) == data
+            if len(data) == 1:
+                return fh.read(len(data[0]) + 1) == data[0]
+            return all(fh.read(len(p)) == p for p in data) and not fh.read(1)
     except OSError:
         return False
 
 
-def same_file_linked(old: str, new: Path, data: bytes) -> bool:
-    """Make `new` a hard link to `old` where `old` holds exactly `data` (`holds`); whether it did
-    (not for a link, another file system, or different bytes)."""
+def same_file_linked(old: str, new: Path, data: list[bytes | memoryview]) -> bool:
+    """Make `new` a hard link to `old` where `old` holds exactly the bytes of `data` (`holds`);
+    whether it did (not for a link, another file system, or different bytes)."""
     if not holds(old, data):
         return False
     try:
@@ -285,17 +302,16 @@ class InPlaceWriter(SiteWriter):
         self.staged.append((tmp, path))
         return tmp, path
 
-    def write(self, rel: str, content: str | bytes, *, counted: bool = True) -> None:
+    def write(self, rel: str, content: Content, *, counted: bool = True) -> None:
         """Stage one file of the site, unless the previous site has it with these bytes."""
-        data = content.encode() if isinstance(content, str) else content
+        data = pieces(content)
         self.present.add(rel)
         if counted:
             self.count(rel)
         if rel in self.existing and holds(os.path.join(self.base, rel), data):
             return
         tmp, _ = self._temporary(rel)
-        with open(tmp, "wb") as fh:
-            fh.write(data)
+        _write_pieces(tmp, data)
 
     def build(self) -> None:
         """Every file of the site, staged."""
