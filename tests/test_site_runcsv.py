@@ -54,19 +54,24 @@ def _index(root: Path, env_id: str | None = None) -> Path:
     return max(folder.glob("*.index"), key=lambda p: p.stat().st_size)
 
 
-@pytest.fixture
-def spy(monkeypatch) -> list[list[str]]:
-    """The runs kg.frames is asked to make measurement rows of, call by call."""
+def _spy_on(monkeypatch, maker: str) -> list[list[str]]:
+    """The runs kg.frames' `maker` is asked to make rows of, call by call."""
     calls: list[list[str]] = []
-    real = frames.measurement_rows
+    real = getattr(frames, maker)
 
     def rows(corpus, runs=None):
         runs = list(runs) if runs is not None else api.runs(corpus)
         calls.append([r.run for r in runs])
         return real(corpus, runs)
 
-    monkeypatch.setattr(frames, "measurement_rows", rows)
+    monkeypatch.setattr(frames, maker, rows)
     return calls
+
+
+@pytest.fixture
+def spy(monkeypatch) -> list[list[str]]:
+    """The runs kg.frames is asked to make measurement rows of, call by call."""
+    return _spy_on(monkeypatch, "measurement_rows")
 
 
 def _add_record(root: Path, env_index: int) -> dict:
@@ -195,15 +200,7 @@ def _fresh_runs(root: Path) -> bytes:
 
 
 def test_runs_download_comes_from_its_own_parts_and_formats_only_a_new_run(synthetic, monkeypatch):
-    calls: list[list[str]] = []
-    real = frames.run_rows
-
-    def rows(corpus, runs=None):
-        runs = list(runs) if runs is not None else api.runs(corpus)
-        calls.append([r.run for r in runs])
-        return real(corpus, runs)
-
-    monkeypatch.setattr(frames, "run_rows", rows)
+    calls = _spy_on(monkeypatch, "run_rows")
 
     def runs_csv(**kw) -> bytes:
         corpus = load_corpus(synthetic)
