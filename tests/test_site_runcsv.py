@@ -30,7 +30,9 @@ def _fresh(root: Path) -> bytes:
     """The download as the rows of kg.frames, formatted in one go."""
     corpus = load_corpus(root, use_cache=False)
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=runcsv.COLUMNS, lineterminator="\n", extrasaction="ignore")
+    w = csv.DictWriter(
+        buf, fieldnames=runcsv.MEASUREMENTS.columns, lineterminator="\n", extrasaction="ignore"
+    )
     w.writeheader()
     w.writerows(frames.measurement_rows(corpus))
     return buf.getvalue().encode()
@@ -42,13 +44,13 @@ def _csv(root: Path, **kw) -> bytes:
 
 
 def _parts(root: Path) -> dict[str, tuple[int, int]]:
-    folder = paths.cache_dir(root) / runcsv.FOLDER
+    folder = paths.cache_dir(root) / runcsv.MEASUREMENTS.folder
     return {p.name: (p.stat().st_ino, p.stat().st_size) for p in sorted(folder.iterdir())}
 
 
 def _index(root: Path, env_id: str | None = None) -> Path:
     """A part's index: the environment's, or the largest."""
-    folder = paths.cache_dir(root) / runcsv.FOLDER
+    folder = paths.cache_dir(root) / runcsv.MEASUREMENTS.folder
     if env_id is not None:
         return folder / f"{env_id}.index"
     return max(folder.glob("*.index"), key=lambda p: p.stat().st_size)
@@ -124,7 +126,7 @@ def test_runcsv_removed_or_changed_record_gives_the_fresh_text(synthetic):
 
 def test_runcsv_damaged_part_is_made_afresh(synthetic):
     _csv(synthetic)
-    folder = paths.cache_dir(synthetic) / runcsv.FOLDER
+    folder = paths.cache_dir(synthetic) / runcsv.MEASUREMENTS.folder
     for p in folder.glob("*.index"):
         p.write_text('{"stamp": 1, "runs": [')
     assert _csv(synthetic) == _fresh(synthetic)

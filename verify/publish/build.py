@@ -14,9 +14,9 @@ new or empty folder, the site is built in a temporary folder beside the target a
 the end. Raw records are hard links to data/results/ where the file system allows (records never
 change once written). Each claim's Turtle and JSON-LD come from a cache beside the corpus cache
 when its inputs did not change (kg.doccache), and so do the run and measurement rows of
-unchanged runs (verify.publish.runcsv), the read API's bulk rows, of which only the records added since the
-previous publish are queried (kg.rowcache), the rows of the pages that list every claim, run or
-flip (verify.publish.fragments), unless ``cache=False``.
+unchanged runs (verify.publish.runcsv), the read API's bulk rows, of which only the records added
+since the previous publish are queried (kg.rowcache), the rows of the pages that list every claim,
+run or flip (verify.publish.fragments), unless ``cache=False``.
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ environment the newest run's; a new run record from that machine rebuilds only i
 its environment's page and the pages of its claim's sources (and the changes page where it flips a
 verdict). The claims' download is made of the claim files alone, so it is kept while they and
 the code are unchanged. The pages that list all claims or all runs (index, the sources' and
-environments' indexes, the other downloads) are always rendered, from rows of which only the records added since the
-previous publish are queried (kg.rowcache), and from pieces of which only those whose inputs
-changed are rendered (verify.publish.fragments); a file whose bytes did not change is not written
-again. The result is the same, byte for byte, as a full
-publish (a test holds it to that).
+environments' indexes, the other downloads) are always rendered, from rows of which only the
+records added since the previous publish are queried (kg.rowcache), and from pieces of which only
+those whose inputs changed are rendered (verify.publish.fragments); a file whose bytes did not
+change is not written again. The result is the same, byte for byte, as a full publish (a test
+holds it to that).
 """
 
 from __future__ import annotations

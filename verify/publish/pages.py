@@ -310,15 +310,16 @@ def changes(w: Any, data: SiteData) -> None:
         w.render("changes.html", "changes.html", flips=flips, rows_html=_joined(pieces),
                  feed_entries=FEED_ENTRIES)  # fmt: skip
     if not w.reused_page("changes.xml", digest):
-        w.render("changes.xml", "changes.xml", updated=updated,
-                 entries=_joined(_feed_entries(w, data, flips[:FEED_ENTRIES], updated)))  # fmt: skip
+        entries = _feed_entries(w, data, flips[:FEED_ENTRIES], updated)
+        w.render("changes.xml", "changes.xml", updated=updated, entries=_joined(entries))
 
 
 def _feed_entries(
     w: Any, data: SiteData, flips: list[tuple[Change, str, str]], updated: str
 ) -> list[str]:
-    """The feed's entries, one per flip given; an entry is kept under what its after-run's explanation
-    is made of (its text, its cells and the sources' names) rather than the explanation."""
+    """The feed's entries, one per flip given; an entry is kept under what its after-run's
+    explanation is made of (its text, its cells and the sources' names) rather than the
+    explanation."""
     entry = w.env.get_template("rows.html").module.feed_entry
     names = hashlib.sha256(repr([(k, s.name) for k, s in data.sources.items()]).encode()).digest()
     out = []

@@ -70,7 +70,6 @@ MEASUREMENTS = Table("measurements", list(frames.MEASUREMENT_COLUMNS), "measurem
                      "measurement_rows", True)  # fmt: skip
 RUNS = Table("runs", list(frames.RUN_COLUMNS), "runs-csv", "run_rows", False)
 TABLES = {t.name: t for t in (MEASUREMENTS, RUNS)}
-COLUMNS, FOLDER = MEASUREMENTS.columns, MEASUREMENTS.folder
 
 
 def _code() -> str:
@@ -104,8 +103,7 @@ def download(
                {n for e in by_env for n in _names(e)})  # fmt: skip
     buf = io.StringIO()
     csv.DictWriter(buf, fieldnames=table.columns, lineterminator="\n").writeheader()
-    empty = b""
-    return [buf.getvalue().encode(), *(texts.get(r.run, empty) for r in data.runs)]
+    return [buf.getvalue().encode(), *(texts.get(r.run, b"") for r in data.runs)]
 
 
 def _names(env_id: str) -> tuple[str, str]:

@@ -316,8 +316,7 @@ def _tables(corpus: Corpus) -> dict[str, Callable[[], tuple[list[str], list[dict
         envs, rows = frames.verdict_rows(corpus)
         return ["id", *envs], rows
 
-    return {"claims": claims, "runs": lambda: (list(frames.RUN_COLUMNS), frames.run_rows(corpus)),
-            "verdicts": verdicts}  # fmt: skip
+    return {"claims": claims, "verdicts": verdicts}
 
 
 def _environments(

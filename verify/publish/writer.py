@@ -146,8 +146,6 @@ def holds(path: str, data: list[bytes | memoryview]) -> bool:
         if not stat.S_ISREG(st.st_mode) or st.st_size != sum(map(len, data)):
             return False
         with open(path, "rb") as fh:
-            if len(data) == 1:
-                return fh.read(len(data[0]) + 1) == data[0]
             return all(fh.read(len(p)) == p for p in data) and not fh.read(1)
     except OSError:
         return False
