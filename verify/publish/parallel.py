@@ -1,6 +1,6 @@
 """Pages rendered by helper processes beside the main one: claim pages, when a publish into a new
-folder renders many of them (a full publish of a large site), and the site-wide downloads, when
-a publish in place updates a site of many runs (`SideWork`).
+folder renders many of them (a full publish of a large site), and the site-wide downloads and the
+changes page, when a publish in place updates a site of many runs (`SideWork`).
 
 The helpers are forked once the site data is gathered, so they share it copy-on-write and query
 nothing; each writes its pages straight into the new folder. Every process takes the next claim
