@@ -79,8 +79,9 @@ class SiteWriter:
         return ClaimPages(todo, render, helpers_for(len(todo)), lambda: (self.files, self.pages))
 
     def beside(self, tasks: list[Callable[[], None]]) -> SideWork:
-        """Files that list everything (the downloads and the changes page), written while the rest goes on: here, as
-        the block starts (the claim pages' helpers already use the other cores)."""
+        """Files that list everything (the downloads and the changes page), written while the
+        rest goes on: here, as the block starts (the claim pages' helpers already use the other
+        cores)."""
         return SideWork(tasks, False, dict, lambda state: None, lambda: None)
 
     def count(self, rel: str) -> None:
@@ -249,10 +250,11 @@ class InPlaceWriter(SiteWriter):
         return ClaimPages(todo, render, 0, lambda: (self.files, self.pages))
 
     def beside(self, tasks: list[Callable[[], None]]) -> SideWork:
-        """Files that list everything (the downloads and the changes page), written in a forked helper where the site
-        has many runs (verify.publish.parallel.side_helper_for), else here: the helper stages its
-        files as this process would and hands back what it staged, which this process then
-        commits or removes with its own. Call it just before the block it serves starts."""
+        """Files that list everything (the downloads and the changes page), written in a forked
+        helper where the site has many runs (verify.publish.parallel.side_helper_for), else
+        here: the helper stages its files as this process would and hands back what it staged,
+        which this process then commits or removes with its own. Call it just before the block
+        it serves starts."""
         mark = (len(self.staged), len(self.folders), set(self.present), self.files, self.pages,
                 dict(self.kept.digests))  # fmt: skip
 
