@@ -187,6 +187,39 @@ def test_loading_and_publishing_pause_the_cyclic_collector_and_turn_it_back_on(
         gc.enable()
 
 
+def test_what_a_paused_block_made_goes_to_the_oldest_generation_unwalked_and_cycles_still_go():
+    import gc
+    import weakref
+
+    from kg import gcpause
+
+    class Node:
+        pass
+
+    gc.collect()
+    with gcpause.paused():
+        kept = [[i] for i in range(50_000)]
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle, garbage once the block drops it
+        gone = weakref.ref(a)
+        del a, b
+    young, middle, _ = gc.get_count()
+    assert young < 1_000 and middle < 10  # not 50,000 objects waiting for a young collection
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    assert gone() is not None  # the cycle waits for a full collection...
+    gc.collect()
+    assert gone() is None  # ...which still frees it
+    assert len(kept) == 50_000
+    gc.freeze()  # objects someone else froze stay frozen
+    try:
+        frozen = gc.get_freeze_count()
+        with gcpause.paused():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_records_seen_by_the_paths_the_graph_names_them_by(project):
     """Each run's record is looked up by its path as the graph names it, giving what kg.load saw
     at the joined absolute path; a record outside the root keeps its absolute path."""
