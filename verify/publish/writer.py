@@ -164,13 +164,9 @@ def same_file_linked(old: str, new: Path, data: list[bytes | memoryview]) -> boo
     return True
 
 
-def record_sources(
-    data: SiteData, kept: Callable[[str, str], bool] | None = None
-) -> Iterator[tuple[str, str, str]]:
+def record_sources(data: SiteData) -> Iterator[tuple[str, str, str]]:
     """Each raw record the site ships, once: its place in the site, the file it is made from
-    (inside data/results/; records that lead elsewhere are left out) and its claim. Where
-    `kept(place, claim)` holds, the place stays as the previous site has it: it comes with ""
-    for its file, unchecked (the previous publish checked it)."""
+    (inside data/results/; records that lead elsewhere are left out) and its claim."""
     # plain strings, not Paths: this runs once per record, and pathlib's joins cost more than
     # the links themselves
     root = str(data.root)
@@ -181,10 +177,6 @@ def record_sources(
     for r in [*data.runs, *data.explorations.values()]:
         href = claimpage.record_href(r.record)
         if not href or not r.record or href in seen:
-            continue
-        if kept is not None and kept(href, r.claim_id):
-            seen.add(href)
-            yield href, "", r.claim_id
             continue
         src = os.path.join(root, r.record)
         folder, name = os.path.split(src)
@@ -333,10 +325,9 @@ class InPlaceWriter(SiteWriter):
         """The raw records: an unchanged claim's records stay as they are (its digest holds
         their sizes and times); any other is checked to be a link to its record, else staged
         as one (or as a copy where no link can be made)."""
-        existing, reuse = self.existing, self.reuse
-        for href, src, _ in record_sources(self.data, lambda h, c: h in existing and c in reuse):
+        for href, src, claim_id in record_sources(self.data):
             self.present.add(href)
-            if not src:  # an unchanged claim's record, in the previous site
+            if href in self.existing and claim_id in self.reuse:
                 self.count(href)
                 continue
             dest = os.path.join(str(self.base), href)
