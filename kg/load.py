@@ -2,10 +2,10 @@
 validate it, and cache the result.
 
 Each file goes into its own named graph, so a problem can be traced to the file that caused it.
-A validated corpus is cached as N-Quads keyed by the Turtle files' and kg's code's sizes and
+A validated corpus is cached as TriG keyed by the Turtle files' and kg's code's sizes and
 modification times: a warm `verify list` parses nothing with rdflib and runs no SHACL. Run records
 are not part of that key: the cache lists each record it holds (size, modification time), a new
-record is read and added on the next load (its quads kept as one more N-Quads part of the cache),
+record is read and added on the next load (its quads kept as one more part of the cache),
 and a record removed or changed since makes it a cold load. No validation rule reads a record's
 graph (the shapes and the cross-file rules are about claims, sources, benchmarks and snapshots),
 so a validated corpus with records added is the corpus a cold load validates.
@@ -36,8 +36,13 @@ from kg.fsutil import write_atomic
 from kg.paths import SHAPES_FILE, VOCAB_FILE
 from kg.store import Corpus, display_path, graph_iri
 
-CACHE_VERSION = "3"
-CACHE_PARTS = 16  # N-Quads parts of new records kept before the cache is written as one again
+CACHE_VERSION = "4"
+CACHE_PARTS = 16  # parts of new records kept before the cache is written as one again
+# The cache's parts are TriG with prefixes: a seventh of N-Quads' bytes, quicker to write, and as
+# quick to read. They are read with Store.load, lenient (the IRIs were checked when they were
+# first parsed): 14 s rather than 25 s for bulk_load's checked reading of 5 million quads.
+CACHE_FORMAT = ox.RdfFormat.TRIG
+CACHE_PREFIXES = {**ns.PREFIXES, "graph": ns.GRAPH}
 RECORD_POLICIES = ("skip", "strict")
 STORE_VARIABLE = "FWCLAIMS_STORE"
 
@@ -261,7 +266,7 @@ def _read_cache(
             return None
         store = ox.Store()
         for part in meta["parts"]:
-            store.bulk_load(path=str(cache / part), format=ox.RdfFormat.N_QUADS)
+            store.load(path=str(cache / part), format=CACHE_FORMAT, lenient=True)
         skipped = [RecordError(str(e["message"]), str(e["path"])) for e in meta["skipped"]]
     except (OSError, ValueError, SyntaxError, TypeError, KeyError, AttributeError):
         return None  # a missing or damaged cache is rebuilt
@@ -283,18 +288,21 @@ def _add_part(cache: Path, meta: dict, store: ox.Store, quads: list[ox.Quad]) ->
     them, the whole store as one)."""
     try:
         if len(meta["parts"]) >= CACHE_PARTS:
-            meta["parts"] = [_write_part(cache, store.dump(format=ox.RdfFormat.N_QUADS))]
+            meta["parts"] = [_write_part(cache, _dump(store))]
         else:
-            meta["parts"].append(
-                _write_part(cache, ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
-            )
+            data = ox.serialize(quads, format=CACHE_FORMAT, prefixes=CACHE_PREFIXES)
+            meta["parts"].append(_write_part(cache, data))
         _write_meta(cache, meta)
     except OSError:
         pass  # a read-only location only costs speed
 
 
+def _dump(store: ox.Store) -> bytes | None:
+    return store.dump(format=CACHE_FORMAT, prefixes=CACHE_PREFIXES)
+
+
 def _write_part(cache: Path, data: bytes | None) -> str:
-    name = f"corpus-{uuid.uuid4().hex[:12]}.nq"
+    name = f"corpus-{uuid.uuid4().hex[:12]}.trig"
     write_atomic(cache / name, data or b"")
     return name
 
@@ -302,14 +310,14 @@ def _write_part(cache: Path, data: bytes | None) -> str:
 def _write_meta(cache: Path, meta: dict) -> None:
     """Write the cache's index, then remove the parts it no longer names."""
     write_atomic(cache / "corpus.json", json.dumps(meta))
-    for f in cache.glob("corpus*.nq"):
+    for f in cache.glob("corpus-*"):  # older caches' .nq parts too
         if f.name not in meta["parts"]:
             f.unlink(missing_ok=True)
 
 
 def _write_cache(corpus: Corpus, cache: Path, key: str, stats: dict[str, list[int] | None]) -> None:
     try:
-        part = _write_part(cache, corpus.store.dump(format=ox.RdfFormat.N_QUADS))
+        part = _write_part(cache, _dump(corpus.store))
         skipped = [{"message": str(e), "path": e.path} for e in corpus.skipped]
         _write_meta(cache, {"key": key, "parts": [part], "records": stats, "skipped": skipped})
     except OSError:

@@ -140,7 +140,7 @@ def test_corpus_cache_keeps_few_parts_after_many_new_records(project, cold_loads
         _new_record(project, 10 + n)
         load_corpus(project)
     meta = json.loads((paths.cache_dir(project) / "corpus.json").read_text())
-    parts = sorted(p.name for p in paths.cache_dir(project).glob("corpus*.nq"))
+    parts = sorted(p.name for p in paths.cache_dir(project).glob("corpus-*"))
     assert sorted(meta["parts"]) == parts and len(parts) <= load.CACHE_PARTS
     corpus = load_corpus(project)
     assert len(corpus.records) == 20 + load.CACHE_PARTS + 2

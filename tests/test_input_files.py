@@ -160,7 +160,7 @@ def test_a_damaged_cache_is_rebuilt_not_a_crash(project, skipped):
     assert code == 0 and "fixture-latency" in out, err
 
 
-def test_a_cache_that_is_not_json_or_not_n_quads_is_rebuilt(project):
+def test_a_cache_that_is_not_json_or_not_rdf_is_rebuilt(project):
     run_cli(project, "list")
     cache = project / ".fwclaims-cache"
     part = json.loads((cache / "corpus.json").read_text())["parts"][0]
