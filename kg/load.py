@@ -8,7 +8,10 @@ are not part of that key: the cache lists each record it holds (size, modificati
 record is read and added on the next load (its quads kept as one more part of the cache),
 and a record removed or changed since makes it a cold load. No validation rule reads a record's
 graph (the shapes and the cross-file rules are about claims, sources, benchmarks and snapshots),
-so a validated corpus with records added is the corpus a cold load validates.
+so a validated corpus with records added is the corpus a cold load validates. For the same
+reason a changed claim file costs no record reading: while kg's code is unchanged, the cached
+graph's claim-file graphs are dropped, the Turtle files parsed again and the whole validated again
+(records as they are), which is what a cold load does minus reading every record.
 
 Run records are read through kg.records. A record that cannot be read never blocks the claims:
 with ``record_policy="skip"`` (the default) it is left out and named in ``Corpus.skipped``, so a
@@ -72,10 +75,22 @@ def turtle_files(root: Path) -> list[Path]:
 def fingerprint(files: Iterable[Path]) -> str:
     """A key that changes when any input file, or the kg code that turns files into triples and
     validates them, is added, removed or modified."""
-    h = hashlib.sha256(CACHE_VERSION.encode())
+    return _key([*files, SHAPES_FILE, *_code()])
+
+
+def code_key() -> str:
+    """A key of kg's code alone: what turns a record into quads."""
+    return _key(_code())
+
+
+def _code() -> list[Path]:
     here = Path(__file__).parent
-    code = sorted([*here.glob("*.py"), *here.glob("*.json")])
-    for f in [*files, SHAPES_FILE, *code]:
+    return sorted([*here.glob("*.py"), *here.glob("*.json")])
+
+
+def _key(files: list[Path]) -> str:
+    h = hashlib.sha256(CACHE_VERSION.encode())
+    for f in files:
         try:
             st = f.stat()
             h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -219,22 +234,30 @@ def build_corpus(
     root: Path, files: list[Path], record_paths: list[Path], *, strict: bool
 ) -> Corpus:
     """Parse and validate from scratch (no cache)."""
-    from kg import validate  # the validators load only on this path (pyshacl only if asked)
-
     store = ox.Store()
-    problems = parse_turtle(store, root, files)
-    if problems:
-        if len(problems) == 1:
-            raise TurtleSyntaxError(problems[0])
-        raise ValidationFailed(problems)
+    parse_claims(store, root, files)
     loaded, skipped = load_records(store, root, record_paths)
-    if strict:
-        problems += [record_problem(root, e) for e in skipped]
     corpus = Corpus(root, store, files, loaded, skipped)
-    problems += validate.validate(corpus)
+    return validated(corpus, [record_problem(root, e) for e in skipped] if strict else [])
+
+
+def parse_claims(store: ox.Store, root: Path, files: list[Path]) -> None:
+    """Parse the Turtle files into the store; raise on a syntax error or an unreadable file."""
+    problems = parse_turtle(store, root, files)
+    if len(problems) == 1:
+        raise TurtleSyntaxError(problems[0])
     if problems:
         raise ValidationFailed(problems)
-    materialise_claim_types(store)
+
+
+def validated(corpus: Corpus, problems: list[Problem]) -> Corpus:
+    """The corpus, validated (raise with `problems` and its own) and its claims typed."""
+    from kg import validate  # the validators load only here (pyshacl only if asked)
+
+    problems = problems + validate.validate(corpus)
+    if problems:
+        raise ValidationFailed(problems)
+    materialise_claim_types(corpus.embedded)
     return corpus
 
 
@@ -257,30 +280,43 @@ def _read_cache(
     cache: Path, key: str, root: Path, files: list[Path], record_paths: list[Path],
     stats: dict[str, list[int] | None],
 ) -> Corpus | None:  # fmt: skip
-    """The cached corpus with the records added since; None when the claims or the code changed,
-    a record it holds was removed or changed, or the cache is missing or damaged."""
+    """The cached corpus with the records added since, and with its claim files parsed and
+    validated again when they changed; None when kg's code changed, a record it holds was
+    removed or changed, or the cache is missing or damaged. Invalid claims raise."""
     try:
         meta = json.loads((cache / "corpus.json").read_text())
         held = meta["records"]
-        if meta.get("key") != key or any(stats.get(p) != held[p] or held[p] is None for p in held):
+        if any(stats.get(p) != held[p] or held[p] is None for p in held):
+            return None
+        claims_changed = meta["key"] != key
+        if claims_changed and meta["code"] != code_key():
             return None
         store = ox.Store()
         for part in meta["parts"]:
             store.load(path=str(cache / part), format=CACHE_FORMAT, lenient=True)
         skipped = [RecordError(str(e["message"]), str(e["path"])) for e in meta["skipped"]]
+        before = [ox.NamedNode(g) for g in meta["claim_graphs"]]
     except (OSError, ValueError, SyntaxError, TypeError, KeyError, AttributeError):
         return None  # a missing or damaged cache is rebuilt
     new = [p for p in record_paths if str(p) not in held]
+    quads: list[ox.Quad] = []
     if new:
         quads, _, bad = record_quads(root, new)
         store.extend(quads)
         skipped += bad
         held.update({str(p): stats.get(str(p)) for p in new})
         meta["skipped"] += [{"message": str(e), "path": e.path} for e in bad]
-        _add_part(cache, meta, store, quads)
     left_out = {e.path for e in skipped}
     loaded = [p for p in record_paths if str(p) not in left_out]
-    return Corpus(root, store, files, loaded, skipped, from_cache=True)
+    corpus = Corpus(root, store, files, loaded, skipped, from_cache=not claims_changed)
+    if claims_changed:  # the records stay; the claim files' graphs are made again
+        for graph in before:
+            store.clear_graph(graph)
+        parse_claims(store, root, files)
+        _write_cache(validated(corpus, []), cache, key, stats)
+    elif new:
+        _add_part(cache, meta, store, quads)
+    return corpus
 
 
 def _add_part(cache: Path, meta: dict, store: ox.Store, quads: list[ox.Quad]) -> None:
@@ -317,8 +353,10 @@ def _write_meta(cache: Path, meta: dict) -> None:
 
 def _write_cache(corpus: Corpus, cache: Path, key: str, stats: dict[str, list[int] | None]) -> None:
     try:
-        part = _write_part(cache, _dump(corpus.store))
+        part = _write_part(cache, _dump(corpus.embedded))
         skipped = [{"message": str(e), "path": e.path} for e in corpus.skipped]
-        _write_meta(cache, {"key": key, "parts": [part], "records": stats, "skipped": skipped})
+        graphs = [graph_iri(corpus.root, f) for f in corpus.files]  # dropped when they change
+        meta = {"key": key, "code": code_key(), "claim_graphs": graphs, "parts": [part]}
+        _write_meta(cache, {**meta, "records": stats, "skipped": skipped})
     except OSError:
         pass  # a read-only location only costs speed

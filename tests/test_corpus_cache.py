@@ -13,6 +13,7 @@ import pytest
 from synth import environments, synthetic_record, write_corpus
 
 from kg import api, load, paths, records
+from kg.errors import ValidationFailed
 from kg.load import load_corpus
 from kg.records import dumps, record_files
 
@@ -111,15 +112,62 @@ def test_corpus_cache_cold_loads_after_a_record_is_changed(project, cold_loads):
     assert run.explanation == "Changed after the fact."
 
 
-def test_corpus_cache_cold_loads_after_a_claim_file_changes(project, cold_loads):
+def test_a_changed_claim_file_reads_no_record_again_and_gives_the_cold_corpus(
+    project, cold_loads, reads
+):
     load_corpus(project)
     path = project / "claims" / "synthetic-000.ttl"
     path.write_text(path.read_text().replace("in setting 0.", "in setting zero."))
+    added = _new_record(project, 3)
+    cold_loads.clear()
+    reads.clear()
+    corpus = load_corpus(project)
+    assert cold_loads == [] and reads == [[added.name]] and not corpus.from_cache
+    assert any(c.text.endswith("setting zero.") for c in api.claims(corpus).values())
+    assert not any(c.text.endswith("setting 0.") for c in api.claims(corpus).values())
+    assert len(corpus.records) == 21
+    assert _canonical(corpus) == _canonical(_cold(project))
+    reads.clear()
+    cold_loads.clear()
+    again = load_corpus(project)  # the new key is cached: nothing parsed, nothing read
+    assert reads == [] and cold_loads == [] and again.from_cache
+    assert _canonical(again) == _canonical(corpus)
+
+
+def test_a_removed_claim_file_takes_its_claims_out_of_the_cached_graph(project, cold_loads):
+    first = load_corpus(project)
+    gone = project / "claims" / "synthetic-001.ttl"
+    ids = {i for i in api.claims(first) if f"claim:{i} a" in gone.read_text()}
+    gone.unlink()
     cold_loads.clear()
     corpus = load_corpus(project)
-    assert cold_loads == [1] and any(
-        c.text.endswith("setting zero.") for c in api.claims(corpus).values()
-    )
+    assert cold_loads == [] and ids and not ids & set(api.claims(corpus))
+    assert _canonical(corpus) == _canonical(_cold(project))
+
+
+def test_a_claim_edit_that_breaks_a_rule_fails_as_a_cold_load_does_and_keeps_the_cache(
+    project, cold_loads
+):
+    load_corpus(project)
+    meta = (paths.cache_dir(project) / "corpus.json").read_bytes()
+    path = project / "claims" / "synthetic-000.ttl"
+    path.write_text(path.read_text().replace('fwc:favours "pytorch"', 'fwc:favours "PyTorch"', 1))
+    with pytest.raises(ValidationFailed) as cold:
+        _cold(project)
+    cold_loads.clear()
+    with pytest.raises(ValidationFailed) as warm:
+        load_corpus(project)
+    assert cold_loads == [] and warm.value.problems == cold.value.problems
+    assert (paths.cache_dir(project) / "corpus.json").read_bytes() == meta
+
+
+def test_changed_kg_code_makes_a_claim_edit_a_cold_load(project, cold_loads, monkeypatch):
+    load_corpus(project)
+    path = project / "claims" / "synthetic-000.ttl"
+    path.write_text(path.read_text().replace("in setting 0.", "in setting zero."))
+    monkeypatch.setattr(load, "code_key", lambda: "other code")
+    cold_loads.clear()
+    assert not load_corpus(project).from_cache and cold_loads == [1]
 
 
 def test_corpus_cache_names_a_new_unreadable_record_on_every_load(project, cold_loads):
