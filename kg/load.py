@@ -5,13 +5,14 @@ Each file goes into its own named graph, so a problem can be traced to the file 
 A validated corpus is cached as TriG keyed by the Turtle files' and kg's code's sizes and
 modification times: a warm `verify list` parses nothing with rdflib and runs no SHACL. Run records
 are not part of that key: the cache lists each record it holds (size, modification time), a new
-record is read and added on the next load (its quads kept as one more part of the cache),
-and a record removed or changed since makes it a cold load. No validation rule reads a record's
-graph (the shapes and the cross-file rules are about claims, sources, benchmarks and snapshots),
-so a validated corpus with records added is the corpus a cold load validates. For the same
-reason a changed claim file costs no record reading: while kg's code is unchanged, the cached
-graph's claim-file graphs are dropped, the Turtle files parsed again and the whole validated again
-(records as they are), which is what a cold load does minus reading every record.
+record is read and added on the next load (its quads kept as one more part of the cache), and a
+record removed or changed since has its named graph dropped (and is read again if changed).
+No validation rule reads a record's graph (the shapes and the cross-file rules are about claims,
+sources, benchmarks and snapshots), so a validated corpus with records added is the corpus a cold
+load validates. For the same reason a changed claim file costs no record reading: while kg's code
+is unchanged, the cached graph's claim-file graphs are dropped, the Turtle files parsed again and
+the whole validated again (records as they are), which is what a cold load does minus reading
+every record. Only changed kg code (or a missing or damaged cache) makes a cold load.
 
 Run records are read through kg.records. A record that cannot be read never blocks the claims:
 with ``record_policy="skip"`` (the default) it is left out and named in ``Corpus.skipped``, so a
@@ -280,24 +281,28 @@ def _read_cache(
     cache: Path, key: str, root: Path, files: list[Path], record_paths: list[Path],
     stats: dict[str, list[int] | None],
 ) -> Corpus | None:  # fmt: skip
-    """The cached corpus with the records added since, and with its claim files parsed and
-    validated again when they changed; None when kg's code changed, a record it holds was
-    removed or changed, or the cache is missing or damaged. Invalid claims raise."""
+    """The cached corpus with the records added, changed and removed since, and with its claim
+    files parsed and validated again when they changed; None when kg's code changed or the
+    cache is missing or damaged. Invalid claims raise."""
     try:
         meta = json.loads((cache / "corpus.json").read_text())
         held = meta["records"]
-        if any(stats.get(p) != held[p] or held[p] is None for p in held):
-            return None
+        gone = {p for p in held if stats.get(p) != held[p] or held[p] is None}
         claims_changed = meta["key"] != key
-        if claims_changed and meta["code"] != code_key():
+        if (claims_changed or gone) and meta["code"] != code_key():
             return None
         store = ox.Store()
         for part in meta["parts"]:
             store.load(path=str(cache / part), format=CACHE_FORMAT, lenient=True)
-        skipped = [RecordError(str(e["message"]), str(e["path"])) for e in meta["skipped"]]
+        kept = [e for e in meta["skipped"] if e["path"] not in gone]
+        skipped = [RecordError(str(e["message"]), str(e["path"])) for e in kept]
         before = [ox.NamedNode(g) for g in meta["claim_graphs"]]
     except (OSError, ValueError, SyntaxError, TypeError, KeyError, AttributeError):
         return None  # a missing or damaged cache is rebuilt
+    for p in gone:  # removed or changed: its graph goes (a changed one is read below as new)
+        store.clear_graph(ox.NamedNode(ns.graph_iri(display_path(root, Path(p)))))
+        del held[p]
+    meta["skipped"] = kept
     new = [p for p in record_paths if str(p) not in held]
     quads: list[ox.Quad] = []
     if new:
@@ -314,6 +319,8 @@ def _read_cache(
             store.clear_graph(graph)
         parse_claims(store, root, files)
         _write_cache(validated(corpus, []), cache, key, stats)
+    elif gone:  # the cache's parts hold the old graphs
+        _write_cache(corpus, cache, key, stats)
     elif new:
         _add_part(cache, meta, store, quads)
     return corpus

@@ -89,27 +89,52 @@ def test_corpus_cache_adds_a_new_record_without_a_cold_load(project, cold_loads,
     assert reads == [] and cold_loads == [] and _canonical(again) == _canonical(corpus)
 
 
-def test_corpus_cache_cold_loads_after_a_record_is_removed(project, cold_loads):
+def test_a_removed_record_leaves_the_cached_graph_without_a_cold_load(project, cold_loads, reads):
     load_corpus(project)
     gone = record_files(paths.results_dir(project))[3]
     gone.unlink()
     cold_loads.clear()
+    reads.clear()
     corpus = load_corpus(project)
-    assert cold_loads == [1] and not corpus.from_cache
+    assert cold_loads == [] and reads == [] and corpus.from_cache
     assert gone.stem not in {r.run for r in api.runs(corpus)} and len(corpus.records) == 19
+    assert _canonical(corpus) == _canonical(_cold(project))
+    cold_loads.clear()
+    reads.clear()
+    again = load_corpus(project)  # the cache was written again without it
+    assert reads == [] and cold_loads == [] and _canonical(again) == _canonical(corpus)
 
 
-def test_corpus_cache_cold_loads_after_a_record_is_changed(project, cold_loads):
+def test_a_changed_record_is_read_again_alone(project, cold_loads, reads):
     load_corpus(project)
     path = record_files(paths.results_dir(project))[2]
     rec = json.loads(path.read_text())
     rec["verdict"]["explanation"] = "Changed after the fact."
     path.write_text(dumps(rec))
     cold_loads.clear()
+    reads.clear()
     corpus = load_corpus(project)
-    assert cold_loads == [1]
+    assert cold_loads == [] and reads == [[path.name]]
     run = next(r for r in api.runs(corpus) if r.run == path.stem)
     assert run.explanation == "Changed after the fact."
+    assert _canonical(corpus) == _canonical(_cold(project))
+
+
+def test_a_record_made_unreadable_is_named_and_comes_back_when_fixed(project, cold_loads):
+    load_corpus(project)
+    path = record_files(paths.results_dir(project))[4]
+    good = path.read_text()
+    path.write_text("{")
+    cold_loads.clear()
+    broken = load_corpus(project)
+    assert cold_loads == [] and [e.path for e in broken.skipped] == [str(path)]
+    assert path.stem not in {r.run for r in api.runs(broken)} and path not in broken.records
+    assert _canonical(broken) == _canonical(_cold(project))
+    path.write_text(good)
+    cold_loads.clear()
+    fixed = load_corpus(project)
+    assert cold_loads == [] and fixed.skipped == [] and path in fixed.records
+    assert _canonical(fixed) == _canonical(_cold(project))
 
 
 def test_a_changed_claim_file_reads_no_record_again_and_gives_the_cold_corpus(
