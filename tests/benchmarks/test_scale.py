@@ -133,6 +133,22 @@ def test_load_after_one_new_record(benchmark, scale_root, tmp_path_factory):
     assert corpus.from_cache and len(corpus.records) == RECORDS + 1
 
 
+def test_load_after_a_claim_file_edit(benchmark, scale_root, tmp_path_factory):
+    """The cached corpus after one claim file changed: the claim files are parsed and validated
+    again, the records' graphs kept from the cache (no record is read)."""
+    root = _linked_copy(scale_root, tmp_path_factory, "load-edit")
+    load_corpus(root)
+
+    def setup():
+        edited = root / "claims" / "synthetic-000.ttl"
+        edited.write_text(edited.read_text().replace("in setting 0.", "in setting zero.", 1))
+        return (root,), {}
+
+    corpus = benchmark.pedantic(load_corpus, setup=setup, rounds=1, iterations=1)
+    assert not corpus.from_cache and len(corpus.records) == RECORDS
+    assert any(c.text.endswith("in setting zero.") for c in api.claims(corpus).values())
+
+
 def test_publish_incremental_after_one_new_record(benchmark, scale_root, tmp_path_factory):
     """A full publish, one new record, then the timed incremental publish (the corpus is loaded
     before the clock starts; test_load_after_one_new_record times that), checked against --full."""
