@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from kg import ns
 from kg.model import MAIN_CHECK, Check, CheckType, Combine, Kind, Rule
@@ -27,6 +25,9 @@ from kg.rows import (
     SourceRef,
 )
 from kg.store import Corpus, values_block
+
+if TYPE_CHECKING:  # networkx loads only for the citation chains (0.1 s off every command's start)
+    import networkx as nx
 
 KIND_VALUES = " ".join(f"<{iri}>" for iri in ns.KINDS.values())
 BENCH_TYPES = {"Benchmark": CheckType.BENCHMARK, "Probe": CheckType.PROBE,
@@ -230,6 +231,8 @@ def _citation_edges(corpus: Corpus) -> list[CitationEdge]:
 
 def evidence_graph(corpus: Corpus) -> nx.DiGraph[str]:
     """Claims and sources as nodes; appears-in, rests-on, cites and reviews as edges."""
+    import networkx as nx
+
     g: nx.DiGraph[str] = nx.DiGraph()
     for e in citation_edges(corpus):
         g.add_node(e.source, kind=e.source_kind)
@@ -247,6 +250,8 @@ def citation_chains(corpus: Corpus, ids: list[str] | None = None) -> dict[str, l
 
     A document cites many studies; when the claim itself names what it rests on, only those end
     its chains."""
+    import networkx as nx
+
     details = claim_details(corpus)
     g = corpus.memoised("evidence_graph", lambda: evidence_graph(corpus))
     kinds = nx.get_node_attributes(g, "kind")
