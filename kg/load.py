@@ -287,7 +287,8 @@ def _read_cache(
     try:
         meta = json.loads((cache / "corpus.json").read_text())
         held = meta["records"]
-        gone = {p for p in held if stats.get(p) != held[p] or held[p] is None}
+        # removed or changed; one whose stat failed then and fails now stays as it was (skipped)
+        gone = {p for p in held if p not in stats or stats[p] != held[p]}
         claims_changed = meta["key"] != key
         if (claims_changed or gone) and meta["code"] != code_key():
             return None

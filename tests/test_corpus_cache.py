@@ -137,6 +137,25 @@ def test_a_record_made_unreadable_is_named_and_comes_back_when_fixed(project, co
     assert _canonical(fixed) == _canonical(_cold(project))
 
 
+def test_a_dangling_record_link_is_named_on_every_load_without_rewriting_the_cache(
+    project, cold_loads
+):
+    load_corpus(project)
+    link = paths.results_dir(project) / "x86-test" / "dangling.json"
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(project / "no-such-record.json")
+    first = load_corpus(project)
+    meta = (paths.cache_dir(project) / "corpus.json").read_bytes()
+    cold_loads.clear()
+    again = load_corpus(project)
+    assert cold_loads == [] and again.from_cache
+    assert [e.path for e in first.skipped] == [e.path for e in again.skipped] == [str(link)]
+    assert (paths.cache_dir(project) / "corpus.json").read_bytes() == meta
+    link.unlink()
+    gone = load_corpus(project)
+    assert cold_loads == [] and gone.skipped == [] and len(gone.records) == 20
+
+
 def test_a_changed_claim_file_reads_no_record_again_and_gives_the_cold_corpus(
     project, cold_loads, reads
 ):
