@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -251,11 +251,11 @@ def parse_claims(store: ox.Store, root: Path, files: list[Path]) -> None:
         raise ValidationFailed(problems)
 
 
-def validated(corpus: Corpus, problems: list[Problem]) -> Corpus:
+def validated(corpus: Corpus, problems: Sequence[Problem] = ()) -> Corpus:
     """The corpus, validated (raise with `problems` and its own) and its claims typed."""
     from kg import validate  # the validators load only here (pyshacl only if asked)
 
-    problems = problems + validate.validate(corpus)
+    problems = [*problems, *validate.validate(corpus)]
     if problems:
         raise ValidationFailed(problems)
     materialise_claim_types(corpus.embedded)
@@ -303,7 +303,6 @@ def _read_cache(
     for p in gone:  # removed or changed: its graph goes (a changed one is read below as new)
         store.clear_graph(ox.NamedNode(ns.graph_iri(display_path(root, Path(p)))))
         del held[p]
-    meta["skipped"] = kept
     new = [p for p in record_paths if str(p) not in held]
     quads: list[ox.Quad] = []
     if new:
@@ -319,8 +318,8 @@ def _read_cache(
         for graph in before:
             store.clear_graph(graph)
         parse_claims(store, root, files)
-        _write_cache(validated(corpus, []), cache, key, stats)
-    elif gone:  # the cache's parts hold the old graphs
+        validated(corpus)
+    if claims_changed or gone:  # the cache's parts hold the old graphs
         _write_cache(corpus, cache, key, stats)
     elif new:
         _add_part(cache, meta, store, quads)
